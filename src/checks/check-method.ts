@@ -1,0 +1,23 @@
+/**
+ * The check contract: one module per check method, pure reads through the Host.
+ * A check that cannot reach a verdict returns `error`, which the engine treats
+ * as failed when validating a remediation.
+ */
+import type * as v from "valibot";
+import type { Capability, Host } from "../host/host.ts";
+
+export type CheckStatus = "pass" | "fail" | "error";
+
+export interface CheckResult {
+  status: CheckStatus;
+  /** The decisive fact: which file and line, which value, why no verdict. */
+  detail: string;
+}
+
+export interface CheckMethod<P = any> {
+  readonly name: string;
+  readonly params: v.GenericSchema<unknown, P>;
+  /** Capabilities whose absence makes part of the verdict unknowable (reported, not fatal). */
+  readonly uses: readonly Capability[];
+  run(host: Host, params: P): Promise<CheckResult>;
+}

@@ -1,0 +1,130 @@
+/**
+ * The Host: the only way handlers, checks and the engine touch a machine.
+ *
+ * Two implementations carry the dual path — `KernelIoHost` (libc through
+ * bun:ffi) and `ShellHost` (POSIX sh through an executor). A handler is
+ * written once against this interface and never asks which path it is on.
+ *
+ * Paths passed to a Host are *logical* absolute paths ("/etc/modprobe.d/x.conf").
+ * The Host maps them under its sysroot (`--root DIR`); nothing outside the
+ * sysroot is reachable, and no path component may be a symlink unless the
+ * operation says it follows them inside the root.
+ */
+
+/** What a Host can do, declared explicitly (never probed from its class). */
+export type Capability =
+  /** read/write/remove files under the root */
+  | "files"
+  /** see /proc/modules, unload and load kernel modules on the running kernel */
+  | "modules"
+  /** read and write the running kernel's /proc/sys */
+  | "sysctl";
+
+export type HostPath = "kernel-io" | "shell";
+
+/** A file as it is on disk now. Bytes are exact: no newline is added or lost. */
+export type FileState =
+  | { exists: false }
+  | { exists: true; bytes: Uint8Array; mode: number; uid: number; gid: number };
+
+export interface WriteOptions {
+  /** Mode for a file that does not exist yet (an existing file keeps its own). Default 0o644. */
+  mode?: number;
+  /** Owner for a new file; an existing file keeps its own. Default: the caller's. */
+  uid?: number;
+  gid?: number;
+}
+
+/** One directory entry. */
+export interface DirEntry {
+  name: string;
+  type: "file" | "dir" | "symlink" | "other";
+}
+
+/** Outcome of asking the running kernel to unload a module (best effort, never fatal). */
+export type UnloadOutcome =
+  | { kind: "unloaded" }
+  | { kind: "not-loaded" }
+  | { kind: "in-use"; detail: string }
+  | { kind: "not-permitted"; detail: string }
+  | { kind: "unsupported"; detail: string }
+  | { kind: "skipped"; detail: string }
+  | { kind: "other"; detail: string };
+
+export interface LoadOutcome {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Host {
+  /** Which path this Host takes to the machine. Informational: never branch on it. */
+  readonly path: HostPath;
+  /** The sysroot every logical path is resolved under ("/" on the live host). */
+  readonly root: string;
+  /** True when `root` is not "/": runtime kernel operations are unavailable. */
+  readonly offline: boolean;
+  readonly capabilities: ReadonlySet<Capability>;
+
+  /** Existence-aware read. A missing file is `{exists:false}`, never an error. */
+  readFile(path: string): Promise<FileState>;
+  /**
+   * Create-or-replace, atomically and durably: after it resolves the file holds
+   * exactly `bytes` (old mode and owner kept when it existed), and after a crash
+   * at any point the file holds either the old bytes or the new, never a mix.
+   * Rejects with the old bytes intact when a component is a symlink, the parent
+   * is missing, or the filesystem refuses (full, read-only).
+   */
+  writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void>;
+  /** Idempotent remove: an absent file is success. The directory is fsynced. */
+  removeFile(path: string): Promise<void>;
+  /** mkdir -p. Existing directories are fine; a symlinked component is refused. */
+  mkdirp(path: string, mode?: number): Promise<void>;
+  /** Directory listing, sorted by name; `null` when the directory does not exist. */
+  listDir(path: string): Promise<DirEntry[] | null>;
+  /** Target of a symlink (as stored), or `null` when the path is not a symlink. */
+  readLink(path: string): Promise<string | null>;
+
+  /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
+  loadedModules(): Promise<Set<string> | null>;
+  /** Unload one module (kernel spelling applied by the Host). Needs "modules"; otherwise `skipped`. */
+  unloadModule(name: string): Promise<UnloadOutcome>;
+  /** Load one module with `modprobe NAME`. Needs "modules". */
+  loadModule(name: string): Promise<LoadOutcome>;
+  /** Read a runtime sysctl value (trailing newline removed). Needs "sysctl". */
+  readSysctl(key: string): Promise<string>;
+  /** Write a runtime sysctl value. Needs "sysctl". Rejects with the kernel's reason. */
+  writeSysctl(key: string, value: string): Promise<void>;
+}
+
+/** Raised when a Host is asked for something its capability set does not include. */
+export class CapabilityMissing extends Error {
+  constructor(
+    readonly capability: Capability,
+    readonly hostPath: HostPath,
+    why: string,
+  ) {
+    super(`${hostPath} host cannot use "${capability}": ${why}`);
+    this.name = "CapabilityMissing";
+  }
+}
+
+/** A path with a symlink component was refused; nothing was written. */
+export class SymlinkRefused extends Error {
+  constructor(readonly path: string, readonly component: string) {
+    super(`refusing ${path}: path component ${component} is a symlink; nothing written`);
+    this.name = "SymlinkRefused";
+  }
+}
+
+/** A filesystem operation failed; the message ends with what is on disk now. */
+export class HostIoError extends Error {
+  constructor(
+    readonly op: string,
+    readonly path: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`${op} ${path}: ${code}: ${detail}`);
+    this.name = "HostIoError";
+  }
+}
