@@ -1,0 +1,271 @@
+/**
+ * Rule loading: YAML text → validated {@link Rule}s, with every error naming
+ * the file, the rule id and the field, so an operator can fix the right line.
+ *
+ * Parameters of each check and remediation step are validated here, once,
+ * against the schema the registered method or mechanism declares. A method or
+ * mechanism that is not registered does not fail the load: the implementation
+ * is marked `unavailable` and the rule is later skipped with that reason.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, isAbsolute } from "node:path";
+import * as v from "valibot";
+import { getCheck } from "../checks/registry.ts";
+import { getMechanism } from "../handlers/registry.ts";
+import {
+  RuleFile,
+  type CheckCall,
+  type RemediationCall,
+  type Rule,
+  type RuleImplementation,
+} from "./schema.ts";
+
+/** A rule file's text and the name to show for it in messages. */
+export interface RuleSource {
+  file: string;
+  text: string;
+}
+
+/** One problem found while loading. `String(e)` gives the one-line message. */
+export class RuleLoadError {
+  constructor(
+    readonly file: string,
+    readonly ruleId: string | undefined,
+    /** Dotted path to the field, e.g. `implementations[0].remediation.name`. */
+    readonly field: string | undefined,
+    readonly problem: string,
+  ) {}
+
+  get message(): string {
+    const rule = this.ruleId === undefined ? "" : ` rule ${this.ruleId}:`;
+    const field = this.field ? ` ${this.field}:` : "";
+    // Problems may quote rule input (valibot echoes received values): keep the message one line.
+    return oneLine(`${this.file}:${rule}${field} ${this.problem}`);
+  }
+
+  toString(): string {
+    return this.message;
+  }
+}
+
+/** Thrown by {@link loadRulesOrThrow}; carries every error, one per line in `message`. */
+export class RuleLoadFailure extends Error {
+  constructor(readonly errors: RuleLoadError[]) {
+    super(errors.map(String).join("\n"));
+    this.name = "RuleLoadFailure";
+  }
+}
+
+export interface LoadResult {
+  rules: Rule[];
+  errors: RuleLoadError[];
+}
+
+/** Parameter schemas by name. The default is the global registries; tests may pass their own. */
+export interface ParamLookup {
+  check(name: string): v.GenericSchema | undefined;
+  mechanism(name: string): v.GenericSchema | undefined;
+}
+
+export const registryLookup: ParamLookup = {
+  check: (name) => getCheck(name)?.params,
+  mechanism: (name) => getMechanism(name)?.params,
+};
+
+export interface LoadOptions {
+  lookup?: ParamLookup;
+}
+
+/**
+ * Load rules from texts already in memory (the embedded corpus, tests).
+ * Never throws for bad input: every problem is returned in `errors`, and a
+ * rule with any error is left out of `rules`.
+ */
+export function loadRuleSources(sources: readonly RuleSource[], opts: LoadOptions = {}): LoadResult {
+  const lookup = opts.lookup ?? registryLookup;
+  const rules: Rule[] = [];
+  const errors: RuleLoadError[] = [];
+  const seen = new Map<string, string>();
+  for (const src of sources) {
+    const one = parseRuleText(src, lookup);
+    if ("errors" in one) {
+      errors.push(...one.errors);
+      continue;
+    }
+    const first = seen.get(one.rule.id);
+    if (first !== undefined) {
+      errors.push(new RuleLoadError(src.file, one.rule.id, "id", `duplicate rule id, also defined in ${first}`));
+      continue;
+    }
+    seen.set(one.rule.id, src.file);
+    rules.push(one.rule);
+  }
+  return { rules, errors };
+}
+
+/**
+ * Load every `*.yml`/`*.yaml` under `path` (recursively, in sorted order), or
+ * the one file `path` names. Files are named in messages relative to the
+ * current directory when inside it.
+ */
+export function loadRulesFromPath(path: string, opts: LoadOptions = {}): LoadResult {
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory() ? listRuleFiles(path) : [path];
+  } catch (e) {
+    return { rules: [], errors: [new RuleLoadError(displayName(path), undefined, undefined, `cannot read: ${errText(e)}`)] };
+  }
+  const sources: RuleSource[] = [];
+  const errors: RuleLoadError[] = [];
+  for (const f of files) {
+    try {
+      sources.push({ file: displayName(f), text: readFileSync(f, "utf8") });
+    } catch (e) {
+      errors.push(new RuleLoadError(displayName(f), undefined, undefined, `cannot read: ${errText(e)}`));
+    }
+  }
+  const res = loadRuleSources(sources, opts);
+  return { rules: res.rules, errors: [...errors, ...res.errors] };
+}
+
+/** Like {@link loadRulesFromPath}, but any error fails the whole load. */
+export function loadRulesOrThrow(path: string, opts: LoadOptions = {}): Rule[] {
+  const res = loadRulesFromPath(path, opts);
+  if (res.errors.length > 0) throw new RuleLoadFailure(res.errors);
+  return res.rules;
+}
+
+/** `*.yml` and `*.yaml` files under `dir`, sorted so load order (and duplicate reports) are stable. */
+export function listRuleFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => cmp(a.name, b.name))) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) out.push(...listRuleFiles(p));
+    else if (ent.isFile() && /\.ya?ml$/.test(ent.name)) out.push(p);
+  }
+  return out;
+}
+
+/** Parse and validate one file's text into a rule, or the list of what is wrong with it. */
+export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLookup): { rule: Rule } | { errors: RuleLoadError[] } {
+  let doc: unknown;
+  try {
+    doc = Bun.YAML.parse(src.text);
+  } catch (e) {
+    return { errors: [new RuleLoadError(src.file, undefined, undefined, `invalid YAML: ${errText(e)}`)] };
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    return { errors: [new RuleLoadError(src.file, undefined, undefined, "a rule file must hold one mapping (id, title, …)")] };
+  }
+  const rawId = (doc as Record<string, unknown>).id;
+  // Name the rule even when its id is the thing that is wrong, without echoing hostile bytes.
+  const shownId = typeof rawId === "string" && /^[\x21-\x7e]{1,128}$/.test(rawId) ? rawId : undefined;
+
+  const parsed = v.safeParse(RuleFile, doc);
+  if (!parsed.success) {
+    return { errors: parsed.issues.map((i) => new RuleLoadError(src.file, shownId ?? "?", issuePath(i), i.message)) };
+  }
+  const file = parsed.output;
+  const errors: RuleLoadError[] = [];
+  const implementations = file.implementations.map((impl, n): RuleImplementation => {
+    const base = `implementations[${n}]`;
+    const missing: string[] = [];
+    const report = (f: string, m: string) => errors.push(new RuleLoadError(src.file, file.id, f, m));
+    const checks = flatten(impl.check, "method", "checks", `${base}.check`).map(([c, at]): CheckCall => {
+      const { method, ...rest } = c as { method: string } & Record<string, unknown>;
+      return { method, at, params: validateParams(lookup.check(method), rest, at, `check method ${method}`, missing, report) };
+    });
+    const steps = flatten(impl.remediation, "mechanism", "steps", `${base}.remediation`).map(([s, at]): RemediationCall => {
+      const { mechanism, ...rest } = s as { mechanism: string } & Record<string, unknown>;
+      return { mechanism, at, params: validateParams(lookup.mechanism(mechanism), rest, at, `mechanism ${mechanism}`, missing, report) };
+    });
+    const out: RuleImplementation = { default: impl.default, checks, steps };
+    if (impl.when !== undefined) out.when = impl.when;
+    if (missing.length > 0) out.unavailable = missing.join("; ");
+    return out;
+  });
+  if (errors.length > 0) return { errors };
+
+  return {
+    rule: {
+      id: file.id,
+      title: file.title,
+      description: file.description,
+      rationale: file.rationale,
+      severity: file.severity,
+      category: file.category,
+      tags: file.tags,
+      references: file.references,
+      platforms: file.platforms,
+      implementations,
+      source: src.file,
+    },
+  };
+}
+
+/**
+ * The single form (`{method: …}`) or list form (`{checks: [...]}`) as a list
+ * of `[entry, path]`. The schema has already fixed which form it is.
+ */
+function flatten(spec: Record<string, unknown>, nameKey: string, listKey: string, at: string): [Record<string, unknown>, string][] {
+  if (nameKey in spec) return [[spec, at]];
+  const list = spec[listKey] as Record<string, unknown>[];
+  return list.map((entry, k) => [entry, `${at}.${listKey}[${k}]`]);
+}
+
+/**
+ * Validate one step's parameters against its registered schema. Without a
+ * schema the parameters are kept as written, unvalidated, and the step is
+ * recorded as missing so it can never run.
+ */
+function validateParams(
+  schema: v.GenericSchema | undefined,
+  params: Record<string, unknown>,
+  at: string,
+  what: string,
+  missing: string[],
+  report: (field: string, message: string) => void,
+): Record<string, unknown> {
+  if (schema === undefined) {
+    missing.push(`${what} not available`);
+    return params;
+  }
+  const res = v.safeParse(schema, params);
+  if (!res.success) {
+    for (const i of res.issues) {
+      const sub = issuePath(i);
+      report(sub ? `${at}.${sub}` : at, i.message);
+    }
+    return params;
+  }
+  return res.output as Record<string, unknown>;
+}
+
+/** A valibot issue's path as `a.b[0].c`. */
+export function issuePath(issue: v.BaseIssue<unknown>): string {
+  let out = "";
+  for (const item of issue.path ?? []) {
+    const key = (item as { key?: unknown }).key;
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+function displayName(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? p : rel;
+}
+
+/** Escape control characters so hostile input cannot forge extra lines in logs. */
+export function oneLine(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
