@@ -1,0 +1,112 @@
+/**
+ * KernelIoHost: every file and kernel operation through libc (src/kernelio),
+ * except reloading a module, which needs kmod's dependency resolution.
+ */
+import * as kio from "../kernelio/mod.ts";
+import { localExecutor, type Executor } from "./executor.ts";
+import {
+  CapabilityMissing, HostIoError, SymlinkRefused,
+  type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+} from "./host.ts";
+import { modprobeLoad } from "./modprobe-command.ts";
+import { kernelModuleName, parseProcModules } from "./module-name.ts";
+import { pathComponents } from "./sysroot.ts";
+import { runtimeCapabilities } from "./capabilities.ts";
+
+/** Translate kernelio errors into the Host's error types, naming the logical path. */
+function hostError(op: string, path: string, e: unknown): Error {
+  if (e instanceof kio.SymlinkComponent) return new SymlinkRefused(path, e.component);
+  if (e instanceof kio.SysError) {
+    const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : "";
+    return new HostIoError(op, path, e.code, `${e.call} failed${onDisk}`);
+  }
+  return e as Error;
+}
+
+export class KernelIoHost implements Host {
+  readonly path = "kernel-io" as const;
+  readonly offline: boolean;
+  readonly capabilities: ReadonlySet<Capability>;
+
+  constructor(
+    readonly root: string,
+    private readonly libc: kio.Libc,
+    private readonly exec: Executor = localExecutor(),
+  ) {
+    this.offline = root !== "/";
+    this.capabilities = runtimeCapabilities(this.offline);
+  }
+
+  private guard<T>(op: string, path: string, fn: (parts: string[]) => T): Promise<T> {
+    try {
+      return Promise.resolve(fn(pathComponents(path)));
+    } catch (e) {
+      return Promise.reject(hostError(op, path, e));
+    }
+  }
+
+  readFile(path: string): Promise<FileState> {
+    return this.guard("read", path, (p) => kio.readFileAt(this.libc, this.root, p));
+  }
+
+  writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
+    return this.guard("write", path, (p) => {
+      if (p.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");
+      kio.writeFileAtomic(this.libc, this.root, p, bytes, { mode: opts.mode ?? 0o644, uid: opts.uid ?? -1, gid: opts.gid ?? -1 });
+    });
+  }
+
+  removeFile(path: string): Promise<void> {
+    return this.guard("remove", path, (p) => kio.removeFileAt(this.libc, this.root, p));
+  }
+
+  mkdirp(path: string, mode = 0o755): Promise<void> {
+    return this.guard("mkdir", path, (p) => kio.mkdirpAt(this.libc, this.root, p, mode));
+  }
+
+  listDir(path: string): Promise<DirEntry[] | null> {
+    return this.guard("list", path, (p) => kio.listDirAt(this.libc, this.root, p));
+  }
+
+  readLink(path: string): Promise<string | null> {
+    return this.guard("readlink", path, (p) => (p.length ? kio.readLinkAt(this.libc, this.root, p) : null));
+  }
+
+  async loadedModules(): Promise<Set<string> | null> {
+    if (!this.capabilities.has("modules")) return null;
+    const r = kio.readFileAt(this.libc, "/", ["proc", "modules"]);
+    return r.exists ? parseProcModules(Buffer.from(r.bytes).toString("utf8")) : null;
+  }
+
+  async unloadModule(name: string): Promise<UnloadOutcome> {
+    const kname = kernelModuleName(name);
+    if (this.offline) return { kind: "skipped", detail: "offline image mode (--root): no running kernel" };
+    if (!this.capabilities.has("modules")) return { kind: "unsupported", detail: "kernel without module support (no /proc/modules)" };
+    const o = kio.deleteModule(this.libc, kname);
+    return o.kind === "unloaded" || o.kind === "not-loaded" ? o : { kind: o.kind, detail: `delete_module(${kname}): ${o.errno}` };
+  }
+
+  async loadModule(name: string): Promise<LoadOutcome> {
+    if (!this.capabilities.has("modules")) throw new CapabilityMissing("modules", this.path, this.offline ? "offline image mode" : "no /proc/modules");
+    return modprobeLoad(this.exec, kernelModuleName(name));
+  }
+
+  async readSysctl(key: string): Promise<string> {
+    this.need("sysctl");
+    return kio.readSysctl(this.libc, key);
+  }
+
+  async writeSysctl(key: string, value: string): Promise<void> {
+    this.need("sysctl");
+    try {
+      kio.writeSysctl(this.libc, key, value);
+    } catch (e) {
+      throw hostError("sysctl-write", key, e);
+    }
+  }
+
+  private need(c: Capability): void {
+    if (!this.capabilities.has(c)) throw new CapabilityMissing(c, this.path, this.offline ? "offline image mode" : `not available on this kernel`);
+  }
+}
+
