@@ -159,11 +159,12 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
   }
   const rawId = (doc as Record<string, unknown>).id;
   // Name the rule even when its id is the thing that is wrong, without echoing hostile bytes.
-  const shownId = typeof rawId === "string" && /^[\x21-\x7e]{1,128}$/.test(rawId) ? rawId : undefined;
+  const shownId =
+    typeof rawId === "string" && /^[\x21-\x7e]{1,128}$/.test(rawId) ? rawId : typeof rawId === "string" ? JSON.stringify(rawId.slice(0, 64)) : undefined;
 
   const parsed = v.safeParse(RuleFile, doc);
   if (!parsed.success) {
-    return { errors: parsed.issues.map((i) => new RuleLoadError(src.file, shownId ?? "?", issuePath(i), i.message)) };
+    return { errors: parsed.issues.map((i) => new RuleLoadError(src.file, shownId ?? "?", issuePath(i), describeIssue(i))) };
   }
   const file = parsed.output;
   const errors: RuleLoadError[] = [];
@@ -234,11 +235,18 @@ function validateParams(
   if (!res.success) {
     for (const i of res.issues) {
       const sub = issuePath(i);
-      report(sub ? `${at}.${sub}` : at, i.message);
+      report(sub ? `${at}.${sub}` : at, describeIssue(i));
     }
     return params;
   }
   return res.output as Record<string, unknown>;
+}
+
+/** valibot's wording for a missing or unknown key is cryptic; say it plainly. */
+export function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.message.startsWith("Invalid key") && issue.input === undefined) return "required field is missing";
+  if (issue.expected === "never") return "unknown field";
+  return issue.message;
 }
 
 /** A valibot issue's path as `a.b[0].c`. */
