@@ -1,0 +1,117 @@
+/**
+ * Read configuration directories through a Host into the pure evaluators'
+ * input. A missing directory is empty.
+ *
+ * Symlinks: the Host refuses symlinked path components, but real systems have
+ * them where it matters here — merged-usr Debian has `/lib -> usr/lib`, and
+ * `/etc/modprobe.d/x.conf -> /dev/null` is the standard way to mask a vendor
+ * file. So every path is resolved first, one component at a time with
+ * readLink, inside the root (an absolute target is taken relative to the
+ * root, `..` stops at the root). Then:
+ * - a directory whose resolved path was already read (earlier in precedence
+ *   order) is skipped: every name in it is masked by the same name in the
+ *   earlier one, so skipping it is exact, not an approximation;
+ * - a file symlink to `/dev/null` is an empty file (it still masks), a
+ *   dangling one too (kmod and procps fail to open it but keep its name);
+ *   a symlink to a directory is not a configuration file.
+ */
+import { type DirEntry, type Host } from "../host/host.ts";
+import type { ConfDir, ConfFile } from "./modprobe-config.ts";
+
+export const MODPROBE_DIRS = [
+  "/etc/modprobe.d",
+  "/run/modprobe.d",
+  "/usr/local/lib/modprobe.d",
+  "/usr/lib/modprobe.d",
+  "/lib/modprobe.d",
+] as const;
+
+/** More symlinks than this while resolving one path is a loop (Linux's limit is 40). */
+const MAX_LINKS = 40;
+
+function joinLogical(parts: readonly string[]): string {
+  return "/" + parts.join("/");
+}
+
+/** Resolve every symlink in a logical path, staying inside the root. */
+export async function resolveLogical(host: Host, path: string): Promise<string> {
+  let pending = path.split("/").filter((p) => p !== "" && p !== ".");
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const head = pending.shift()!;
+    if (head === "..") {
+      done.pop();
+      continue;
+    }
+    const candidate = joinLogical([...done, head]);
+    const target = await host.readLink(candidate);
+    if (target === null) {
+      done.push(head);
+      continue;
+    }
+    if (++links > MAX_LINKS) throw new Error(`too many symlinks resolving ${path}`);
+    const tparts = target.split("/").filter((p) => p !== "" && p !== ".");
+    if (target.startsWith("/")) done.length = 0;
+    pending = [...tparts, ...pending];
+  }
+  return joinLogical(done);
+}
+
+/** Decode bytes one char per byte, so the evaluators see exactly the bytes kmod and procps see. */
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+/** Read one file by logical path, following symlinks inside the root. Null when absent or not a regular file. */
+export async function gatherFile(host: Host, path: string): Promise<string | null> {
+  const real = await resolveLogical(host, path);
+  if (real === "/dev/null") return "";
+  const st = await host.readFile(real);
+  return st.exists ? latin1(st.bytes) : null;
+}
+
+/** Content of one directory entry, or null when it is not a configuration file at all. */
+async function entryContent(host: Host, dir: string, e: DirEntry): Promise<string | null> {
+  if (e.type === "dir") return null;
+  if (e.type === "other") return "";
+  const p = `${dir}/${e.name}`;
+  if (e.type === "file") {
+    const st = await host.readFile(p);
+    return st.exists ? latin1(st.bytes) : "";
+  }
+  const real = await resolveLogical(host, p);
+  if (real === "/dev/null") return "";
+  const isDir = (await host.listDir(real).catch(() => null)) !== null;
+  if (isDir) return null;
+  const st = await host.readFile(real).catch(() => ({ exists: false as const }));
+  return st.exists ? latin1(st.bytes) : "";
+}
+
+/**
+ * Read directories (logical paths, precedence order). `accept` filters names
+ * before any read, so unrelated files are never opened. Directories keep
+ * their logical path, which is what kmod and procps name in messages.
+ */
+export async function gatherDirs(
+  host: Host,
+  dirs: readonly string[],
+  accept: (name: string) => boolean,
+): Promise<ConfDir[]> {
+  const out: ConfDir[] = [];
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    const real = await resolveLogical(host, dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    const entries = await host.listDir(real);
+    const files: ConfFile[] = [];
+    for (const e of entries ?? []) {
+      if (!accept(e.name)) continue;
+      const content = await entryContent(host, real, e);
+      if (content !== null) files.push({ name: e.name, content });
+    }
+    out.push({ path: dir, files });
+  }
+  return out;
+}

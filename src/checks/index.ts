@@ -1,0 +1,5 @@
+/** Importing this module registers every check method in the one table. */
+import "./kernel-module-state.ts";
+import "./sysctl-value.ts";
+
+export { checkNames, getCheck } from "./registry.ts";

@@ -1,0 +1,70 @@
+/**
+ * `kernel_module_state {name, state}`: is a module kept from loading?
+ *
+ * - `disabled`: the install line kmod runs for the module (the FIRST one in
+ *   reading order) is a disabling command (`/bin/false`, `/bin/true`, …).
+ * - `blacklisted`: a `blacklist` line AND a disabling install line. A
+ *   blacklist alone only stops alias (hardware) autoloading — `modprobe X`
+ *   and dependency loads still work — so accepting it alone would pass hosts
+ *   that CIS ("install X /bin/false" + "blacklist X") fails.
+ * In both states, when the Host has "modules", a loaded module fails the check.
+ */
+import * as v from "valibot";
+import type { Host } from "../host/host.ts";
+import { ModuleName } from "../rules/validators.ts";
+import type { CheckMethod, CheckResult } from "./check-method.ts";
+import { MODPROBE_DIRS, gatherDirs } from "./fs-gather.ts";
+import { evaluateModprobe, isDisablingCommand, isModprobeConfName, moduleConfig, type Source } from "./modprobe-config.ts";
+import { registerCheck } from "./registry.ts";
+
+export const KernelModuleStateParams = v.object({
+  name: ModuleName,
+  state: v.picklist(["disabled", "blacklisted"], 'state must be "disabled" or "blacklisted"'),
+});
+export type KernelModuleStateParams = v.InferOutput<typeof KernelModuleStateParams>;
+
+const at = (s: Source): string => `${s.file}:${s.line}`;
+
+async function run(host: Host, params: KernelModuleStateParams): Promise<CheckResult> {
+  let cfg;
+  try {
+    cfg = evaluateModprobe(await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName));
+  } catch (e) {
+    return { status: "error", detail: `cannot read modprobe.d configuration: ${(e as Error).message}` };
+  }
+  const m = moduleConfig(cfg, params.name);
+  const problems: string[] = [];
+  const facts: string[] = [];
+
+  if (!m.install) problems.push(`no install line for ${m.module}`);
+  else if (!isDisablingCommand(m.install.command))
+    problems.push(`first install line for ${m.module} is ${at(m.install)}: "${m.install.command.trim()}" (not a disabling command)`);
+  else facts.push(`install ${m.module} "${m.install.command.trim()}" at ${at(m.install)}`);
+
+  if (params.state === "blacklisted") {
+    if (!m.blacklist) problems.push(`no blacklist line for ${m.module}`);
+    else facts.push(`blacklist at ${at(m.blacklist)}`);
+  }
+
+  if (host.capabilities.has("modules")) {
+    const loaded = await host.loadedModules().catch(() => null);
+    if (loaded === null) facts.push("loaded state unknown (/proc/modules unreadable)");
+    else if (loaded.has(m.module)) problems.push(`${m.module} is loaded in the running kernel`);
+    else facts.push("not loaded");
+  } else {
+    facts.push("runtime not checked (host has no \"modules\" capability)");
+  }
+
+  return problems.length
+    ? { status: "fail", detail: [...problems, ...facts].join("; ") }
+    : { status: "pass", detail: `${m.module} ${params.state}: ${facts.join("; ")}` };
+}
+
+export const kernelModuleState: CheckMethod<KernelModuleStateParams> = {
+  name: "kernel_module_state",
+  params: KernelModuleStateParams,
+  uses: ["files", "modules"],
+  run,
+};
+
+registerCheck(kernelModuleState);

@@ -1,0 +1,96 @@
+/**
+ * `sysctl_value {key, expected, comparator?}`: the runtime value (when the
+ * Host has "sysctl") AND the effective persistent value must both satisfy the
+ * comparison. Checking only the runtime value passes a host that loses the
+ * setting at the next boot; checking only our drop-in passes a host whose
+ * `/etc/sysctl.conf` overrides it.
+ *
+ * Comparison: values are split on whitespace (the kernel prints vectors with
+ * tabs, files use spaces). When every token on both sides is a decimal
+ * integer they compare as integers, so "01" equals "1"; otherwise as text.
+ * Ordering comparators need a single integer on both sides, else "error".
+ */
+import * as v from "valibot";
+import type { Host } from "../host/host.ts";
+import { SysctlKey, SysctlValue } from "../rules/validators.ts";
+import type { CheckMethod, CheckResult } from "./check-method.ts";
+import { gatherDirs, gatherFile } from "./fs-gather.ts";
+import { registerCheck } from "./registry.ts";
+import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName } from "./sysctl-config.ts";
+
+export const COMPARATORS = ["eq", "ne", "ge", "le", "gt", "lt"] as const;
+export type Comparator = (typeof COMPARATORS)[number];
+
+export const SysctlValueParams = v.object({
+  key: SysctlKey,
+  expected: SysctlValue,
+  comparator: v.optional(v.picklist(COMPARATORS, "comparator must be one of eq, ne, ge, le, gt, lt"), "eq"),
+});
+export type SysctlValueParams = v.InferOutput<typeof SysctlValueParams>;
+
+const INT = /^[+-]?\d+$/;
+
+/** Compare ACTUAL to EXPECTED; a string result is a reason no verdict is possible. */
+export function compareSysctl(actual: string, expected: string, op: Comparator): boolean | string {
+  const a = actual.trim().split(/\s+/).filter(Boolean);
+  const e = expected.trim().split(/\s+/).filter(Boolean);
+  const numeric = [...a, ...e].every((t) => INT.test(t));
+  if (op === "eq" || op === "ne") {
+    const same = a.length === e.length && a.every((t, i) => (numeric ? BigInt(t) === BigInt(e[i]!) : t === e[i]));
+    return op === "eq" ? same : !same;
+  }
+  if (!numeric || a.length !== 1 || e.length !== 1) return `"${op}" needs single integers, got "${actual}" and "${expected}"`;
+  const x = BigInt(a[0]!);
+  const y = BigInt(e[0]!);
+  return op === "ge" ? x >= y : op === "le" ? x <= y : op === "gt" ? x > y : x < y;
+}
+
+async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
+  const want = `${p.comparator} "${p.expected}"`;
+  const problems: string[] = [];
+  const facts: string[] = [];
+  const errors: string[] = [];
+
+  if (host.capabilities.has("sysctl")) {
+    try {
+      const rt = await host.readSysctl(p.key);
+      const ok = compareSysctl(rt, p.expected, p.comparator);
+      if (typeof ok === "string") errors.push(`runtime: ${ok}`);
+      else (ok ? facts : problems).push(`runtime value "${rt}"${ok ? "" : ` is not ${want}`}`);
+    } catch (e) {
+      errors.push(`runtime value of ${p.key} unreadable: ${(e as Error).message}`);
+    }
+  } else {
+    facts.push('runtime not checked (host has no "sysctl" capability)');
+  }
+
+  try {
+    const cfg = evaluateSysctl(
+      await gatherDirs(host, SYSCTL_DIRS, isSysctlConfName),
+      await gatherFile(host, SYSCTL_CONF),
+    );
+    const eff = effectiveSysctl(cfg, p.key);
+    if (!eff.source || eff.value === null) problems.push(`no persistent setting for ${p.key}`);
+    else {
+      const where = `${eff.source.file}:${eff.source.line}`;
+      const ok = compareSysctl(eff.value, p.expected, p.comparator);
+      if (typeof ok === "string") errors.push(`persistent: ${ok}`);
+      else (ok ? facts : problems).push(`persistent value "${eff.value}" from ${where}${ok ? "" : ` is not ${want}`}`);
+    }
+  } catch (e) {
+    errors.push(`cannot read sysctl configuration: ${(e as Error).message}`);
+  }
+
+  if (problems.length) return { status: "fail", detail: [...problems, ...errors, ...facts].join("; ") };
+  if (errors.length) return { status: "error", detail: [...errors, ...facts].join("; ") };
+  return { status: "pass", detail: `${p.key} ${want}: ${facts.join("; ")}` };
+}
+
+export const sysctlValue: CheckMethod<SysctlValueParams> = {
+  name: "sysctl_value",
+  params: SysctlValueParams,
+  uses: ["files", "sysctl"],
+  run,
+};
+
+registerCheck(sysctlValue);

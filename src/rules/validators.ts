@@ -1,0 +1,68 @@
+/**
+ * Edge validators for kernel names and values, as valibot schemas.
+ *
+ * These strings end up in drop-in files (`install NAME /bin/false`,
+ * `KEY = VALUE`) and in /proc/sys paths, so anything that could add a
+ * directive (newline), cut a C string (NUL), climb a path (`..`) or be read
+ * by kmod/procps as something else is refused here, once, with a message
+ * naming the field. Everything downstream may assume these shapes.
+ */
+import * as v from "valibot";
+
+/**
+ * Kernel module names: `[A-Za-z0-9_-]`, 1–55 characters. The kernel's
+ * MODULE_NAME_LEN is 56 on 64-bit *including* the NUL, so 55 is the longest
+ * name a loaded module can have; a longer one can never match /proc/modules.
+ */
+export const MODULE_NAME_RE = /^[A-Za-z0-9_-]{1,55}$/;
+
+/** A module name as written in a rule (either spelling). */
+export const ModuleName = v.pipe(
+  v.string("module name must be a string"),
+  v.regex(MODULE_NAME_RE, "module name must be 1-55 characters of A-Z a-z 0-9 _ -"),
+);
+
+/**
+ * The kernel spelling of a module name (`usb-storage` → `usb_storage`): kmod
+ * treats `-` and `_` as the same character in every keyword, and the kernel
+ * only knows `_`. This is THE normalisation; compare module names only after it.
+ * Throws on a name that is not a valid module name.
+ */
+export function kernelModuleName(name: string): string {
+  if (!MODULE_NAME_RE.test(name)) throw new Error(`invalid module name ${JSON.stringify(name)}`);
+  return name.replaceAll("-", "_");
+}
+
+/**
+ * A sysctl key in either spelling procps accepts: dotted
+ * (`net.ipv4.conf.eth0/100.rp_filter`, where `/` stands for a literal dot) or
+ * slashed (`net/ipv4/conf/eth0.100/rp_filter`). Segments are
+ * `[A-Za-z0-9_-]+`; empty segments (hence `..`, `//`, a leading or trailing
+ * separator) are refused, as are globs and a leading `-` (procps reads that as
+ * "ignore errors", not as part of the name).
+ */
+export const SYSCTL_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*(?:[./][A-Za-z0-9_-]+)*$/;
+
+export const SysctlKey = v.pipe(
+  v.string("sysctl key must be a string"),
+  v.maxLength(255, "sysctl key is longer than 255 characters"),
+  v.regex(SYSCTL_KEY_RE, "sysctl key must be segments of A-Z a-z 0-9 _ - separated by '.' or '/', with no empty segment"),
+);
+
+/**
+ * A sysctl value: printable text without newline, carriage return or NUL (a
+ * newline would start a new `key = value` line in a drop-in). Numbers written
+ * in YAML (`expected: 1`) are accepted and kept as their decimal text.
+ * Leading and trailing whitespace is dropped, as procps does when it reads a
+ * value from a file.
+ */
+export const SysctlValue = v.pipe(
+  v.union(
+    [v.string(), v.pipe(v.number(), v.integer("sysctl value number must be an integer"), v.transform(String))],
+    "sysctl value must be a string or an integer",
+  ),
+  v.check((s) => !/[\n\r\0]/.test(s), "sysctl value must not contain a newline, carriage return or NUL"),
+  v.transform((s) => s.trim()),
+  v.minLength(1, "sysctl value must not be empty"),
+  v.maxLength(4096, "sysctl value is longer than 4096 characters"),
+);
