@@ -27,14 +27,14 @@ const OS = {
 };
 
 describe("os-release and platforms", () => {
-  test("rule-loader/AC-11: os-release parsing handles quotes, comments and ID_LIKE lists", () => {
+  test("rule-select/AC-01: os-release parsing handles quotes, comments and ID_LIKE lists", () => {
     expect(parseOsRelease(OS.rocky93)).toEqual({ id: "rocky", idLike: ["rhel", "centos", "fedora"], versionId: "9.3" });
     expect(parseOsRelease(OS.ubuntu2404)).toEqual({ id: "ubuntu", idLike: ["debian"], versionId: "24.04" });
     expect(parseOsRelease(OS.arch)).toEqual({ id: "arch", idLike: [] });
     expect(parseOsRelease("ID='ol'\nVERSION_ID=\"8\\\"\"\n").id).toBe("ol");
   });
 
-  test("rule-loader/AC-11: rhel family covers RHEL and its rebuilds by ID or ID_LIKE, not Fedora", () => {
+  test("rule-select/AC-01: rhel family covers RHEL and its rebuilds by ID or ID_LIKE, not Fedora", () => {
     for (const os of [OS.rocky93, OS.rhel810, OS.alma9, OS.ol8, OS.centos7]) expect(familyMatches("rhel", parseOsRelease(os))).toBe(true);
     expect(familyMatches("rhel", parseOsRelease(OS.fedora40))).toBe(false);
     expect(familyMatches("rhel", parseOsRelease(OS.ubuntu2404))).toBe(false);
@@ -42,7 +42,7 @@ describe("os-release and platforms", () => {
     expect(familyMatches("ubuntu", parseOsRelease(OS.debian12))).toBe(false);
   });
 
-  test("rule-loader/AC-11: versions compare numerically by major.minor at the bound's precision", () => {
+  test("rule-select/AC-01: versions compare numerically by major.minor at the bound's precision", () => {
     expect(compareToBound("9.10", "9.9")).toBeGreaterThan(0);
     expect(compareToBound("8.10", "8")).toBe(0);
     expect(compareToBound("24.04", "22.04")).toBeGreaterThan(0);
@@ -63,7 +63,7 @@ describe("os-release and platforms", () => {
 describe("implementation choice", () => {
   const impl = (over: Partial<RuleImplementation>): RuleImplementation => ({ default: false, checks: [], steps: [], ...over });
 
-  test("rule-loader/AC-12: when-gates are evaluated against caller-supplied capabilities (name, all, any, not)", () => {
+  test("rule-select/AC-02: when-gates are evaluated against caller-supplied capabilities (name, all, any, not)", () => {
     const caps = new Set(["authselect", "systemd"]);
     expect(gateHolds("authselect", caps)).toBe(true);
     expect(gateHolds({ all: ["authselect", "systemd"] }, caps)).toBe(true);
@@ -73,7 +73,7 @@ describe("implementation choice", () => {
     expect(gateHolds({ not: { any: ["systemd"] } }, caps)).toBe(false);
   });
 
-  test("rule-loader/AC-12: the first matching gate wins, else the default, else an ungated one", () => {
+  test("rule-select/AC-02: the first matching gate wins, else the default, else an ungated one", () => {
     const a = impl({ when: "sshd_config_d" });
     const b = impl({ when: { not: "sshd_config_d" } });
     const d = impl({ default: true });
@@ -105,7 +105,7 @@ describe("selection", () => {
   const rules: Rule[] = loaded.rules;
   const caps = new Set<string>();
 
-  test("rule-loader/AC-13: --rule ids, severity and tags filter; unknown ids are reported", () => {
+  test("rule-select/AC-03: --rule ids, severity and tags filter; unknown ids are reported", () => {
     expect(loaded.errors).toEqual([]);
     const ids = (s: ReturnType<typeof selectRules>) => s.selected.map((x) => x.rule.id);
     expect(ids(selectRules(rules, { capabilities: caps }))).toEqual(["a-high", "b-low", "c-med", "d-unknown-mech"]);
@@ -116,7 +116,7 @@ describe("selection", () => {
     expect(ids(selectRules(rules, { capabilities: caps, tags: ["fs"], severities: ["low"] }))).toEqual(["b-low"]);
   });
 
-  test("rule-loader/AC-13: a rule for another platform is skipped as not applicable", () => {
+  test("rule-select/AC-03: a rule for another platform is skipped as not applicable", () => {
     const sel = selectRules(rules, { capabilities: caps, os: parseOsRelease(OS.rocky93), ids: ["a-high", "c-med"] });
     expect(sel.selected.map((s) => [s.rule.id, s.status])).toEqual([["a-high", "run"], ["c-med", "skip"]]);
     const skip = sel.selected[1]!;
