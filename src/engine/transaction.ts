@@ -1,0 +1,149 @@
+/**
+ * One rule, one transaction:
+ *   check → preflight (capture all) → journal (one SQLite commit) → apply in
+ *   order, stop at first failure → validate → commit | reverse rollback → verify.
+ * Nothing on the host changes before the journal and every pre-state are durable.
+ */
+import type { Host } from "../host/host.ts";
+import { RecordingHost } from "../host/recording-host.ts";
+import type { StepResult } from "../handlers/mechanism.ts";
+import type { Store } from "../store/store.ts";
+import type { RollbackTrigger } from "../store/types.ts";
+import { runRuleCheck } from "./check.ts";
+import { digestAll } from "./digest.ts";
+import { faultPoint } from "./fault.ts";
+import { preflight, type PlannedStep } from "./preflight.ts";
+import type { ResolvedRule, StepReport, TxnReport } from "./types.ts";
+import { undoSteps } from "./undo.ts";
+
+export interface TxnContext {
+  store: Store;
+  host: Host;
+  runId: number;
+}
+
+function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
+  const txnId = ctx.store.recordUnchanged(ctx.runId, rule, status, detail);
+  return { txnId, ruleId: rule.id, status, detail, steps: [] };
+}
+
+/** Apply one step through a recorder that refuses changes outside the step's footprint. */
+async function applyStep(
+  host: Host,
+  step: PlannedStep,
+): Promise<{ result: StepResult; changed: string[]; violated: boolean }> {
+  const rec = new RecordingHost(host, step.footprint);
+  let result: StepResult;
+  try {
+    result = await step.mechanism.apply(rec, step.params, step.pre);
+  } catch (e) {
+    result = { ok: false, detail: `apply threw: ${(e as Error).message}` };
+  }
+  // Checked even when apply "succeeded": a handler may have swallowed the refusal.
+  if (rec.violations.length) {
+    result = { ok: false, detail: `footprint: ${rec.violations.map((v) => v.message).join("; ")}`, notes: result.notes };
+  }
+  const notes = { ...step.notes, ...result.notes };
+  return {
+    result: { ...result, ...(Object.keys(notes).length ? { notes } : {}) },
+    changed: rec.changedFiles(),
+    violated: rec.violations.length > 0,
+  };
+}
+
+export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promise<TxnReport> {
+  const { store, host } = ctx;
+  if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
+  const before = await runRuleCheck(host, rule);
+  if (before.status === "pass") return unchanged(ctx, rule, "skipped", `already compliant: ${before.detail}`);
+  if (before.status === "error") {
+    return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
+  }
+  const pf = await preflight(host, rule);
+  if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
+
+  const txnId = store.journal(
+    ctx.runId,
+    rule,
+    pf.steps.map((s) => ({ mechanism: s.mechanism.name, params: s.params as any, footprint: s.footprint, preState: s.pre })),
+  );
+  faultPoint("after-journal");
+
+  const reports: StepReport[] = pf.steps.map((s) => ({
+    index: s.index,
+    mechanism: s.mechanism.name,
+    status: "pending",
+    detail: "",
+  }));
+  const changed = new Set<string>();
+  let started = 0;
+  let failure: { detail: string; trigger: RollbackTrigger } | null = null;
+
+  store.setStatus(txnId, "applying");
+  for (const step of pf.steps) {
+    store.setStep(txnId, step.index, "applying");
+    started = step.index + 1;
+    const { result, changed: paths, violated } = await applyStep(host, step);
+    paths.forEach((p) => changed.add(p));
+    const status = result.ok ? "applied" : "failed";
+    store.setStep(txnId, step.index, status, result.detail, result.notes);
+    Object.assign(reports[step.index]!, { status, detail: result.detail, notes: result.notes });
+    if (!result.ok) {
+      failure = {
+        detail: `step ${step.index + 1} (${step.mechanism.name}) failed: ${result.detail}`,
+        trigger: violated ? "footprint" : "apply-failure",
+      };
+      break;
+    }
+    faultPoint(`after-apply:${step.index + 1}`);
+  }
+
+  if (!failure) {
+    store.setStatus(txnId, "validating");
+    const after = await runRuleCheck(host, rule);
+    // `error` counts as failed: a remediation that cannot be shown to work is not kept.
+    if (after.status !== "pass") {
+      failure = { detail: `validation: check ${after.status}: ${after.detail}`, trigger: "validation" };
+    } else {
+      faultPoint("before-commit");
+      const files = await digestAll(host, [...changed].sort());
+      const detail = `remediated; validated: ${after.detail}`;
+      store.commit(txnId, files, detail);
+      return { txnId, ruleId: rule.id, status: "committed", detail, steps: reports };
+    }
+  }
+
+  store.setStatus(txnId, "rolling_back", failure.detail);
+  const undo = await undoSteps(
+    host,
+    pf.steps.slice(0, started).map((s) => ({ ...s, mechanism: s.mechanism.name })),
+  );
+  const status = undo.ok ? "rolled_back" : "rollback_failed";
+  const detail = `${failure.detail}; ${undo.ok ? "rolled back" : "ROLLBACK FAILED"}: ${undo.detail}`;
+  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger });
+  return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified };
+}
+
+/** Dry run: check and capture only; report what apply would change. Nothing is written anywhere. */
+export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnReport> {
+  const base = { txnId: null, ruleId: rule.id, steps: [] as StepReport[] };
+  if (rule.notApplicable) return { ...base, status: "skipped", detail: `not applicable: ${rule.notApplicable}` };
+  const before = await runRuleCheck(host, rule);
+  if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
+  if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
+  const pf = await preflight(host, rule);
+  if (!pf.ok) return { ...base, status: "errored", detail: pf.detail };
+  return {
+    ...base,
+    status: "planned",
+    detail: `check ${before.status}: ${before.detail}`,
+    plan: pf.steps.flatMap((s) => s.mechanism.describe(s.params, s.pre)),
+    steps: pf.steps.map((s) => ({
+      index: s.index,
+      mechanism: s.mechanism.name,
+      status: "pending",
+      detail: "",
+      ...(Object.keys(s.notes).length ? { notes: s.notes } : {}),
+    })),
+  };
+}

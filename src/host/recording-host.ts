@@ -1,0 +1,126 @@
+/**
+ * A Host wrapper that records which logical paths a step wrote, removed or
+ * created as directories, and (when given a footprint) refuses any change
+ * outside it *before* it reaches the inner Host.
+ *
+ * The engine wraps the Host once per step. Everything else is forwarded
+ * unchanged — including the capability set, so a handler behind the recorder
+ * sees exactly what the real Host can do (reference defect 2).
+ */
+import { posix } from "node:path";
+import type {
+  Capability,
+  DirEntry,
+  FileState,
+  Host,
+  HostPath,
+  LoadOutcome,
+  UnloadOutcome,
+  WriteOptions,
+} from "./host.ts";
+
+/** A change outside the step's declared footprint; nothing was changed. */
+export class FootprintViolation extends Error {
+  constructor(readonly op: string, readonly path: string, readonly footprint: readonly string[]) {
+    super(`refusing ${op} ${path}: outside the step's footprint [${footprint.join(", ")}]; nothing changed`);
+    this.name = "FootprintViolation";
+  }
+}
+
+export type TouchOp = "write" | "remove" | "mkdir";
+
+export interface Touch {
+  op: TouchOp;
+  path: string;
+}
+
+/** Logical paths are absolute; normalise so "/etc//x" and "/etc/./x" compare equal. */
+export function normalizeLogical(p: string): string {
+  return posix.normalize(posix.isAbsolute(p) ? p : "/" + p);
+}
+
+/**
+ * Does a footprint allow this change? A footprint entry ending in "/" covers
+ * everything below it; others are exact files. mkdir is allowed for a
+ * footprint file's ancestors (handlers create the directory a drop-in goes in).
+ */
+export function footprintAllows(footprint: readonly string[], op: TouchOp, path: string): boolean {
+  const p = normalizeLogical(path);
+  return footprint.some((raw) => {
+    const dir = raw.endsWith("/");
+    const f = normalizeLogical(raw);
+    if (dir ? p === f || p.startsWith(f + "/") : p === f) return true;
+    return op === "mkdir" && (f === p || f.startsWith(p === "/" ? "/" : p + "/"));
+  });
+}
+
+export class RecordingHost implements Host {
+  readonly path: HostPath;
+  readonly root: string;
+  readonly offline: boolean;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Every change attempted through this Host, in order (refused ones are in `violations`). */
+  readonly touched: Touch[] = [];
+  readonly violations: FootprintViolation[] = [];
+
+  /** `footprint` undefined: record only. Given: also refuse changes outside it. */
+  constructor(readonly inner: Host, readonly footprint?: readonly string[]) {
+    this.path = inner.path;
+    this.root = inner.root;
+    this.offline = inner.offline;
+    this.capabilities = inner.capabilities;
+  }
+
+  /** Distinct logical paths written or removed (what a drift check must hash). */
+  changedFiles(): string[] {
+    return [...new Set(this.touched.filter((t) => t.op !== "mkdir").map((t) => t.path))].sort();
+  }
+
+  private note(op: TouchOp, path: string): void {
+    const p = normalizeLogical(path);
+    if (this.footprint && !footprintAllows(this.footprint, op, p)) {
+      const v = new FootprintViolation(op, p, this.footprint);
+      this.violations.push(v);
+      throw v;
+    }
+    // Recorded before forwarding: a change that failed half-way is still a path to check.
+    this.touched.push({ op, path: p });
+  }
+
+  readFile(path: string): Promise<FileState> {
+    return this.inner.readFile(path);
+  }
+  async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
+    this.note("write", path);
+    return this.inner.writeFile(path, bytes, opts);
+  }
+  async removeFile(path: string): Promise<void> {
+    this.note("remove", path);
+    return this.inner.removeFile(path);
+  }
+  async mkdirp(path: string, mode?: number): Promise<void> {
+    this.note("mkdir", path);
+    return this.inner.mkdirp(path, mode);
+  }
+  listDir(path: string): Promise<DirEntry[] | null> {
+    return this.inner.listDir(path);
+  }
+  readLink(path: string): Promise<string | null> {
+    return this.inner.readLink(path);
+  }
+  loadedModules(): Promise<Set<string> | null> {
+    return this.inner.loadedModules();
+  }
+  unloadModule(name: string): Promise<UnloadOutcome> {
+    return this.inner.unloadModule(name);
+  }
+  loadModule(name: string): Promise<LoadOutcome> {
+    return this.inner.loadModule(name);
+  }
+  readSysctl(key: string): Promise<string> {
+    return this.inner.readSysctl(key);
+  }
+  writeSysctl(key: string, value: string): Promise<void> {
+    return this.inner.writeSysctl(key, value);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Versioned schema. Migration N takes `PRAGMA user_version` from N to N+1;
+ * each runs in its own SQLite transaction, so a crash mid-migration leaves the
+ * previous version intact. Never edit a shipped migration: append a new one.
+ */
+import type { Database } from "bun:sqlite";
+import { StoreTooNew } from "./errors.ts";
+
+/** Marks the file as Bulwark's, so a foreign SQLite file is refused rather than migrated. ("BULW") */
+export const APPLICATION_ID = 0x42554c57;
+
+export const MIGRATIONS: readonly string[] = [
+  // v1
+  `
+  CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    host_path   TEXT NOT NULL,
+    root        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    dry_run     INTEGER NOT NULL DEFAULT 0
+  );
+  -- One row per rule remediated. status is the lifecycle; terminal values are listed in store/types.ts.
+  CREATE TABLE transactions (
+    id               INTEGER PRIMARY KEY,
+    run_id           INTEGER NOT NULL REFERENCES runs(id),
+    rule_id          TEXT NOT NULL,
+    rule_title       TEXT NOT NULL DEFAULT '',
+    severity         TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL,
+    detail           TEXT NOT NULL DEFAULT '',
+    restore_verified INTEGER,
+    started_at       TEXT NOT NULL,
+    finished_at      TEXT
+  );
+  CREATE INDEX transactions_rule ON transactions(rule_id);
+  CREATE INDEX transactions_run ON transactions(run_id);
+  CREATE TABLE steps (
+    txn_id    INTEGER NOT NULL REFERENCES transactions(id),
+    idx       INTEGER NOT NULL,
+    mechanism TEXT NOT NULL,
+    params    TEXT NOT NULL,
+    footprint TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    detail    TEXT NOT NULL DEFAULT '',
+    notes     TEXT,
+    PRIMARY KEY (txn_id, idx)
+  );
+  -- Everything rollback needs, per step, as the mechanism's JSON.
+  CREATE TABLE pre_states (
+    txn_id      INTEGER NOT NULL REFERENCES transactions(id),
+    idx         INTEGER NOT NULL,
+    pre_state   TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    PRIMARY KEY (txn_id, idx)
+  );
+  -- What Bulwark left in each file it touched (sha256 of the bytes, NULL = absent), for drift checks.
+  CREATE TABLE written_files (
+    txn_id INTEGER NOT NULL REFERENCES transactions(id),
+    path   TEXT NOT NULL,
+    sha256 TEXT,
+    PRIMARY KEY (txn_id, path)
+  );
+  CREATE TABLE rollback_events (
+    id       INTEGER PRIMARY KEY,
+    txn_id   INTEGER NOT NULL REFERENCES transactions(id),
+    at       TEXT NOT NULL,
+    trigger  TEXT NOT NULL,
+    forced   INTEGER NOT NULL DEFAULT 0,
+    ok       INTEGER NOT NULL,
+    verified INTEGER NOT NULL,
+    detail   TEXT NOT NULL
+  );
+  -- The recovery journal: a row is open (closed_at NULL) while the host may differ from
+  -- both the pre-state and a committed state. recover replays every open row.
+  CREATE TABLE journal (
+    id        INTEGER PRIMARY KEY,
+    txn_id    INTEGER NOT NULL REFERENCES transactions(id),
+    kind      TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT
+  );
+  CREATE INDEX journal_open ON journal(closed_at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Bring the schema up to SCHEMA_VERSION. Refuses a newer database without touching it. */
+export function migrate(db: Database, file: string): void {
+  const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (current > SCHEMA_VERSION) throw new StoreTooNew(file, current, SCHEMA_VERSION);
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Typed access to the state database. Every method that changes more than one
+ * row does so in ONE SQLite transaction, so a crash leaves either the old or
+ * the new picture, never half of each.
+ */
+import type { Database } from "bun:sqlite";
+import type { Json } from "../handlers/mechanism.ts";
+import type {
+  HistoryFilter,
+  JournalStep,
+  RollbackEvent,
+  RollbackTrigger,
+  RuleIdentity,
+  RunRecord,
+  StepRecord,
+  StepStatus,
+  TxnRecord,
+  TxnStatus,
+  TxnSummary,
+  WrittenFile,
+} from "./types.ts";
+
+const now = () => new Date().toISOString();
+
+type Row = Record<string, any>;
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    hostPath: r.host_path,
+    root: r.root,
+    pid: r.pid,
+    dryRun: r.dry_run === 1,
+  };
+}
+
+function toSummary(r: Row): TxnSummary {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    ruleId: r.rule_id,
+    ruleTitle: r.rule_title,
+    severity: r.severity,
+    status: r.status,
+    detail: r.detail,
+    restoreVerified: r.restore_verified === null ? null : r.restore_verified === 1,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export interface UndoOutcomeRecord {
+  status: Extract<TxnStatus, "rolled_back" | "rollback_failed" | "recovered">;
+  detail: string;
+  ok: boolean;
+  verified: boolean;
+  trigger: RollbackTrigger;
+  forced?: boolean;
+}
+
+export class Store {
+  constructor(
+    readonly db: Database,
+    /** Directory holding state.db and the run lock. */
+    readonly dir: string,
+    readonly file: string,
+  ) {}
+
+  close(): void {
+    this.db.close();
+  }
+
+  beginRun(r: { hostPath: string; root: string; dryRun: boolean }): number {
+    const res = this.db
+      .query("INSERT INTO runs (started_at, host_path, root, pid, dry_run) VALUES (?, ?, ?, ?, ?)")
+      .run(now(), r.hostPath, r.root, process.pid, r.dryRun ? 1 : 0);
+    return Number(res.lastInsertRowid);
+  }
+
+  finishRun(runId: number): void {
+    this.db.query("UPDATE runs SET finished_at = ? WHERE id = ?").run(now(), runId);
+  }
+
+  /** A transaction that ended before any change (skipped, errored): no journal needed. */
+  recordUnchanged(runId: number, rule: RuleIdentity, status: "skipped" | "errored", detail: string): number {
+    const t = now();
+    const res = this.db
+      .query(
+        `INSERT INTO transactions (run_id, rule_id, rule_title, severity, status, detail, started_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(runId, rule.id, rule.title ?? "", rule.severity ?? "", status, detail, t, t);
+    return Number(res.lastInsertRowid);
+  }
+
+  /**
+   * The durability point: the transaction row, every step, every pre-state and
+   * an open recovery-journal entry, committed together before the first change.
+   */
+  journal(runId: number, rule: RuleIdentity, steps: JournalStep[]): number {
+    return this.db.transaction(() => {
+      const t = now();
+      const txnId = Number(
+        this.db
+          .query(
+            `INSERT INTO transactions (run_id, rule_id, rule_title, severity, status, started_at)
+             VALUES (?, ?, ?, ?, 'journaled', ?)`,
+          )
+          .run(runId, rule.id, rule.title ?? "", rule.severity ?? "", t).lastInsertRowid,
+      );
+      const step = this.db.query(
+        "INSERT INTO steps (txn_id, idx, mechanism, params, footprint, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+      );
+      const pre = this.db.query("INSERT INTO pre_states (txn_id, idx, pre_state, captured_at) VALUES (?, ?, ?, ?)");
+      steps.forEach((s, i) => {
+        step.run(txnId, i, s.mechanism, JSON.stringify(s.params), JSON.stringify(s.footprint));
+        pre.run(txnId, i, JSON.stringify(s.preState), t);
+      });
+      this.db.query("INSERT INTO journal (txn_id, kind, opened_at) VALUES (?, 'apply', ?)").run(txnId, t);
+      return txnId;
+    })();
+  }
+
+  setStep(txnId: number, idx: number, status: StepStatus, detail = "", notes?: Record<string, string>): void {
+    this.db
+      .query("UPDATE steps SET status = ?, detail = ?, notes = ? WHERE txn_id = ? AND idx = ?")
+      .run(status, detail, notes ? JSON.stringify(notes) : null, txnId, idx);
+  }
+
+  setStatus(txnId: number, status: TxnStatus, detail?: string): void {
+    if (detail === undefined) this.db.query("UPDATE transactions SET status = ? WHERE id = ?").run(status, txnId);
+    else this.db.query("UPDATE transactions SET status = ?, detail = ? WHERE id = ?").run(status, detail, txnId);
+  }
+
+  /** Committed: status, the hashes of what Bulwark left, and the journal closed, together. */
+  commit(txnId: number, files: WrittenFile[], detail: string): void {
+    this.db.transaction(() => {
+      const t = now();
+      const ins = this.db.query("INSERT OR REPLACE INTO written_files (txn_id, path, sha256) VALUES (?, ?, ?)");
+      for (const f of files) ins.run(txnId, f.path, f.sha256);
+      this.db
+        .query("UPDATE transactions SET status = 'committed', detail = ?, finished_at = ? WHERE id = ?")
+        .run(detail, t, txnId);
+      this.db.query("UPDATE journal SET closed_at = ? WHERE txn_id = ? AND closed_at IS NULL").run(t, txnId);
+    })();
+  }
+
+  /** A later rollback of a committed transaction is itself journaled, so a crash mid-way is recoverable. */
+  openRollbackJournal(txnId: number): void {
+    this.db.transaction(() => {
+      const t = now();
+      this.db.query("UPDATE transactions SET status = 'rolling_back' WHERE id = ?").run(txnId);
+      this.db.query("INSERT INTO journal (txn_id, kind, opened_at) VALUES (?, 'rollback', ?)").run(txnId, t);
+    })();
+  }
+
+  /** Record a finished undo (rollback or recovery): status, event, journal closed, together. */
+  finishUndo(txnId: number, o: UndoOutcomeRecord): void {
+    this.db.transaction(() => {
+      const t = now();
+      this.db
+        .query("UPDATE transactions SET status = ?, detail = ?, restore_verified = ?, finished_at = ? WHERE id = ?")
+        .run(o.status, o.detail, o.verified ? 1 : 0, t, txnId);
+      this.db
+        .query(
+          "INSERT INTO rollback_events (txn_id, at, trigger, forced, ok, verified, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(txnId, t, o.trigger, o.forced ? 1 : 0, o.ok ? 1 : 0, o.verified ? 1 : 0, o.detail);
+      this.db.query("UPDATE journal SET closed_at = ? WHERE txn_id = ? AND closed_at IS NULL").run(t, txnId);
+    })();
+  }
+
+  /** Transactions with an open journal entry, oldest first: what `recover` must undo. */
+  openJournalTxnIds(): number[] {
+    return (
+      this.db.query("SELECT DISTINCT txn_id FROM journal WHERE closed_at IS NULL ORDER BY txn_id").all() as Row[]
+    ).map((r) => r.txn_id);
+  }
+
+  run(runId: number): RunRecord | null {
+    const r = this.db.query("SELECT * FROM runs WHERE id = ?").get(runId) as Row | null;
+    return r ? toRun(r) : null;
+  }
+
+  /** The newest run that still has committed transactions (what "rollback --last" means). */
+  lastRunWithCommitted(): number | null {
+    const r = this.db
+      .query("SELECT MAX(run_id) AS id FROM transactions WHERE status = 'committed'")
+      .get() as Row | null;
+    return r?.id ?? null;
+  }
+
+  txn(id: number): TxnRecord | null {
+    const r = this.db.query("SELECT * FROM transactions WHERE id = ?").get(id) as Row | null;
+    if (!r) return null;
+    const steps = (
+      this.db
+        .query(
+          `SELECT s.*, p.pre_state FROM steps s
+           LEFT JOIN pre_states p ON p.txn_id = s.txn_id AND p.idx = s.idx
+           WHERE s.txn_id = ? ORDER BY s.idx`,
+        )
+        .all(id) as Row[]
+    ).map(
+      (s): StepRecord => ({
+        index: s.idx,
+        mechanism: s.mechanism,
+        params: JSON.parse(s.params) as Json,
+        footprint: JSON.parse(s.footprint),
+        status: s.status,
+        detail: s.detail,
+        notes: s.notes ? JSON.parse(s.notes) : null,
+        preState: s.pre_state === null ? null : (JSON.parse(s.pre_state) as Json),
+      }),
+    );
+    const files = (
+      this.db.query("SELECT path, sha256 FROM written_files WHERE txn_id = ? ORDER BY path").all(id) as Row[]
+    ).map((f): WrittenFile => ({ path: f.path, sha256: f.sha256 }));
+    const rollbacks = (
+      this.db.query("SELECT * FROM rollback_events WHERE txn_id = ? ORDER BY id").all(id) as Row[]
+    ).map(
+      (e): RollbackEvent => ({
+        at: e.at,
+        trigger: e.trigger,
+        forced: e.forced === 1,
+        ok: e.ok === 1,
+        verified: e.verified === 1,
+        detail: e.detail,
+      }),
+    );
+    const openJournal = (
+      this.db
+        .query("SELECT kind, opened_at FROM journal WHERE txn_id = ? AND closed_at IS NULL ORDER BY id")
+        .all(id) as Row[]
+    ).map((j) => ({ kind: j.kind, openedAt: j.opened_at }));
+    return { ...toSummary(r), run: this.run(r.run_id)!, steps, files, rollbacks, openJournal };
+  }
+
+  /** Newest first. */
+  history(f: HistoryFilter = {}): TxnSummary[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.rule !== undefined) (where.push("rule_id = ?"), args.push(f.rule));
+    if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
+    if (f.since !== undefined) (where.push("started_at >= ?"), args.push(f.since));
+    if (f.runId !== undefined) (where.push("run_id = ?"), args.push(f.runId));
+    const sql =
+      `SELECT * FROM transactions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC` +
+      (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : "");
+    return (this.db.query(sql).all(...args) as Row[]).map(toSummary);
+  }
+}
