@@ -26,8 +26,11 @@
  *   `net/ipv4/conf/eth0.100/rp_filter` are one key.
  * - All explicit (non-glob) assignments to a path are written in order: the
  *   last wins. A glob assignment (`*?[` in the key) only reaches a path that
- *   has no explicit assignment anywhere and no matching exclude; among the
- *   globs, the last wins.
+ *   has no explicit assignment and no exclude line for that exact path
+ *   anywhere in the files; among the globs, the last wins. procps 4.0.2
+ *   matches excludes by exact path only (`-net.ipv4.conf.*.rp_filter`
+ *   excludes nothing, proven against it); later procps also fnmatch()es
+ *   glob excludes. We follow 4.0.2 (Debian 12), the version we can test.
  */
 import { byteCompare, type ConfDir, effectiveFiles } from "./modprobe-config.ts";
 
@@ -168,8 +171,8 @@ export function evaluateSysctl(dirs: readonly ConfDir[], sysctlConf: string | nu
 }
 
 /** Match one glob(3) pattern component against one name (`*`, `?`, `[...]`, `\`). */
-function matchComponent(pat: string, name: string, leadingDotSpecial: boolean): boolean {
-  if (leadingDotSpecial && name.startsWith(".") && !pat.startsWith(".")) return false;
+function matchComponent(pat: string, name: string): boolean {
+  if (name.startsWith(".") && !pat.startsWith(".")) return false;
   const rec = (pi: number, ni: number): boolean => {
     while (pi < pat.length) {
       const c = pat[pi]!;
@@ -230,19 +233,14 @@ function matchBracket(pat: string, start: number, ch: string): { ok: boolean; ne
 function globMatches(pattern: string, path: string): boolean {
   const p = pattern.split("/");
   const n = path.split("/");
-  return p.length === n.length && p.every((c, i) => matchComponent(c, n[i]!, true));
-}
-
-/** fnmatch(pattern, path, 0): `*` and `?` cross `/` too (procps uses it for excludes). */
-function fnmatchNoFlags(pattern: string, path: string): boolean {
-  return matchComponent(pattern, path, false);
+  return p.length === n.length && p.every((c, i) => matchComponent(c, n[i]!));
 }
 
 /** The effective persistent value of one key (either spelling; validate it first). */
 export function effectiveSysctl(cfg: SysctlConfig, key: string): EffectiveSysctl {
   const path = sysctlPath(key);
   const touching = cfg.entries.filter((e) =>
-    e.value === null ? e.path === path || fnmatchNoFlags(e.path, path) : e.glob ? globMatches(e.path, path) : e.path === path,
+    e.value !== null && e.glob ? globMatches(e.path, path) : e.path === path,
   );
   const explicit = touching.filter((e) => e.value !== null && !e.glob);
   let source: SysctlEntry | null = explicit.at(-1) ?? null;
