@@ -1,0 +1,54 @@
+#!/usr/bin/env bun
+/**
+ * Build the single-file binary with `bun build --compile`.
+ *
+ *   bun scripts/build-binary.ts            → dist/bulwark for this machine
+ *   bun scripts/build-binary.ts --all      → every supported target, named
+ *                                            bulwark-VERSION-linux-ARCH[-musl|-baseline], + SHA256SUMS
+ *
+ * The version and git commit are compiled in. The output is never stripped:
+ * strip/UPX drop the embedded payload and leave a plain `bun`.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+
+const repo = join(import.meta.dir, "..");
+const dist = join(repo, "dist");
+const TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"] as const;
+
+function gitCommit(): string {
+  const r = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repo });
+  return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+}
+
+async function build(outfile: string, target?: string): Promise<void> {
+  const args = [
+    process.execPath, "build", "--compile", join(repo, "src/cli/main.ts"), "--outfile", outfile,
+    "--define", `BULWARK_VERSION=${JSON.stringify(pkg.version)}`,
+    "--define", `BULWARK_COMMIT=${JSON.stringify(gitCommit())}`,
+    "--minify-syntax",
+  ];
+  if (target) args.push(`--target=bun-${target}`);
+  const p = Bun.spawn(args, { cwd: repo, stdout: "inherit", stderr: "inherit" });
+  if ((await p.exited) !== 0) throw new Error(`bun build --compile failed for ${target ?? "host"}`);
+}
+
+mkdirSync(dist, { recursive: true });
+if (process.argv.includes("--all")) {
+  const sums: string[] = [];
+  for (const t of TARGETS) {
+    const name = `bulwark-${pkg.version}-${t}`;
+    await build(join(dist, name), t);
+    const hash = createHash("sha256").update(readFileSync(join(dist, name))).digest("hex");
+    sums.push(`${hash}  ${name}`);
+    console.log(`${name}  ${(statSync(join(dist, name)).size / 1e6).toFixed(1)} MB`);
+  }
+  writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
+  const host = `linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
+  copyFileSync(join(dist, `bulwark-${pkg.version}-${host}`), join(dist, "bulwark"));
+} else {
+  await build(join(dist, "bulwark"));
+  console.log(`dist/bulwark  ${(statSync(join(dist, "bulwark")).size / 1e6).toFixed(1)} MB`);
+}
