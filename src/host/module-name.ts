@@ -3,10 +3,14 @@
  * both spellings as one name; the kernel (/proc/modules, delete_module) only
  * knows the `_` form.
  */
-const MODULE_NAME = /^[A-Za-z0-9_-]{1,55}$/;
+/**
+ * `[A-Za-z0-9_-]`, 1–55 characters: the kernel's MODULE_NAME_LEN is 56 on
+ * 64-bit including the NUL, so a longer name can never be loaded.
+ */
+export const MODULE_NAME_RE = /^[A-Za-z0-9_-]{1,55}$/;
 
 export function isValidModuleName(name: string): boolean {
-  return MODULE_NAME.test(name);
+  return MODULE_NAME_RE.test(name);
 }
 
 /** The kernel spelling of NAME (`usb-storage` → `usb_storage`). Throws on an invalid name. */

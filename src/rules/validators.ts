@@ -9,29 +9,17 @@
  */
 import * as v from "valibot";
 
-/**
- * Kernel module names: `[A-Za-z0-9_-]`, 1–55 characters. The kernel's
- * MODULE_NAME_LEN is 56 on 64-bit *including* the NUL, so 55 is the longest
- * name a loaded module can have; a longer one can never match /proc/modules.
- */
-export const MODULE_NAME_RE = /^[A-Za-z0-9_-]{1,55}$/;
+// Module names: the pattern and THE `-`→`_` normalisation live in the host
+// layer (the Host applies them before delete_module); re-exported here so the
+// edge validators and the checks share the one definition.
+import { MODULE_NAME_RE, kernelModuleName } from "../host/module-name.ts";
+export { MODULE_NAME_RE, kernelModuleName };
 
 /** A module name as written in a rule (either spelling). */
 export const ModuleName = v.pipe(
   v.string("module name must be a string"),
   v.regex(MODULE_NAME_RE, "module name must be 1-55 characters of A-Z a-z 0-9 _ -"),
 );
-
-/**
- * The kernel spelling of a module name (`usb-storage` → `usb_storage`): kmod
- * treats `-` and `_` as the same character in every keyword, and the kernel
- * only knows `_`. This is THE normalisation; compare module names only after it.
- * Throws on a name that is not a valid module name.
- */
-export function kernelModuleName(name: string): string {
-  if (!MODULE_NAME_RE.test(name)) throw new Error(`invalid module name ${JSON.stringify(name)}`);
-  return name.replaceAll("-", "_");
-}
 
 /**
  * A sysctl key in either spelling procps accepts: dotted
