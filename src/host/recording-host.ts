@@ -7,7 +7,6 @@
  * unchanged — including the capability set, so a handler behind the recorder
  * sees exactly what the real Host can do (reference defect 2).
  */
-import { posix } from "node:path";
 import type {
   Capability,
   DirEntry,
@@ -34,23 +33,18 @@ export interface Touch {
   path: string;
 }
 
-/** Logical paths are absolute; normalise so "/etc//x" and "/etc/./x" compare equal. */
-export function normalizeLogical(p: string): string {
-  return posix.normalize(posix.isAbsolute(p) ? p : "/" + p);
-}
-
 /**
  * Does a footprint allow this change? A footprint entry ending in "/" covers
  * everything below it; others are exact files. mkdir is allowed for a
  * footprint file's ancestors (handlers create the directory a drop-in goes in).
+ * Paths are compared literally, not normalised: the Host refuses "..", "." and
+ * "//" anyway, and normalising here could let a path that differs from what the
+ * Host resolves pass the gate.
  */
 export function footprintAllows(footprint: readonly string[], op: TouchOp, path: string): boolean {
-  const p = normalizeLogical(path);
-  return footprint.some((raw) => {
-    const dir = raw.endsWith("/");
-    const f = normalizeLogical(raw);
-    if (dir ? p === f || p.startsWith(f + "/") : p === f) return true;
-    return op === "mkdir" && (f === p || f.startsWith(p === "/" ? "/" : p + "/"));
+  return footprint.some((f) => {
+    if (f.endsWith("/") ? path.startsWith(f) : path === f) return true;
+    return op === "mkdir" && (f === path || f.startsWith(path.endsWith("/") ? path : path + "/"));
   });
 }
 
@@ -76,8 +70,7 @@ export class RecordingHost implements Host {
     return [...new Set(this.touched.filter((t) => t.op !== "mkdir").map((t) => t.path))].sort();
   }
 
-  private note(op: TouchOp, path: string): void {
-    const p = normalizeLogical(path);
+  private note(op: TouchOp, p: string): void {
     if (this.footprint && !footprintAllows(this.footprint, op, p)) {
       const v = new FootprintViolation(op, p, this.footprint);
       this.violations.push(v);

@@ -43,8 +43,8 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     const r = await run(rule([fileStep("/etc/bulwark-test/a.conf")]), rule([fileStep("/etc/bulwark-test/b.conf")]), rule([fileStep("/x")], ["pass"]));
     const reps = await rollbackRun(opts(), r.runId!);
     expect(reps.map((x) => [x.txnId, x.status])).toEqual([
-      [r.transactions[1]!.txnId, "rolled_back"],
-      [r.transactions[0]!.txnId, "rolled_back"],
+      [r.transactions[1]!.txnId!, "rolled_back"],
+      [r.transactions[0]!.txnId!, "rolled_back"],
     ]);
     expect(c.snap()).toEqual(before);
     await expect(rollbackRun(opts(), 999)).rejects.toThrow(TxnNotFound);
@@ -54,9 +54,9 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     const r1 = await run(rule([fileStep("/etc/bulwark-test/a.conf")]));
     const afterFirst = c.snap();
     const r2 = await run(rule([fileStep("/etc/bulwark-test/b.conf")]));
-    expect((await rollbackLast(opts())).map((x) => x.txnId)).toEqual([r2.transactions[0]!.txnId]);
+    expect((await rollbackLast(opts())).map((x) => x.txnId)).toEqual([r2.transactions[0]!.txnId!]);
     expect(c.snap()).toEqual(afterFirst);
-    expect((await rollbackLast(opts())).map((x) => x.txnId)).toEqual([r1.transactions[0]!.txnId]);
+    expect((await rollbackLast(opts())).map((x) => x.txnId)).toEqual([r1.transactions[0]!.txnId!]);
     await expect(rollbackLast(opts())).rejects.toThrow("a run with committed transactions not found");
   });
 

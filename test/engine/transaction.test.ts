@@ -6,7 +6,7 @@ import * as v from "valibot";
 import "./fixtures/registry-all.ts";
 import { fileMechanism } from "./fixtures/file-mechanism.ts";
 import { registerMechanism } from "../../src/handlers/registry.ts";
-import { allHostPaths } from "../../src/host/index.ts";
+import { allHostPaths, type Host } from "../../src/host/index.ts";
 import { faultPoint, recover, RecoveryPending, runRemediation } from "../../src/engine/index.ts";
 import { engineContext, fileStep, rule } from "./fixtures/context.ts";
 
@@ -18,7 +18,7 @@ const seenAtFirstApply: { txns: any[]; pre: any[]; journal: any[] }[] = [];
 registerMechanism({
   ...fileMechanism,
   name: "test_probe_journal",
-  async apply(host, p, pre) {
+  async apply(host: Host, p: any, pre: any) {
     const db = new Database(join(host.root, "var/lib/bulwark/state.db"), { readonly: true });
     seenAtFirstApply.push({
       txns: db.query("SELECT status FROM transactions ORDER BY id DESC LIMIT 1").all(),
