@@ -4,7 +4,8 @@
  *
  *   bun scripts/build-binary.ts            → dist/bulwark for this machine
  *   bun scripts/build-binary.ts --all      → every supported target, named
- *                                            bulwark-VERSION-linux-ARCH[-musl|-baseline], + SHA256SUMS
+ *                                            bulwark-VERSION-linux-ARCH[-baseline]-(glibc|musl),
+ *                                            + SHA256SUMS and LATEST (what install.sh reads)
  *
  * The version and git commit are compiled in. The output is never stripped:
  * strip/UPX drop the embedded payload and leave a plain `bun`.
@@ -16,7 +17,14 @@ import pkg from "../package.json" with { type: "json" };
 
 const repo = join(import.meta.dir, "..");
 const dist = join(repo, "dist");
-const TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"] as const;
+// Bun target → the libc-explicit name install.sh looks for.
+const TARGETS = {
+  "linux-x64": "linux-x64-glibc",
+  "linux-x64-baseline": "linux-x64-baseline-glibc",
+  "linux-arm64": "linux-arm64-glibc",
+  "linux-x64-musl": "linux-x64-musl",
+  "linux-arm64-musl": "linux-arm64-musl",
+} as const;
 
 function gitCommit(): string {
   const r = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repo });
@@ -38,15 +46,16 @@ async function build(outfile: string, target?: string): Promise<void> {
 mkdirSync(dist, { recursive: true });
 if (process.argv.includes("--all")) {
   const sums: string[] = [];
-  for (const t of TARGETS) {
-    const name = `bulwark-${pkg.version}-${t}`;
+  for (const [t, suffix] of Object.entries(TARGETS)) {
+    const name = `bulwark-${pkg.version}-${suffix}`;
     await build(join(dist, name), t);
     const hash = createHash("sha256").update(readFileSync(join(dist, name))).digest("hex");
     sums.push(`${hash}  ${name}`);
     console.log(`${name}  ${(statSync(join(dist, name)).size / 1e6).toFixed(1)} MB`);
   }
   writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
-  const host = `linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
+  writeFileSync(join(dist, "LATEST"), pkg.version + "\n");
+  const host = `linux-${process.arch === "arm64" ? "arm64" : "x64"}-glibc`;
   copyFileSync(join(dist, `bulwark-${pkg.version}-${host}`), join(dist, "bulwark"));
 } else {
   await build(join(dist, "bulwark"));
