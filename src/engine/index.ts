@@ -1,4 +1,19 @@
-/** The engine's public surface (the CLI calls these). */
+/**
+ * The engine's public surface (the CLI calls these).
+ *
+ * ```ts
+ * const store = openStore(resolveStateDir({ root, stateDir }));
+ * const host = createHost({ path: "auto", root });
+ * const report = await runRemediation({ store, host, rules, wait: false });
+ * await rollbackTxn({ store, host, force: false }, report.transactions[0].txnId!);
+ * await recover({ store, host });          // after a crash: undo every open journal entry
+ * history(store, { status: "committed" }); // no lock needed
+ * ```
+ *
+ * Errors worth mapping to exit 1 with their message: LockHeld, RecoveryPending,
+ * RootMismatch, TxnNotFound, StoreCorrupt, StoreTooNew. A refused rollback is
+ * not an error: its report carries `refused`.
+ */
 export { runRemediation, type RunOptions } from "./run.ts";
 export { rollbackTxn, rollbackRun, rollbackLast, type RollbackOptions, type RollbackReport } from "./rollback.ts";
 export { recover, type RecoverOptions } from "./recover.ts";
