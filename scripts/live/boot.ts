@@ -14,6 +14,7 @@
  *   extraFiles: {                        // guest path → host path | { content, mode? }
  *     "/etc/bulwark/policy.yaml": { content: "..." },
  *   },
+ *   executables: { "/sbin/sysctl": "/usr/sbin/sysctl" }, // ELF + its ldd libs
  *   // modules: [...]                    // default DEFAULT_MODULES (initramfs.ts)
  *   // timeoutMs: 180_000                // hard kill of QEMU
  * });
@@ -162,6 +163,8 @@ export interface LiveScenarioOptions {
   readonly scenarioScript: GuestFile;
   /** Guest absolute path → host path or inline content. */
   readonly extraFiles?: Readonly<Record<string, GuestFile>>;
+  /** Guest absolute path → host ELF, shipped with its ldd libraries. */
+  readonly executables?: Readonly<Record<string, string>>;
   readonly modules?: readonly string[];
   readonly timeoutMs?: number;
   readonly logPath?: string;
@@ -185,6 +188,7 @@ export async function runLiveScenarios(opts: LiveScenarioOptions): Promise<LiveR
     binary: opts.binary,
     scenarioScript: opts.scenarioScript,
     extraFiles: opts.extraFiles,
+    executables: opts.executables,
     modules: opts.modules,
     compression: opts.compression,
   });

@@ -31,6 +31,12 @@ export interface InitramfsOptions {
   readonly scenarioScript: GuestFile;
   /** Guest absolute path → file. Executables: give mode 0o755 or a host file. */
   readonly extraFiles?: Readonly<Record<string, GuestFile>>;
+  /**
+   * Guest absolute path → host ELF, shipped with the shared libraries ldd
+   * lists for it (e.g. procps `sysctl`, which busybox's applet is not).
+   * Replaces a busybox applet link of the same name.
+   */
+  readonly executables?: Readonly<Record<string, string>>;
   /** Modules to ship (dependencies are added). Defaults to DEFAULT_MODULES. */
   readonly modules?: readonly string[];
   /** Output path; defaults to a fresh temp file. */
@@ -89,6 +95,11 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<Initramfs>
     entries.add({ kind: "chardev", path: "dev/null", major: 1, minor: 3 });
 
     await addBusybox(entries);
+    // busybox-static's ash runs its own applets before searching PATH
+    // (FEATURE_SH_STANDALONE): under it, `modprobe`/`sysctl` in any sh script
+    // (the scenario's, and the ShellHost's) would be busybox's, never kmod's or
+    // procps'. /bin/sh is dash, as on Debian/Ubuntu, so PATH decides.
+    await addExecutable(entries, await which("dash"), "bin/sh");
     await addExecutable(entries, await which("kmod"), "bin/kmod");
     for (const t of KMOD_TOOLS) entries.add({ kind: "symlink", path: `sbin/${t}`, target: "../bin/kmod" });
     await addExecutable(entries, opts.binary, "bin/bulwark");
@@ -97,6 +108,9 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<Initramfs>
     entries.file("init", initSh, 0o755);
     entries.file(HELPERS_PATH, helpersSh, 0o644);
     entries.guestFile(SCENARIO_PATH, opts.scenarioScript, 0o755);
+    for (const [path, host] of Object.entries(opts.executables ?? {})) {
+      await addExecutable(entries, realpathSync(host), path.replace(/^\/+/, ""));
+    }
     for (const [path, f] of Object.entries(opts.extraFiles ?? {})) {
       entries.parents(path);
       entries.guestFile(path, f, 0o644);
