@@ -1,6 +1,8 @@
 /** What `doctor` and `version --verbose` report: facts about this machine, gathered read-only. */
 import { existsSync, readFileSync } from "node:fs";
-import { kernelIoUnavailable } from "../host/index.ts";
+import { kernelIoUnavailable, type Host } from "../host/index.ts";
+import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
+import { effectiveSysctl, evaluateSysctl, isSysctlConfName, SYSCTL_CONF, SYSCTL_DIRS } from "../checks/sysctl-config.ts";
 import { loadLibc } from "../kernelio/mod.ts";
 
 export interface DoctorFacts {
@@ -39,4 +41,15 @@ export function gatherFacts(): DoctorFacts {
     capSysModule: hasCapSysModule(),
     modulesDisabled,
   };
+}
+
+/** The effective persistent value of a sysctl in the configuration under the Host's root (what boot applies). */
+export async function persistentSysctl(host: Host, key: string): Promise<{ value: string | null; source: string | null }> {
+  try {
+    const cfg = evaluateSysctl(await gatherDirs(host, SYSCTL_DIRS, isSysctlConfName), await gatherFile(host, SYSCTL_CONF));
+    const eff = effectiveSysctl(cfg, key);
+    return { value: eff.value, source: eff.source ? `${eff.source.file}:${eff.source.line}` : null };
+  } catch (e) {
+    return { value: null, source: `unreadable: ${(e as Error).message}` };
+  }
 }

@@ -1,25 +1,111 @@
 #!/usr/bin/env bun
-/** The bulwark command line. Each subcommand lives in its own module under src/cli/commands/. */
-import { defineCommand, runMain } from "citty";
+/**
+ * The bulwark command line. Each subcommand lives in its own module under
+ * src/cli/commands/; this file wires them together and owns the exit code:
+ *   0  everything passed / was committed / was rolled back
+ *   2  at least one rule failed, or was not remediated / rolled back
+ *   1  an error: usage (unknown flag, bad value, unknown --rule id) or runtime
+ * Every error is one line on stderr, never a stack trace.
+ */
+import { defineCommand, runCommand } from "citty";
 import { VERSION } from "../version.ts";
+import { argsOf, checkArgs, HELP_FLAGS, resolveInvocation, subCommandsOf } from "./argv.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { renderHelp } from "./render/usage.ts";
+import { colourEnabled, log } from "./ui.ts";
 import { versionCommand } from "./commands/version.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { checkCommand } from "./commands/check.ts";
+import { remediateCommand } from "./commands/remediate.ts";
+import { planCommand } from "./commands/plan.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
+import { recoverCommand } from "./commands/recover.ts";
+import { historyCommand } from "./commands/history.ts";
+import { rulesCommand } from "./commands/rules.ts";
 
 export const main = defineCommand({
   meta: {
     name: "bulwark",
     version: VERSION,
-    description: "Atomic compliance remediation for Linux: check, fix as a transaction, roll back by id.",
+    description:
+      "Atomic compliance remediation for Linux: check, fix as a transaction, roll back by id. Exit codes: 0 all passed or committed, 2 at least one rule failed or was not remediated, 1 error.\n\n" +
+      "Examples:\n" +
+      "  sudo bulwark check                       # the embedded rules against this host, read-only\n" +
+      "  sudo bulwark plan                        # what remediate would change, file by file\n" +
+      "  sudo bulwark remediate --severity high   # fix, each rule one transaction\n" +
+      "  sudo bulwark rollback --last             # undo the last run\n" +
+      "  bulwark check --root /mnt/image --format json",
   },
   subCommands: {
-    version: versionCommand,
+    check: checkCommand,
+    remediate: remediateCommand,
+    plan: planCommand,
+    rollback: rollbackCommand,
+    recover: recoverCommand,
+    history: historyCommand,
+    rules: rulesCommand,
     doctor: doctorCommand,
+    version: versionCommand,
   },
 });
 
+/** One line for any error; the message already names what to do. */
+export function errorLine(e: unknown): string {
+  if (e instanceof UsageError) return e.message;
+  if (e && typeof e === "object" && (e as Error).name === "RuleLoadFailure") {
+    const errs = (e as { errors: { message: string }[] }).errors;
+    const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""}; see bulwark rules validate)` : "";
+    return `cannot load rules: ${errs[0]?.message ?? "unknown problem"}${more}`;
+  }
+  if (e instanceof Error) {
+    const known = ["LockHeld", "RecoveryPending", "RootMismatch", "TxnNotFound", "StoreCorrupt", "StoreTooNew", "CLIError", "HostIoError", "InvalidPath", "CliError"];
+    return known.includes(e.name) ? e.message : `${e.name === "Error" ? "error" : e.name}: ${e.message}`;
+  }
+  return String(e);
+}
+
+async function printHelp(cmd: Parameters<typeof renderHelp>[0], path: string[]): Promise<void> {
+  process.stdout.write(await renderHelp(cmd, path, `v${VERSION}`, colourEnabled(process.stdout), process.stdout.columns ?? 80));
+}
+
+/** Run the CLI on ARGV (without the program name); resolves to the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    // `bulwark --version [--verbose]` is the same as `bulwark version`.
+    if (argv[0] === "--version" || argv[0] === "-V") argv = ["version", ...argv.slice(1)];
+    const inv = await resolveInvocation(main, "bulwark", argv);
+    const dashdash = inv.rest.indexOf("--");
+    const flags = dashdash < 0 ? inv.rest : inv.rest.slice(0, dashdash);
+    if (flags.some((a) => HELP_FLAGS.has(a))) {
+      await printHelp(inv.cmd, inv.path);
+      return EXIT.ok;
+    }
+    if (Object.keys(await subCommandsOf(inv.cmd)).length && !inv.cmd.run) {
+      // `bulwark` or `bulwark rules` alone: help, exit 0. Anything else there is a usage error.
+      if (inv.rest.length === 0) {
+        await printHelp(inv.cmd, inv.path);
+        return EXIT.ok;
+      }
+      throw new UsageError(`${inv.path.join(" ")}: unknown flag or command ${inv.rest[0]} (see ${inv.path.join(" ")} --help)`);
+    }
+    const multi = checkArgs(inv.rest, await argsOf(inv.cmd), inv.path.join(" "));
+    const { result } = await runCommand(inv.cmd, { rawArgs: inv.rest, data: { multi } });
+    return typeof result === "number" ? result : EXIT.ok;
+  } catch (e) {
+    log.error(errorLine(e));
+    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + "\n");
+    return EXIT.error;
+  }
+}
+
 if (import.meta.main) {
-  // `bulwark --version [--verbose]` is the same as `bulwark version`.
-  const argv = process.argv.slice(2);
-  if (argv[0] === "--version" || argv[0] === "-V") argv[0] = "version";
-  runMain(main, { rawArgs: argv });
+  // `bulwark history | head`: a closed pipe ends output quietly, not with a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT.ok);
+    throw e;
+  });
+  // exitCode, not exit(): let stdout drain when it is a pipe.
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -14,12 +14,17 @@ export interface RunOptions {
   dryRun?: boolean;
   /** When another run holds the lock: false fails fast (naming its pid), true waits, a number waits that many ms. */
   wait?: boolean | number;
+  /** Called before each rule starts (0-based index): progress reporting. */
+  onRule?: (index: number, ruleId: string) => void;
 }
 
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
   if (o.dryRun) {
-    for (const rule of o.rules) transactions.push(await planRule(o.host, rule));
+    for (const [i, rule] of o.rules.entries()) {
+      o.onRule?.(i, rule.id);
+      transactions.push(await planRule(o.host, rule));
+    }
     return { runId: null, dryRun: true, transactions };
   }
   const lock = await acquireRunLock(o.store.dir, { wait: o.wait });
@@ -27,7 +32,10 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     const pending = o.store.openJournalTxnIds();
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
-    for (const rule of o.rules) transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+    for (const [i, rule] of o.rules.entries()) {
+      o.onRule?.(i, rule.id);
+      transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+    }
     o.store.finishRun(runId);
     return { runId, dryRun: false, transactions };
   } finally {

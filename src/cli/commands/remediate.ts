@@ -1,0 +1,63 @@
+import { defineCommand } from "citty";
+import { runRemediation, type RunReport } from "../../engine/index.ts";
+import type { Store } from "../../store/index.ts";
+import { buildHost, openStateStore, readOs, selectForHost, type PlannedRule } from "../context.ts";
+import { EXIT } from "../errors.ts";
+import { defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
+import { makeOut } from "../render/output.ts";
+import { renderRemediate, txnJson } from "../render/remediate.ts";
+import { Progress } from "../ui.ts";
+
+const dryRunArg = defineArgs({
+  "dry-run": {
+    type: "boolean",
+    description: "Same as `bulwark plan`: show what would change, file by file; nothing is written, not even the state database. Example: --dry-run",
+  },
+});
+
+/** Shared by `remediate` and `plan`: select, run (or plan) each rule as a transaction, render, exit code. */
+export async function remediateOrPlan(args: Record<string, any>, data: FlagValues | undefined, dryRun: boolean): Promise<number> {
+  const out = makeOut(formatFlag(args.format), !!args.quiet);
+  const host = buildHost(args);
+  const { os, label } = await readOs(host, out.quiet);
+  const planned = selectForHost(args, data, host, os);
+  const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
+  // A dry run records nothing: the engine does not touch the store, so none is opened (or created).
+  const store: Store | null = dryRun ? null : openStateStore(host, args);
+  let report: RunReport;
+  const progress = new Progress(planned.length, out.quiet, dryRun ? "planning" : "remediating");
+  try {
+    report = await runRemediation({
+      store: store as Store,
+      host,
+      rules: planned.map((p) => p.resolved),
+      dryRun,
+      wait: !!args.wait,
+      onRule: (i, id) => progress.tick(i + 1, id),
+    });
+  } finally {
+    progress.done();
+    store?.close();
+  }
+  const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
+  renderRemediate(out, report, txns, { path: host.path, root: host.root, os: label });
+  const fine = dryRun ? ["skipped"] : ["committed", "skipped"];
+  return txns.every((t) => fine.includes(t.status)) ? EXIT.ok : EXIT.failed;
+}
+
+export const remediateCommand = defineCommand({
+  meta: {
+    name: "remediate",
+    description:
+      "Fix every failing rule, each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
+      "Examples:\n" +
+      "  sudo bulwark remediate --rule kmod-disable-cramfs\n" +
+      "  sudo bulwark remediate --severity medium --format json\n" +
+      "  bulwark remediate --root /mnt/image --path shell     # an offline image, through sh\n" +
+      "  bulwark remediate --dry-run                          # same as bulwark plan",
+  },
+  args: { ...selectionArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs },
+  run({ args, data }) {
+    return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
+  },
+});

@@ -1,0 +1,55 @@
+import { defineCommand } from "citty";
+import { rollbackLast, rollbackRun, rollbackTxn, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import { buildHost, openStateStore } from "../context.ts";
+import { CliError, EXIT, UsageError } from "../errors.ts";
+import { formatFlag, idFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
+import { makeOut } from "../render/output.ts";
+import { renderUndo, undoJson } from "../render/rollback.ts";
+
+export const rollbackCommand = defineCommand({
+  meta: {
+    name: "rollback",
+    description:
+      "Undo committed transactions from their journaled pre-state: one (--txn), a whole run (--run, newest first) or the last run with committed changes (--last). A transaction whose files changed since Bulwark committed them is refused unless --force. Exit 0 when everything asked was rolled back, 2 when something was refused or failed, 1 on error.\n\n" +
+      "Examples:\n" +
+      "  sudo bulwark rollback --last\n" +
+      "  sudo bulwark rollback --txn 42\n" +
+      "  sudo bulwark rollback --run 7 --force\n" +
+      "  bulwark rollback --last --root /mnt/image --format json",
+  },
+  args: {
+    txn: { type: "string", valueHint: "ID", description: "Roll back this one transaction (ids: bulwark history). Example: --txn 42" },
+    run: { type: "string", valueHint: "ID", description: "Roll back every committed transaction of this run, newest first. Example: --run 7" },
+    last: { type: "boolean", description: "Roll back the newest run that still has committed transactions. Example: --last" },
+    force: {
+      type: "boolean",
+      description: "Roll back even files changed since Bulwark committed them (those changes are overwritten). Example: --force",
+    },
+    ...targetArgs,
+    ...stateArgs,
+    ...outputArgs,
+    ...waitArgs,
+  },
+  async run({ args }) {
+    const txn = idFlag("--txn", args.txn);
+    const run = idFlag("--run", args.run);
+    const chosen = [txn !== undefined, run !== undefined, !!args.last].filter(Boolean).length;
+    if (chosen !== 1) throw new UsageError("rollback: give exactly one of --txn ID, --run ID, --last");
+    const out = makeOut(formatFlag(args.format), !!args.quiet);
+    const host = buildHost(args);
+    const store = openStateStore(host, args);
+    let reports: RollbackReport[];
+    try {
+      const o = { store, host, force: !!args.force, wait: !!args.wait };
+      reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
+    } catch (e) {
+      if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${store.dir} has committed transactions`);
+      throw e;
+    } finally {
+      store.close();
+    }
+    const rows = reports.map(undoJson);
+    renderUndo(out, "rollback", rows);
+    return rows.every((r) => r.status === "rolled_back") ? EXIT.ok : EXIT.failed;
+  },
+});

@@ -1,0 +1,147 @@
+/**
+ * What every command builds from its flags: the Host (path + root), the OS it
+ * is looking at, the rules (embedded or --rules-dir) narrowed by the selection
+ * flags, and the state database. Flag values are validated here, once.
+ */
+import { statSync } from "node:fs";
+import { createHost, type Host } from "../host/index.ts";
+import { loadEmbeddedRules } from "../rules/embedded.ts";
+import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
+import type { Rule } from "../rules/schema.ts";
+import { parseOsRelease, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
+import { openStore, resolveStateDir } from "../engine/index.ts";
+import type { ResolvedRule } from "../engine/index.ts";
+import type { Store } from "../store/index.ts";
+import { UsageError } from "./errors.ts";
+import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
+import { log } from "./ui.ts";
+// Registers every check method and remediation mechanism before any rule is loaded
+// (rule parameters are validated against the registered schemas).
+import "../checks/index.ts";
+import "../handlers/index.ts";
+
+export interface TargetFlags {
+  root?: string;
+  path?: string;
+  "state-dir"?: string;
+}
+
+/** --root must name an existing directory; "/" (or absent) is the live host. */
+export function checkedRoot(root: string | undefined): string | undefined {
+  if (root === undefined) return undefined;
+  let st;
+  try {
+    st = statSync(root);
+  } catch (e) {
+    throw new UsageError(`--root ${root}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (e as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`--root ${root}: not a directory`);
+  return root;
+}
+
+export function buildHost(flags: TargetFlags): Host {
+  const root = checkedRoot(flags.root);
+  return createHost({ path: (flags.path ?? "auto") as PathChoice, root });
+}
+
+export interface OsInfo {
+  /** Parsed os-release; an empty id when the target has none (platform-bound rules are then skipped). */
+  os: OsRelease;
+  /** "ubuntu 24.04", or "unknown OS". */
+  label: string;
+}
+
+/** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release). */
+export async function readOs(host: Host, quiet = false): Promise<OsInfo> {
+  for (const p of ["/etc/os-release", "/usr/lib/os-release"]) {
+    try {
+      const f = await host.readFile(p);
+      if (!f.exists) continue;
+      const os = parseOsRelease(new TextDecoder().decode(f.bytes));
+      return { os, label: os.id ? `${os.id}${os.versionId ? ` ${os.versionId}` : ""}` : "unknown OS" };
+    } catch {
+      // unreadable (e.g. a symlink out of the root): try the next one
+    }
+  }
+  if (!quiet) log.warn(`no os-release under ${host.root}: rules bound to a platform are skipped`);
+  return { os: { id: "", idLike: [] }, label: "unknown OS" };
+}
+
+/** The embedded corpus, or every --rules-dir. Any load error fails the command (exit 1). */
+export function loadRules(dirs: string[]): Rule[] {
+  const res = loadRulesResult(dirs);
+  if (res.errors.length) throw new RuleLoadFailure(res.errors);
+  return res.rules;
+}
+
+export function loadRulesResult(dirs: string[]): LoadResult {
+  if (dirs.length === 0) return loadEmbeddedRules();
+  const rules: Rule[] = [];
+  const errors: LoadResult["errors"] = [];
+  const seen = new Map<string, string>();
+  for (const d of dirs) {
+    const r = loadRulesFromPath(d);
+    errors.push(...r.errors);
+    for (const rule of r.rules) {
+      const first = seen.get(rule.id);
+      if (first !== undefined) {
+        errors.push(new RuleLoadError(rule.source, rule.id, "id", `duplicate rule id, also defined in ${first}`));
+        continue;
+      }
+      seen.set(rule.id, rule.source);
+      rules.push(rule);
+    }
+  }
+  return { rules, errors };
+}
+
+export interface SelectionFlags {
+  severity?: string;
+}
+
+/** One rule as a command sees it: the loaded rule, what the engine runs, and why it is skipped (if it is). */
+export interface PlannedRule {
+  rule: Rule;
+  resolved: ResolvedRule;
+  skip?: string;
+}
+
+/** Load, select by the flags, and decide per rule whether it runs on this host. */
+export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
+  const rules = loadRules(listFlag(data, "rules-dir"));
+  const sev = severityFlag(flags.severity);
+  const sel = selectRules(rules, {
+    ids: listFlag(data, "rule"),
+    tags: listFlag(data, "tag"),
+    severities: sev ? severitiesAtLeast(sev) : undefined,
+    os,
+    capabilities: host.capabilities,
+  });
+  if (sel.unknownIds.length) {
+    throw new UsageError(`--rule: unknown rule id${sel.unknownIds.length > 1 ? "s" : ""} ${sel.unknownIds.join(", ")} (see bulwark rules list)`);
+  }
+  return sel.selected.map((s): PlannedRule => {
+    const impl = s.implementation;
+    const check = impl?.checks[0];
+    const resolved: ResolvedRule = {
+      id: s.rule.id,
+      title: s.rule.title,
+      severity: s.rule.severity,
+      check: check ? { method: check.method, params: check.params } : { method: "", params: {} },
+      steps: (impl?.steps ?? []).map((st) => ({ mechanism: st.mechanism, params: st.params })),
+    };
+    let skip = s.status === "skip" ? s.reason : undefined;
+    // The engine runs one check per rule; a list of checks is loaded and validated but not yet run.
+    if (!skip && impl && impl.checks.length !== 1) skip = `implementation has ${impl.checks.length} checks; only one check per rule is supported`;
+    if (skip) resolved.notApplicable = skip;
+    return { rule: s.rule, resolved, ...(skip ? { skip } : {}) };
+  });
+}
+
+export function stateDirFor(host: Host, flags: TargetFlags): string {
+  return resolveStateDir({ root: host.root, stateDir: flags["state-dir"] });
+}
+
+export function openStateStore(host: Host, flags: TargetFlags): Store {
+  return openStore(stateDirFor(host, flags));
+}

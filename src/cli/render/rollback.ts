@@ -1,0 +1,44 @@
+/** `bulwark rollback` and `bulwark recover` results. Keys are documented in docs/output.md. */
+import type { RollbackReport } from "../../engine/index.ts";
+import { statusWord } from "./check.ts";
+import { countBy, countsText, type Out } from "./output.ts";
+
+export const UNDO_STATUSES = ["rolled_back", "recovered", "refused", "rollback_failed"] as const;
+
+export interface UndoJson {
+  id: number;
+  rule: string;
+  /** rolled_back | recovered | rollback_failed | refused (nothing done; see detail) */
+  status: string;
+  detail: string;
+  restore_verified?: boolean;
+}
+
+export function undoJson(r: RollbackReport): UndoJson {
+  return {
+    id: r.txnId,
+    rule: r.ruleId,
+    status: r.refused ? "refused" : r.status,
+    detail: r.refused ?? r.detail,
+    ...(r.restoreVerified !== undefined ? { restore_verified: r.restoreVerified } : {}),
+  };
+}
+
+export function renderUndo(out: Out, verb: "rollback" | "recover", rows: UndoJson[]): void {
+  const summary = { total: rows.length, ...countBy(UNDO_STATUSES, rows.map((r) => r.status)) };
+  const key = verb === "rollback" ? "rollbacks" : "recovered";
+  if (out.format === "json") return out.json({ [key]: rows, summary });
+  if (out.format === "jsonl") return out.jsonl(rows.map((r) => ({ type: verb, ...r })), { type: "summary", ...summary });
+  for (const r of rows) {
+    if (out.quiet && (r.status === "rolled_back" || r.status === "recovered")) continue;
+    const verified = r.restore_verified === false ? out.p.red(" (restore NOT verified)") : "";
+    out.line(`${statusWord(out, r.status)} ${out.p.bold(r.rule)}  ${out.p.gray(r.detail)}${verified} [txn ${r.id}]`);
+  }
+  if (out.quiet) return;
+  if (rows.length === 0) {
+    out.line(verb === "recover" ? "nothing to recover: no interrupted transactions" : "nothing to roll back");
+    return;
+  }
+  const counts = countsText(Object.fromEntries(UNDO_STATUSES.map((k) => [k, summary[k]])));
+  out.line(`${verb}: ${summary.total} transactions: ${counts}`);
+}
