@@ -19,7 +19,7 @@ export interface StateFacts {
   transactions?: number;
   /** Transactions an interrupted run left: `bulwark recover` undoes them. */
   pendingRecovery?: number[];
-  /** The run lock file, when present: who holds (or held) it. */
+  /** Who holds the run lock, when the pid recorded in it is a live process. */
   lock?: { pid: number; since: string } | null;
 }
 
@@ -51,9 +51,11 @@ export function gatherStateFacts(dir: string): StateFacts {
   }
 }
 
+/** The holder recorded in the lock file (emptied on release), if that process is still alive. */
 function readLock(path: string): StateFacts["lock"] {
   try {
     const h = JSON.parse(readFileSync(path, "utf8")) as { pid: number; since: string };
+    if (!Number.isInteger(h.pid) || h.pid <= 0 || !existsSync(`/proc/${h.pid}`)) return null;
     return { pid: h.pid, since: h.since };
   } catch {
     return null;

@@ -5,10 +5,14 @@ import { gatherFacts } from "../doctor-facts.ts";
 export const versionCommand = defineCommand({
   meta: {
     name: "version",
-    description: "Print the version. With --verbose, also the libc bound and whether kernel IO is available.\n\nExample: bulwark version --verbose",
+    description:
+      "Print the version. With --verbose, also the libc bound and whether kernel IO is available.\n\n" +
+      "Examples:\n" +
+      "  bulwark version\n" +
+      "  bulwark --version --verbose",
   },
   args: {
-    verbose: { type: "boolean", alias: "v", description: "Also print libc, kernel IO availability and the path `auto` picks" },
+    verbose: { type: "boolean", alias: "v", description: "Also print libc, kernel IO availability and the path `auto` picks. Example: --verbose" },
   },
   run({ args }) {
     console.log(`bulwark ${VERSION} (${COMMIT})`);
