@@ -69,7 +69,7 @@ export class Progress {
     if (this.shown && now - this.last < 50 && n < this.total) return;
     this.last = now;
     this.shown = true;
-    const cols = process.stderr.columns ?? 80;
+    const cols = process.stderr.columns || 80;
     const line = `[${n}/${this.total}] ${this.verb} ${what}`.slice(0, Math.max(10, cols - 1));
     process.stderr.write(`\r\x1b[K${line}`);
   }

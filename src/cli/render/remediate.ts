@@ -57,6 +57,7 @@ export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], ta
       { type: "summary", ...head, ...summary, target },
     );
   }
+  const offline = target.root !== "/";
   for (const t of txns) {
     const fine = t.status === "committed" || t.status === "skipped";
     if (out.quiet && fine) continue;
@@ -64,11 +65,16 @@ export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], ta
     out.line(`${statusWord(out, t.status)} ${out.p.bold(t.rule)}  ${t.title}: ${out.p.gray(t.detail)}${id}`);
     for (const line of t.plan ?? []) out.line(`        ${line}`);
     for (const s of t.steps) {
-      for (const [k, v] of Object.entries(s.notes ?? {})) out.line(out.p.gray(`        step ${s.index + 1} (${s.mechanism}) ${k}: ${v}`));
+      for (const [k, v] of Object.entries(s.notes ?? {})) {
+        // On an offline image every runtime effect is skipped; the summary line says it is an image.
+        if (offline && v.startsWith("skipped:")) continue;
+        out.line(out.p.gray(`        step ${s.index + 1} (${s.mechanism}) ${k}: ${v}`));
+      }
     }
   }
   if (out.quiet) return;
-  const counts = countsText(Object.fromEntries(TXN_STATUSES.map((k) => [k, summary[k]])));
+  const keys = report.dryRun ? (["planned", "skipped", "errored"] as const) : TXN_STATUSES.filter((k) => k !== "planned");
+  const counts = countsText(Object.fromEntries(keys.map((k) => [k, summary[k]])));
   if (report.dryRun) {
     out.line(`plan: ${summary.total} rules: ${counts}; nothing was changed (${target.os}, root ${target.root}, path ${target.path})`);
   } else {

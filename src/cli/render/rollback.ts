@@ -39,6 +39,7 @@ export function renderUndo(out: Out, verb: "rollback" | "recover", rows: UndoJso
     out.line(verb === "recover" ? "nothing to recover: no interrupted transactions" : "nothing to roll back");
     return;
   }
-  const counts = countsText(Object.fromEntries(UNDO_STATUSES.map((k) => [k, summary[k]])));
+  const keys = verb === "recover" ? (["recovered", "refused", "rollback_failed"] as const) : (["rolled_back", "refused", "rollback_failed"] as const);
+  const counts = countsText(Object.fromEntries(keys.map((k) => [k, summary[k]])));
   out.line(`${verb}: ${summary.total} transactions: ${counts}`);
 }
