@@ -1,0 +1,187 @@
+/**
+ * File pre-states and reversible line edits, shared by the handlers.
+ *
+ * - `FilePre` is a whole file as it was (bytes as base64, so a trailing
+ *   newline or binary survives the journal), with mode and owner.
+ * - `LineEdit` is a captured "neutralisation": physical lines of someone
+ *   else's configuration file commented out with the `# bulwark: ` marker so
+ *   that a Bulwark setting wins. Undoing it removes exactly the marker from
+ *   exactly those lines, so an unrelated later edit of the same file (another
+ *   transaction's neutralisation, an operator's change) survives a rollback;
+ *   when nothing else changed the result is the prior bytes, byte for byte.
+ *
+ * Bytes are handled as latin1 strings (one char per byte), so editing never
+ * re-encodes anything outside the lines touched.
+ */
+import type { Host } from "../host/host.ts";
+import { footprintAllows } from "../host/recording-host.ts";
+import { resolveLogical } from "../checks/fs-gather.ts";
+
+/** The prefix that comments out a neutralised line. Greppable: `grep -r '^# bulwark: ' /etc`. */
+export const NEUTRALISE_MARKER = "# bulwark: ";
+
+export type FilePre = {
+  path: string;
+  existed: boolean;
+  /** base64 of the exact bytes; null when the file did not exist. */
+  b64: string | null;
+  mode: number | null;
+  uid: number | null;
+  gid: number | null;
+};
+
+/** One neutralised line: its 1-based physical line number and its text (without the newline). */
+export type NeutralisedLine = { line: number; text: string };
+
+export type LineEdit = {
+  /** Real logical path (symlinks resolved inside the root) of the file edited. */
+  path: string;
+  /** The paths kmod/procps name the file by (a symlink in a config dir, or the file itself). */
+  seenAs: string[];
+  prior: FilePre;
+  lines: NeutralisedLine[];
+};
+
+export const toLatin1 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+export const fromLatin1 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "latin1"));
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+export const priorBytes = (pre: FilePre): Uint8Array => new Uint8Array(Buffer.from(pre.b64 ?? "", "base64"));
+
+export async function captureFile(host: Host, path: string): Promise<FilePre> {
+  const st = await host.readFile(path);
+  if (!st.exists) return { path, existed: false, b64: null, mode: null, uid: null, gid: null };
+  return { path, existed: true, b64: b64(st.bytes), mode: st.mode, uid: st.uid, gid: st.gid };
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+/**
+ * Put a whole file back as captured. Idempotent: a file already in its prior
+ * state is not written. Mode and owner come back too: when they differ, the
+ * file is removed and re-created with them (a crash between the two leaves
+ * the file absent, which the next rollback/recover replay repairs).
+ * Returns what it did, for the rollback detail.
+ */
+export async function restoreFile(host: Host, pre: FilePre): Promise<string> {
+  const now = await host.readFile(pre.path);
+  if (!pre.existed) {
+    if (!now.exists) return `${pre.path} absent, as before`;
+    await host.removeFile(pre.path);
+    return `removed ${pre.path}`;
+  }
+  const bytes = priorBytes(pre);
+  const opts = { mode: pre.mode!, uid: pre.uid!, gid: pre.gid! };
+  if (now.exists && sameBytes(now.bytes, bytes) && now.mode === pre.mode && now.uid === pre.uid && now.gid === pre.gid) {
+    return `${pre.path} already as before`;
+  }
+  if (now.exists && (now.mode !== pre.mode || now.uid !== pre.uid || now.gid !== pre.gid)) {
+    await host.removeFile(pre.path);
+  }
+  await host.writeFile(pre.path, bytes, opts);
+  return `restored ${pre.path}`;
+}
+
+/** Physical lines, each keeping its "\n" (a last line without one still counts). */
+export const physicalLines = (content: string): string[] => content.split(/(?<=\n)/);
+
+/** The text of physical line N (1-based, without its newline) of a captured file. */
+export function lineText(pre: FilePre, n: number): string {
+  return (physicalLines(toLatin1(priorBytes(pre)))[n - 1] ?? "").replace(/\n$/, "");
+}
+
+/** PRIOR with LINES commented out by the marker. Throws if a line's text is not where the capture saw it. */
+export function neutralise(prior: string, lines: readonly NeutralisedLine[]): string {
+  const phys = physicalLines(prior);
+  for (const l of lines) {
+    const cur = phys[l.line - 1];
+    if (cur === undefined || cur.replace(/\n$/, "") !== l.text) throw new Error(`line ${l.line} is not "${l.text}"`);
+    phys[l.line - 1] = NEUTRALISE_MARKER + cur;
+  }
+  return phys.join("");
+}
+
+/**
+ * Undo a neutralisation in CURRENT: take the marker off each recorded line,
+ * at its recorded number when it is there, else at the one place it appears.
+ * Returns the new content and the lines it could not find.
+ */
+export function unneutralise(current: string, lines: readonly NeutralisedLine[]): { content: string; missing: NeutralisedLine[] } {
+  const phys = physicalLines(current);
+  const missing: NeutralisedLine[] = [];
+  const strip = (s: string) => s.replace(/\n$/, "");
+  for (const l of lines) {
+    const marked = NEUTRALISE_MARKER + l.text;
+    let idx = strip(phys[l.line - 1] ?? "") === marked ? l.line - 1 : -1;
+    if (idx < 0) {
+      const hits = phys.flatMap((p, i) => (strip(p) === marked ? [i] : []));
+      if (hits.length === 1) idx = hits[0]!;
+    }
+    if (idx < 0) {
+      // Already un-commented (a repeated rollback) is fine; gone or ambiguous is not.
+      const plain = strip(phys[l.line - 1] ?? "") === l.text || phys.some((p) => strip(p) === l.text);
+      if (!plain) missing.push(l);
+      continue;
+    }
+    phys[idx] = phys[idx]!.slice(NEUTRALISE_MARKER.length);
+  }
+  return { content: phys.join(""), missing };
+}
+
+/**
+ * Apply a captured edit. Refuses (throws, nothing written) when the file is no
+ * longer what the capture saw: the edit was computed from those bytes.
+ */
+export async function applyEdit(host: Host, edit: LineEdit): Promise<void> {
+  const now = await host.readFile(edit.path);
+  const prior = priorBytes(edit.prior);
+  if (!now.exists || !sameBytes(now.bytes, prior)) {
+    throw new Error(`${edit.path} changed since it was captured; not editing it`);
+  }
+  await host.writeFile(edit.path, fromLatin1(neutralise(toLatin1(prior), edit.lines)));
+}
+
+/** Undo a captured edit. Idempotent; safe when the edit never happened. */
+export async function revertEdit(host: Host, edit: LineEdit): Promise<{ ok: boolean; detail: string }> {
+  const now = await host.readFile(edit.path);
+  if (!now.exists) {
+    // Someone removed the file after we edited it: put the captured bytes back.
+    return { ok: true, detail: await restoreFile(host, edit.prior) };
+  }
+  const prior = priorBytes(edit.prior);
+  if (sameBytes(now.bytes, prior)) return { ok: true, detail: `${edit.path} already as before` };
+  const { content, missing } = unneutralise(toLatin1(now.bytes), edit.lines);
+  const next = fromLatin1(content);
+  if (!sameBytes(next, now.bytes)) await host.writeFile(edit.path, next);
+  if (missing.length) {
+    return {
+      ok: false,
+      detail: `${edit.path}: neutralised line(s) ${missing.map((m) => m.line).join(", ")} no longer found; restore by hand: ${missing.map((m) => JSON.stringify(m.text)).join(", ")}`,
+    };
+  }
+  return { ok: true, detail: `un-commented ${edit.lines.length} line(s) in ${edit.path}` };
+}
+
+/**
+ * Where an edit of the configuration file kmod/procps name SEEN_AS would land:
+ * the real path inside the root, or a reason it cannot be edited within FOOTPRINT.
+ */
+export async function editTarget(
+  host: Host,
+  seenAs: string,
+  footprint: readonly string[],
+): Promise<{ path: string } | { refused: string }> {
+  let real: string;
+  try {
+    real = await resolveLogical(host, seenAs);
+  } catch (e) {
+    return { refused: `cannot resolve ${seenAs}: ${(e as Error).message}` };
+  }
+  if (real === "/dev/null") return { refused: `${seenAs} is /dev/null` };
+  if (!footprintAllows(footprint, "write", real)) {
+    return { refused: `${seenAs} resolves to ${real}, outside the directories this step may edit` };
+  }
+  return { path: real };
+}

@@ -1,0 +1,5 @@
+/** Importing this module registers every remediation mechanism in the one table. */
+import "./kernel-module-disable.ts";
+import "./sysctl-set.ts";
+
+export { getMechanism, mechanismNames } from "./registry.ts";

@@ -1,0 +1,295 @@
+/**
+ * `kernel_module_disable {name}`: keep a kernel module from loading.
+ *
+ * Apply
+ * 1. Writes `/etc/modprobe.d/00-bulwark-<kname>.conf` (kname = kernel `_`
+ *    spelling, so `usb-storage` and `usb_storage` rules own one file) holding
+ *    a header, `blacklist NAME` and `install NAME /bin/false`, mode 0644,
+ *    create-or-replace through the Host (atomic, durable). NAME is written as
+ *    the rule spells it (kmod treats both spellings as one; external graders
+ *    grep for the canonical spelling). `/etc/modprobe.d` is created if missing.
+ *    The `00-` prefix makes the drop-in sort before nearly every other file,
+ *    and kmod runs the FIRST install line for a module — so a later operator
+ *    or vendor `install NAME …` is dead and left alone.
+ * 2. An `install NAME <not disabling>` line in a file that still sorts
+ *    earlier (`00-aaa.conf`, in any modprobe.d directory, masking applied —
+ *    the evaluator in checks/modprobe-config.ts decides) would win. It is
+ *    neutralised: commented out with `# bulwark: ` as a captured, reversible
+ *    line edit. That file must resolve inside a modprobe.d directory (the
+ *    footprint); otherwise the step fails naming the file and line before
+ *    writing anything.
+ * 3. Re-evaluates the configuration: the install line kmod runs must be
+ *    disabling and a blacklist line present, else the step fails naming the
+ *    file:line that wins (the engine then rolls back).
+ * 4. Unloads the running module, best effort (delete_module on KernelIoHost,
+ *    `modprobe -r` on ShellHost). The outcome goes to `notes.unload`; it never
+ *    fails the step. (A module still loaded fails the rule's check when the
+ *    Host has "modules", so the transaction rolls back there, not here.)
+ *
+ * Capture: the drop-in (existed, bytes, mode, owner), each earlier
+ * conflicting file with the lines to neutralise, lines that cannot be
+ * neutralised, and whether the module was loaded (null = unknown: no
+ * "modules" capability or /proc/modules unreadable).
+ *
+ * Rollback: un-comments the neutralised lines, restores or removes the
+ * drop-in, and — if the module was loaded — reloads it with modprobe and
+ * confirms in /proc/modules. A module that does not come back is a partial
+ * restore whose detail says what to run.
+ */
+import * as v from "valibot";
+import type { Host, UnloadOutcome } from "../host/host.ts";
+import { kernelModuleName } from "../host/module-name.ts";
+import { ModuleName } from "../rules/validators.ts";
+import { MODPROBE_DIRS, gatherDirs } from "../checks/fs-gather.ts";
+import {
+  evaluateModprobe,
+  isDisablingCommand,
+  isModprobeConfName,
+  moduleConfig,
+  type ConfDir,
+  type InstallLine,
+} from "../checks/modprobe-config.ts";
+import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
+import { registerMechanism } from "./registry.ts";
+import {
+  applyEdit,
+  captureFile,
+  editTarget,
+  lineText,
+  restoreFile,
+  revertEdit,
+  type FilePre,
+  type LineEdit,
+} from "./file-state.ts";
+
+const NAME = "kernel_module_disable";
+export const MODPROBE_D = "/etc/modprobe.d";
+
+export const KernelModuleDisableParams = v.strictObject({ name: ModuleName }, "kernel_module_disable takes only {name}");
+export type KernelModuleDisableParams = v.InferOutput<typeof KernelModuleDisableParams>;
+
+/** The drop-in this mechanism owns for NAME (either spelling → one file). Throws on an invalid name. */
+export function modprobeDropIn(name: string): string {
+  return `${MODPROBE_D}/00-bulwark-${kernelModuleName(name)}.conf`;
+}
+
+/** The drop-in's bytes: identical on every Host path. */
+export function modprobeDropInText(name: string): string {
+  kernelModuleName(name); // validates: nothing else may reach a configuration line
+  return (
+    `# Written by Bulwark (kernel_module_disable): keep ${name} from loading.\n` +
+    `# Rolling back the Bulwark transaction restores or removes this file.\n` +
+    `blacklist ${name}\n` +
+    `install ${name} /bin/false\n`
+  );
+}
+
+export type ModuleConflict = { file: string; line: number; command: string; reason?: string };
+
+export type KernelModuleDisablePre = {
+  v: 1;
+  name: string;
+  module: string;
+  dropIn: FilePre;
+  /** Earlier install lines for the module, grouped by the real file they live in. */
+  edits: LineEdit[];
+  /** Earlier install lines that cannot be neutralised (file outside the footprint): apply fails on them. */
+  unfixable: ModuleConflict[];
+  wasLoaded: boolean | null;
+};
+
+function footprint(p: KernelModuleDisableParams): string[] {
+  return [modprobeDropIn(p.name), ...MODPROBE_DIRS.map((d) => `${d}/`)];
+}
+
+/** The configuration as it would be with our drop-in in place (its name masks any same-named file). */
+function withDropIn(dirs: ConfDir[], name: string): ConfDir[] {
+  const base = modprobeDropIn(name).slice(MODPROBE_D.length + 1);
+  return dirs.map((d) =>
+    d.path === MODPROBE_D
+      ? { path: d.path, files: [...d.files.filter((f) => f.name !== base), { name: base, content: modprobeDropInText(name) }] }
+      : d,
+  );
+}
+
+/**
+ * Install lines that would still win over ours: every non-disabling install
+ * line for the module before the first disabling one (ours at the latest).
+ */
+function winningInstalls(dirs: ConfDir[], name: string): InstallLine[] {
+  const m = moduleConfig(evaluateModprobe(withDropIn(dirs, name)), name);
+  const out: InstallLine[] = [];
+  for (const i of m.installs) {
+    if (isDisablingCommand(i.command)) break;
+    out.push(i);
+  }
+  return out;
+}
+
+async function capture(host: Host, p: KernelModuleDisableParams): Promise<KernelModuleDisablePre> {
+  const module = kernelModuleName(p.name);
+  const fp = footprint(p);
+  const dropIn = await captureFile(host, modprobeDropIn(p.name));
+  let dirs: ConfDir[];
+  try {
+    dirs = await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName);
+  } catch (e) {
+    throw new CaptureIncomplete(NAME, `cannot read modprobe.d configuration: ${(e as Error).message}`);
+  }
+  const edits = new Map<string, LineEdit>();
+  const unfixable: ModuleConflict[] = [];
+  for (const i of winningInstalls(dirs, p.name)) {
+    const target = await editTarget(host, i.file, fp);
+    if ("refused" in target) {
+      unfixable.push({ file: i.file, line: i.line, command: i.command, reason: target.refused });
+      continue;
+    }
+    let edit = edits.get(target.path);
+    if (!edit) {
+      edit = { path: target.path, seenAs: [], prior: await captureFile(host, target.path), lines: [] };
+      edits.set(target.path, edit);
+    }
+    if (!edit.seenAs.includes(i.file)) edit.seenAs.push(i.file);
+    // The physical line kmod's logical line starts on; commenting it comments the whole
+    // logical line, because kmod joins backslash-continued lines before looking for '#'.
+    const text = lineText(edit.prior, i.line);
+    if (!edit.lines.some((l) => l.line === i.line)) edit.lines.push({ line: i.line, text });
+  }
+  for (const e of edits.values()) e.lines.sort((a, b) => a.line - b.line);
+  let wasLoaded: boolean | null = null;
+  if (host.capabilities.has("modules")) {
+    const loaded = await host.loadedModules().catch(() => null);
+    wasLoaded = loaded === null ? null : loaded.has(module);
+  }
+  return { v: 1, name: p.name, module, dropIn, edits: [...edits.values()], unfixable, wasLoaded };
+}
+
+const at = (c: { file: string; line: number }) => `${c.file}:${c.line}`;
+
+function unloadNote(o: UnloadOutcome): string {
+  switch (o.kind) {
+    case "unloaded":
+    case "not-loaded":
+      return o.kind;
+    case "skipped":
+      return `skipped: ${o.detail}`;
+    default:
+      return `${o.kind}: ${o.detail}`;
+  }
+}
+
+async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModuleDisablePre): Promise<StepResult> {
+  const module = kernelModuleName(p.name); // an unvalidated name stops here, before any write
+  if (pre.unfixable.length) {
+    return {
+      ok: false,
+      detail:
+        `an earlier install line keeps ${module} loadable and cannot be neutralised: ` +
+        pre.unfixable.map((u) => `${at(u)}: "install ${module} ${u.command.trim()}" (${u.reason})`).join("; ") +
+        "; nothing written",
+    };
+  }
+  const dropIn = modprobeDropIn(p.name);
+  await host.mkdirp(MODPROBE_D);
+  await host.writeFile(dropIn, new TextEncoder().encode(modprobeDropInText(p.name)), { mode: 0o644 });
+  for (const e of pre.edits) {
+    try {
+      await applyEdit(host, e);
+    } catch (err) {
+      return { ok: false, detail: `cannot neutralise ${e.seenAs.join(", ")}: ${(err as Error).message}` };
+    }
+  }
+
+  // The load-bearing outcome, judged the way kmod reads it, not by trusting our own write.
+  const m = moduleConfig(evaluateModprobe(await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName)), p.name);
+  if (!m.install || !isDisablingCommand(m.install.command)) {
+    const why = m.install ? `${at(m.install)}: "install ${module} ${m.install.command.trim()}" wins` : "no install line is read";
+    return { ok: false, detail: `${module} would still load: ${why}` };
+  }
+  if (!m.blacklist) return { ok: false, detail: `no blacklist line for ${module} is read after writing ${dropIn}` };
+
+  let unload: UnloadOutcome;
+  try {
+    unload = await host.unloadModule(p.name);
+  } catch (e) {
+    unload = { kind: "other", detail: (e as Error).message };
+  }
+  const neutralised = pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`));
+  return {
+    ok: true,
+    detail:
+      `wrote ${dropIn}; ${module} disabled by ${at(m.install)}` +
+      (neutralised.length ? `; neutralised earlier install line(s) ${neutralised.join(", ")}` : ""),
+    notes: { unload: unloadNote(unload) },
+  };
+}
+
+async function rollback(host: Host, pre: KernelModuleDisablePre): Promise<RollbackResult> {
+  const done: string[] = [];
+  const problems: string[] = [];
+  for (const e of pre.edits) {
+    try {
+      const r = await revertEdit(host, e);
+      (r.ok ? done : problems).push(r.detail);
+    } catch (err) {
+      problems.push(`${e.path}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    done.push(await restoreFile(host, pre.dropIn));
+  } catch (err) {
+    problems.push(`${pre.dropIn.path}: ${(err as Error).message}`);
+  }
+  if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
+
+  if (pre.wasLoaded === true) {
+    if (!host.capabilities.has("modules")) {
+      return { ok: true, partial: true, detail: `${done.join("; ")}; ${pre.module} was loaded but this host cannot load modules; run: modprobe ${pre.module}` };
+    }
+    const loaded = await host.loadedModules().catch(() => null);
+    if (!loaded?.has(pre.module)) {
+      let why: string;
+      try {
+        const r = await host.loadModule(pre.module);
+        const again = await host.loadedModules().catch(() => null);
+        why = again?.has(pre.module) ? "" : r.ok ? "modprobe succeeded but it is not in /proc/modules" : r.detail;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (why) {
+        return { ok: true, partial: true, detail: `${done.join("; ")}; ${pre.module} was loaded and did not come back (${why}); run: modprobe ${pre.module}` };
+      }
+      done.push(`reloaded ${pre.module}`);
+    }
+  }
+  return { ok: true, partial: false, detail: done.join("; ") };
+}
+
+function describe(p: KernelModuleDisableParams, pre: KernelModuleDisablePre): string[] {
+  const lines = [
+    `${pre.dropIn.existed ? "replace" : "create"} ${modprobeDropIn(p.name)}: blacklist ${p.name}; install ${p.name} /bin/false (mode 0644)`,
+  ];
+  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (an earlier install line would win)`);
+  for (const u of pre.unfixable) lines.push(`FAIL: ${at(u)} keeps ${pre.module} loadable and cannot be neutralised (${u.reason})`);
+  lines.push(
+    pre.wasLoaded === true
+      ? `unload ${pre.module} from the running kernel (best effort)`
+      : pre.wasLoaded === false
+        ? `${pre.module} is not loaded`
+        : `unload ${pre.module} if loaded (best effort; loaded state unknown)`,
+  );
+  return lines;
+}
+
+export const kernelModuleDisable: Mechanism<KernelModuleDisableParams, KernelModuleDisablePre> = {
+  name: NAME,
+  params: KernelModuleDisableParams,
+  requires: ["modules"],
+  capture,
+  apply,
+  rollback,
+  footprint,
+  describe,
+};
+
+registerMechanism(kernelModuleDisable);

@@ -1,0 +1,319 @@
+/**
+ * `sysctl_set {key, value, persist_file?}`: set a kernel parameter now and at
+ * every boot.
+ *
+ * Apply
+ * 1. Runtime (only when the Host has "sysctl"; offline images skip it and say
+ *    so in `notes.runtime`): write the value, read it back, and compare the
+ *    way the check does (whitespace-separated tokens, integers as numbers) —
+ *    the kernel may normalise "4096  87380" to "4096\t87380" or reject the
+ *    value; a mismatch or a refusal fails the step before any file is written.
+ * 2. Persistent: one file per key (reference defect 3: a shared file keeps
+ *    only the last key). `/etc/sysctl.d/99-bulwark-<key>.conf` by default
+ *    (the key in dotted form, a literal `.` inside a segment written as `+`),
+ *    or `persist_file` (must be `/etc/sysctl.d/NAME.conf`). A persist_file
+ *    that already holds settings for other keys is refused, not clobbered.
+ * 3. The last assignment wins at boot, and `/etc/sysctl.conf` is read after
+ *    every drop-in (Debian also links it as `/etc/sysctl.d/99-sysctl.conf`,
+ *    which sorts after `99-bulwark-…`). Every explicit assignment of the key
+ *    read after ours with another value is neutralised: commented out with
+ *    `# bulwark: ` as a captured, reversible line edit (evaluator:
+ *    checks/sysctl-config.ts). A file outside the sysctl directories (a
+ *    symlink elsewhere) fails the step naming file:line before any write.
+ * 4. Re-evaluates: the effective persistent value must equal the target.
+ *
+ * Capture: the runtime value (when the Host has "sysctl"; unreadable →
+ * CaptureIncomplete, nothing changes), the drop-in byte-exact, each file to
+ * neutralise byte-exact with its lines. Rollback restores all of them.
+ */
+import * as v from "valibot";
+import type { Host } from "../host/host.ts";
+import { SysctlKey, SysctlValue } from "../rules/validators.ts";
+import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
+import {
+  SYSCTL_CONF,
+  SYSCTL_DIRS,
+  effectiveSysctl,
+  evaluateSysctl,
+  isSysctlConfName,
+  sysctlDotted,
+  sysctlPath,
+  type ConfDir,
+} from "../checks/sysctl-config.ts";
+import { compareSysctl } from "../checks/sysctl-value.ts";
+import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
+import { registerMechanism } from "./registry.ts";
+import {
+  applyEdit,
+  captureFile,
+  editTarget,
+  lineText,
+  priorBytes,
+  restoreFile,
+  revertEdit,
+  toLatin1,
+  type FilePre,
+  type LineEdit,
+} from "./file-state.ts";
+
+const NAME = "sysctl_set";
+export const SYSCTL_D = "/etc/sysctl.d";
+const DROPIN_PREFIX = "99-bulwark-";
+
+/** `/etc/sysctl.d/NAME.conf`, NAME not hidden, no path characters, fits NAME_MAX. */
+export const PERSIST_FILE_RE = /^\/etc\/sysctl\.d\/[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,249}\.conf$/;
+
+/** The default drop-in's file name for KEY: dotted form, a literal `.` (written `/` in dotted keys) as `+`. */
+export function sysctlDropInName(key: string): string {
+  return `${DROPIN_PREFIX}${sysctlDotted(sysctlPath(key)).replaceAll("/", "+")}.conf`;
+}
+
+export const SysctlSetParams = v.pipe(
+  v.strictObject(
+    {
+      key: SysctlKey,
+      value: SysctlValue,
+      persist_file: v.optional(
+        v.pipe(
+          v.string("persist_file must be a string"),
+          v.regex(PERSIST_FILE_RE, "persist_file must be /etc/sysctl.d/NAME.conf (NAME of A-Z a-z 0-9 _ . @ + -, not hidden)"),
+        ),
+      ),
+    },
+    "sysctl_set takes only {key, value, persist_file}",
+  ),
+  v.check(
+    (p) => p.persist_file !== undefined || Buffer.byteLength(sysctlDropInName(p.key)) <= 255,
+    "sysctl key is too long for a drop-in file name; give persist_file",
+  ),
+);
+export type SysctlSetParams = v.InferOutput<typeof SysctlSetParams>;
+
+export function sysctlPersistFile(p: { key: string; persist_file?: string }): string {
+  return p.persist_file ?? `${SYSCTL_D}/${sysctlDropInName(p.key)}`;
+}
+
+export function sysctlDropInText(key: string, value: string): string {
+  if (/[\n\r\0]/.test(key + value)) throw new Error("sysctl key/value with a newline, carriage return or NUL");
+  return (
+    `# Written by Bulwark (sysctl_set): ${key}.\n` +
+    `# Rolling back the Bulwark transaction restores or removes this file.\n` +
+    `${key} = ${value}\n`
+  );
+}
+
+export type SysctlConflict = { file: string; line: number; value: string; reason?: string };
+
+export type SysctlSetPre = {
+  v: 1;
+  key: string;
+  value: string;
+  /** Runtime value before apply; null when the Host has no "sysctl" (offline image). */
+  runtime: string | null;
+  dropIn: FilePre;
+  edits: LineEdit[];
+  unfixable: SysctlConflict[];
+};
+
+function footprint(p: SysctlSetParams): string[] {
+  return [sysctlPersistFile(p), ...SYSCTL_DIRS.map((d) => `${d}/`), SYSCTL_CONF];
+}
+
+function validate(p: SysctlSetParams): void {
+  // apply/capture may be called with params that never met the schema (recovery of an old journal, tests)
+  if (!v.is(SysctlSetParams, p)) {
+    const issue = v.safeParse(SysctlSetParams, p).issues?.[0];
+    throw new Error(`invalid sysctl_set params: ${issue?.path?.map((x) => x.key).join(".") ?? ""} ${issue?.message ?? ""}`.trim());
+  }
+}
+
+/** The files procps reads, with our drop-in as apply will leave it. */
+function withDropIn(dirs: ConfDir[], file: string, key: string, value: string): ConfDir[] {
+  const dir = file.slice(0, file.lastIndexOf("/"));
+  const base = file.slice(dir.length + 1);
+  return dirs.map((d) =>
+    d.path === dir ? { path: d.path, files: [...d.files.filter((f) => f.name !== base), { name: base, content: sysctlDropInText(key, value) }] } : d,
+  );
+}
+
+async function gather(host: Host): Promise<{ dirs: ConfDir[]; conf: string | null }> {
+  return { dirs: await gatherDirs(host, SYSCTL_DIRS, isSysctlConfName), conf: await gatherFile(host, SYSCTL_CONF) };
+}
+
+const equal = (a: string, b: string) => compareSysctl(a, b, "eq") === true;
+
+async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
+  validate(p);
+  const file = sysctlPersistFile(p);
+  const fp = footprint(p);
+  let runtime: string | null = null;
+  if (host.capabilities.has("sysctl")) {
+    try {
+      runtime = await host.readSysctl(p.key);
+    } catch (e) {
+      throw new CaptureIncomplete(NAME, `runtime value of ${p.key} unreadable: ${(e as Error).message}`);
+    }
+  }
+  const dropIn = await captureFile(host, file);
+  let g;
+  try {
+    g = await gather(host);
+  } catch (e) {
+    throw new CaptureIncomplete(NAME, `cannot read sysctl configuration: ${(e as Error).message}`);
+  }
+  const cfg = evaluateSysctl(withDropIn(g.dirs, file, p.key, p.value), g.conf);
+  const eff = effectiveSysctl(cfg, p.key);
+  const ours = eff.entries.findIndex((e) => e.file === file && e.value !== null && !e.glob);
+  const later = eff.entries.slice(ours + 1).filter((e) => e.value !== null && !e.glob && !equal(e.value, p.value));
+  const edits = new Map<string, LineEdit>();
+  const unfixable: SysctlConflict[] = [];
+  for (const e of later) {
+    const target = await editTarget(host, e.file, fp);
+    if ("refused" in target) {
+      unfixable.push({ file: e.file, line: e.line, value: e.value!, reason: target.refused });
+      continue;
+    }
+    let edit = edits.get(target.path);
+    if (!edit) {
+      edit = { path: target.path, seenAs: [], prior: await captureFile(host, target.path), lines: [] };
+      edits.set(target.path, edit);
+    }
+    if (!edit.seenAs.includes(e.file)) edit.seenAs.push(e.file);
+    if (!edit.lines.some((l) => l.line === e.line)) edit.lines.push({ line: e.line, text: lineText(edit.prior, e.line) });
+  }
+  for (const e of edits.values()) e.lines.sort((a, b) => a.line - b.line);
+  return { v: 1, key: p.key, value: p.value, runtime, dropIn, edits: [...edits.values()], unfixable };
+}
+
+/** Other keys a persist_file already sets: refusing beats clobbering someone else's settings. */
+function foreignKeys(pre: FilePre, key: string): string[] {
+  if (!pre.existed) return [];
+  const path = sysctlPath(key);
+  const cfg = evaluateSysctl([{ path: SYSCTL_D, files: [{ name: "x.conf", content: toLatin1(priorBytes(pre)) }] }], null);
+  return [...new Set(cfg.entries.filter((e) => e.path !== path).map((e) => e.key))];
+}
+
+async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise<StepResult> {
+  validate(p); // an unvalidated key or value stops here, before any write
+  const file = sysctlPersistFile(p);
+  const at = (c: { file: string; line: number }) => `${c.file}:${c.line}`;
+  if (pre.unfixable.length) {
+    return {
+      ok: false,
+      detail:
+        `a later assignment would override ${p.key} at boot and cannot be neutralised: ` +
+        pre.unfixable.map((u) => `${at(u)}: "${u.value}" (${u.reason})`).join("; ") +
+        "; nothing written",
+    };
+  }
+  if (p.persist_file !== undefined) {
+    const others = foreignKeys(pre.dropIn, p.key);
+    if (others.length) {
+      return { ok: false, detail: `persist_file ${file} also sets ${others.join(", ")}: one key per file; nothing written` };
+    }
+  }
+
+  const notes: Record<string, string> = {};
+  if (host.capabilities.has("sysctl")) {
+    try {
+      await host.writeSysctl(p.key, p.value);
+    } catch (e) {
+      return { ok: false, detail: `the kernel refused ${p.key} = "${p.value}": ${(e as Error).message}; no file written` };
+    }
+    const back = await host.readSysctl(p.key);
+    if (!equal(back, p.value)) {
+      return { ok: false, detail: `runtime ${p.key} reads back "${back}" after writing "${p.value}"; no file written` };
+    }
+    notes.runtime = `set: ${p.key} = ${back}`;
+  } else {
+    notes.runtime = host.offline ? "skipped: offline image mode (--root)" : `skipped: ${host.path} host lacks "sysctl"`;
+  }
+
+  await host.mkdirp(SYSCTL_D);
+  await host.writeFile(file, new TextEncoder().encode(sysctlDropInText(p.key, p.value)), { mode: 0o644 });
+  for (const e of pre.edits) {
+    try {
+      await applyEdit(host, e);
+    } catch (err) {
+      return { ok: false, detail: `cannot neutralise ${e.seenAs.join(", ")}: ${(err as Error).message}`, notes };
+    }
+  }
+
+  const g = await gather(host);
+  const eff = effectiveSysctl(evaluateSysctl(g.dirs, g.conf), p.key);
+  if (eff.value === null || !equal(eff.value, p.value)) {
+    const why = eff.source ? `${at(eff.source)} sets "${eff.value}"` : "nothing sets it";
+    return { ok: false, detail: `the value at boot would not be "${p.value}": ${why}`, notes };
+  }
+  const neutralised = pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`));
+  return {
+    ok: true,
+    detail: `wrote ${file}; effective at boot: ${at(eff.source!)}` + (neutralised.length ? `; neutralised later assignment(s) ${neutralised.join(", ")}` : ""),
+    notes,
+  };
+}
+
+async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> {
+  const done: string[] = [];
+  const problems: string[] = [];
+  for (const e of pre.edits) {
+    try {
+      const r = await revertEdit(host, e);
+      (r.ok ? done : problems).push(r.detail);
+    } catch (err) {
+      problems.push(`${e.path}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    done.push(await restoreFile(host, pre.dropIn));
+  } catch (err) {
+    problems.push(`${pre.dropIn.path}: ${(err as Error).message}`);
+  }
+  if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
+
+  if (pre.runtime !== null) {
+    const remedy = `run: sysctl -w ${pre.key}="${pre.runtime}"`;
+    if (!host.capabilities.has("sysctl")) {
+      return { ok: true, partial: true, detail: `${done.join("; ")}; runtime not restored (host lacks "sysctl"); ${remedy}` };
+    }
+    try {
+      const now = await host.readSysctl(pre.key);
+      if (now !== pre.runtime) {
+        await host.writeSysctl(pre.key, pre.runtime);
+        const back = await host.readSysctl(pre.key);
+        if (back !== pre.runtime) {
+          return { ok: true, partial: true, detail: `${done.join("; ")}; runtime ${pre.key} reads "${back}", not "${pre.runtime}"; ${remedy}` };
+        }
+        done.push(`runtime ${pre.key} back to "${pre.runtime}"`);
+      }
+    } catch (e) {
+      return { ok: true, partial: true, detail: `${done.join("; ")}; runtime not restored: ${(e as Error).message}; ${remedy}` };
+    }
+  }
+  return { ok: true, partial: false, detail: done.join("; ") };
+}
+
+function describe(p: SysctlSetParams, pre: SysctlSetPre): string[] {
+  const lines = [
+    pre.runtime === null
+      ? `runtime ${p.key}: skipped (host lacks "sysctl")`
+      : `runtime ${p.key}: "${pre.runtime}" → "${p.value}"`,
+    `${pre.dropIn.existed ? "replace" : "create"} ${sysctlPersistFile(p)}: ${p.key} = ${p.value} (mode 0644)`,
+  ];
+  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (read later, would override)`);
+  for (const u of pre.unfixable) lines.push(`FAIL: ${u.file}:${u.line} overrides ${p.key} and cannot be neutralised (${u.reason})`);
+  return lines;
+}
+
+export const sysctlSet: Mechanism<SysctlSetParams, SysctlSetPre> = {
+  name: NAME,
+  params: SysctlSetParams,
+  requires: ["sysctl"],
+  capture,
+  apply,
+  rollback,
+  footprint,
+  describe,
+};
+
+registerMechanism(sysctlSet);
