@@ -223,6 +223,26 @@ describe("exit codes and output", () => {
   });
 });
 
+test("cli/AC-16: selection: --rule repeatable and comma-separated, --severity this or worse, --tag any of, --rules-dir", () => {
+  const root = image();
+  const ids = (args: string[]) => json(bulwark(["check", "--root", root, ...args, "--format", "json"])).results.map((r: any) => r.rule);
+  expect(ids(["--rule", "kmod-disable-cramfs,kmod-disable-udf", "--rule", "kmod-disable-hfs"])).toEqual([
+    "kmod-disable-cramfs",
+    "kmod-disable-hfs",
+    "kmod-disable-udf",
+  ]);
+  const sev = json(bulwark(["rules", "list", "--severity", "medium", "--format", "json"])).rules.map((r: any) => r.severity);
+  expect(new Set(sev)).toEqual(new Set(["high", "medium"]));
+  const tagged = json(bulwark(["rules", "list", "--tag", "coredump", "--tag", "kexec", "--format", "json"])).rules.map((r: any) => r.id);
+  expect(tagged.sort()).toEqual(["sysctl-fs-suid-dumpable", "sysctl-kernel-kexec-load-disabled"]);
+  const dir = makeSysroot("bulwark-cli-own-");
+  roots.push(dir);
+  seed(dir.root, {
+    "mine/cramfs.yml": readFileSync(join(import.meta.dir, "../../rules/kernel-modules/kmod-disable-cramfs.yml"), "utf8").replace("id: kmod-disable-cramfs", "id: my-cramfs"),
+  });
+  expect(ids(["--rules-dir", dir.root])).toEqual(["my-cramfs"]);
+});
+
 describe("help", async () => {
   const tree = flatten(await walk(main, ["bulwark"]));
   test.each(tree.map((c) => [c.path.join(" "), c] as const))("cli/AC-06: %s --help explains every flag with an example", (_name, c) => {

@@ -104,6 +104,8 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
     expect(full.run.path).toBe(path);
     expect(full.files.length).toBeGreaterThan(0);
     expect(full.steps[0].pre_state).not.toBeNull();
+    const recent = json(bulwark(["history", "--root", root, "--since", "1h", "--status", "committed", "--format", "json"]));
+    expect(recent.transactions).toHaveLength(failing.length);
     const future = json(bulwark(["history", "--root", root, "--since", "2999-01-01", "--format", "json"]));
     expect(future.transactions).toEqual([]);
   }, SLOW);
