@@ -114,18 +114,19 @@ if [ ! -d ${real} ]; then mkdir -m ${mode.toString(8)} ${real} || exit 97; fi`;
 
   async listDir(path: string): Promise<DirEntry[] | null> {
     const parts = pathComponents(path);
+    // One NUL-terminated "TYPE NAME" record per entry: any byte but NUL survives, newlines included.
     const r = await this.run("list", path, `${this.symlinkGuards(parts)}
 d=${q(mapUnder(this.root, path))}
 [ -d "$d" ] || { echo ABSENT; exit 0; }
 for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
   if [ -L "$e" ]; then t=symlink; elif [ -d "$e" ]; then t=dir; elif [ -f "$e" ]; then t=file; elif [ -e "$e" ]; then t=other; else continue; fi
-  printf '%s ' "$t"; printf '%s' "\${e##*/}" | base64 | tr -d '\\n'; echo
+  printf '%s %s\\0' "$t" "\${e##*/}"
 done`);
     const text = Buffer.from(r.stdout).toString("utf8");
     if (text.startsWith("ABSENT")) return null;
-    return text.split("\n").filter(Boolean).map((l) => {
-      const [type, b64] = l.split(" ");
-      return { type: type as DirEntry["type"], name: Buffer.from(b64 ?? "", "base64").toString("utf8") };
+    return text.split("\0").filter(Boolean).map((rec) => {
+      const sp = rec.indexOf(" ");
+      return { type: rec.slice(0, sp) as DirEntry["type"], name: rec.slice(sp + 1) };
     }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

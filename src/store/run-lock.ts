@@ -51,7 +51,7 @@ function readHolder(path: string): LockHolder | null {
 /** Take the run lock of `stateDir`. Throws LockHeld (naming the holder's pid) when it cannot. */
 export async function acquireRunLock(stateDir: string, opts: AcquireOptions = {}): Promise<RunLock> {
   const path = join(stateDir, LOCK_FILE);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_CLOEXEC, 0o600);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
   const deadline =
     opts.wait === true ? Infinity : typeof opts.wait === "number" ? Date.now() + opts.wait : -Infinity;
   try {

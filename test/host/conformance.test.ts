@@ -58,7 +58,7 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
   for (const [label, bytes] of samples) {
     test(`host-conformance/AC-03: bytes survive exactly (${label})`, async () => {
       await host.writeFile("/etc/f", bytes);
-      expect(new Uint8Array(readFileSync(join(root, "etc/f")))).toEqual(bytes);
+      expect([...readFileSync(join(root, "etc/f"))]).toEqual([...bytes]);
       const back = await host.readFile("/etc/f");
       expect(back.exists).toBe(true);
       if (back.exists) expect(back.bytes).toEqual(bytes);
