@@ -87,6 +87,10 @@ export function compareToBound(version: string, bound: string): number {
 export function platformMatches(p: Platform, os: OsRelease): boolean {
   if (!familyMatches(p.family, os)) return false;
   if (p.min_version === undefined && p.max_version === undefined) return true;
+  // A version bound is in the family's own numbering: Ubuntu 24.04 is
+  // ID_LIKE=debian but not "Debian >= 11". Only the family itself and RHEL
+  // rebuilds (which share RHEL's major versions) can satisfy a bound.
+  if (p.family !== os.id && !(p.family === "rhel" && RHEL_REBUILDS.has(os.id))) return false;
   if (os.versionId === undefined) return false;
   // NaN comparisons are false, so an unparseable version never matches a bound.
   if (p.min_version !== undefined && !(compareToBound(os.versionId, p.min_version) >= 0)) return false;

@@ -130,3 +130,11 @@ describe("selection", () => {
     expect(s.status === "skip" && s.reason).toBe("mechanism teleport not available");
   });
 });
+
+test("rule-select/AC-01: a version bound is in the family's own numbering (Ubuntu 24.04 is not Debian >= 11)", () => {
+  const debian11 = { family: "debian", min_version: "11" };
+  expect(platformMatches(debian11, parseOsRelease(OS.ubuntu2404))).toBe(false);
+  expect(platformMatches(debian11, parseOsRelease(OS.debian12))).toBe(true);
+  expect(platformMatches({ family: "debian" }, parseOsRelease(OS.ubuntu2404))).toBe(true);
+  expect(platformMatches({ family: "rhel", min_version: "9" }, parseOsRelease(OS.rocky93))).toBe(true);
+});
