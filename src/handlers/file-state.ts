@@ -185,3 +185,27 @@ export async function editTarget(
   }
   return { path: real };
 }
+
+/**
+ * Undo a step's file changes: revert its line edits in others' files, then
+ * restore (or remove) its own drop-in. Never throws: each failure is collected
+ * so one stuck file does not stop the others from being restored.
+ */
+export async function restoreStepFiles(host: Host, edits: readonly LineEdit[], dropIn: FilePre): Promise<{ done: string[]; problems: string[] }> {
+  const done: string[] = [];
+  const problems: string[] = [];
+  for (const e of edits) {
+    try {
+      const r = await revertEdit(host, e);
+      (r.ok ? done : problems).push(r.detail);
+    } catch (err) {
+      problems.push(`${e.path}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    done.push(await restoreFile(host, dropIn));
+  } catch (err) {
+    problems.push(`${dropIn.path}: ${(err as Error).message}`);
+  }
+  return { done, problems };
+}

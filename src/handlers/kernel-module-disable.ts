@@ -56,10 +56,9 @@ import {
   captureFile,
   editTarget,
   lineText,
-  restoreFile,
-  revertEdit,
   type FilePre,
   type LineEdit,
+  restoreStepFiles,
 } from "./file-state.ts";
 
 const NAME = "kernel_module_disable";
@@ -225,21 +224,7 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
 }
 
 async function rollback(host: Host, pre: KernelModuleDisablePre): Promise<RollbackResult> {
-  const done: string[] = [];
-  const problems: string[] = [];
-  for (const e of pre.edits) {
-    try {
-      const r = await revertEdit(host, e);
-      (r.ok ? done : problems).push(r.detail);
-    } catch (err) {
-      problems.push(`${e.path}: ${(err as Error).message}`);
-    }
-  }
-  try {
-    done.push(await restoreFile(host, pre.dropIn));
-  } catch (err) {
-    problems.push(`${pre.dropIn.path}: ${(err as Error).message}`);
-  }
+  const { done, problems } = await restoreStepFiles(host, pre.edits, pre.dropIn);
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.wasLoaded === true) {

@@ -49,11 +49,10 @@ import {
   editTarget,
   lineText,
   priorBytes,
-  restoreFile,
-  revertEdit,
   toLatin1,
   type FilePre,
   type LineEdit,
+  restoreStepFiles,
 } from "./file-state.ts";
 
 const NAME = "sysctl_set";
@@ -254,21 +253,7 @@ async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise
 }
 
 async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> {
-  const done: string[] = [];
-  const problems: string[] = [];
-  for (const e of pre.edits) {
-    try {
-      const r = await revertEdit(host, e);
-      (r.ok ? done : problems).push(r.detail);
-    } catch (err) {
-      problems.push(`${e.path}: ${(err as Error).message}`);
-    }
-  }
-  try {
-    done.push(await restoreFile(host, pre.dropIn));
-  } catch (err) {
-    problems.push(`${pre.dropIn.path}: ${(err as Error).message}`);
-  }
+  const { done, problems } = await restoreStepFiles(host, pre.edits, pre.dropIn);
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.runtime !== null) {
