@@ -7,7 +7,13 @@
  *   blacklist alone only stops alias (hardware) autoloading — `modprobe X`
  *   and dependency loads still work — so accepting it alone would pass hosts
  *   that CIS ("install X /bin/false" + "blacklist X") fails.
- * In both states, when the Host has "modules", a loaded module fails the check.
+ *
+ * The verdict is about the persistent configuration: whether kmod will load
+ * the module again. A module that is loaded right now (in use, or the kernel
+ * refused the unload: modules_disabled, no CAP_SYS_MODULE) is reported in the
+ * detail but does not fail the check — the remediation's load-bearing change
+ * is the drop-in, and a transaction must not be rolled back because a busy
+ * module could not be unloaded (it stays off from the next boot or unload).
  */
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
@@ -49,7 +55,7 @@ async function run(host: Host, params: KernelModuleStateParams): Promise<CheckRe
   if (host.capabilities.has("modules")) {
     const loaded = await host.loadedModules().catch(() => null);
     if (loaded === null) facts.push("loaded state unknown (/proc/modules unreadable)");
-    else if (loaded.has(m.module)) problems.push(`${m.module} is loaded in the running kernel`);
+    else if (loaded.has(m.module)) facts.push(`${m.module} is loaded now: the disable takes effect when it is unloaded or at reboot`);
     else facts.push("not loaded");
   } else {
     facts.push("runtime not checked (host has no \"modules\" capability)");

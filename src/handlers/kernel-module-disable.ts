@@ -23,8 +23,8 @@
  *    file:line that wins (the engine then rolls back).
  * 4. Unloads the running module, best effort (delete_module on KernelIoHost,
  *    `modprobe -r` on ShellHost). The outcome goes to `notes.unload`; it never
- *    fails the step. (A module still loaded fails the rule's check when the
- *    Host has "modules", so the transaction rolls back there, not here.)
+ *    fails the step, nor the rule's check (which judges the configuration and
+ *    reports a module still loaded): a busy module keeps its disable.
  *
  * Capture: the drop-in (existed, bytes, mode, owner), each earlier
  * conflicting file with the lines to neutralise, lines that cannot be
