@@ -23,8 +23,11 @@ function loadSpecs(): Spec[] {
     if (!doc || typeof doc.name !== "string" || typeof doc.tier !== "number" || !Array.isArray(doc.acceptance)) {
       throw new Error(`${file}: a spec needs name, tier and an acceptance list`);
     }
+    const seen = new Set<string>();
     for (const ac of doc.acceptance) {
       if (!/^AC-\d{2,}$/.test(String(ac?.id))) throw new Error(`${file}: bad acceptance id ${JSON.stringify(ac?.id)}`);
+      if (seen.has(ac.id)) throw new Error(`${file}: acceptance id ${ac.id} used twice`);
+      seen.add(ac.id);
     }
     specs.push({ file, name: doc.name, tier: doc.tier, acceptance: doc.acceptance });
   }

@@ -252,12 +252,31 @@ async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise
   };
 }
 
+/**
+ * Keys the kernel lets you set one way only: once at VALUE, it refuses to
+ * go back until reboot (EPERM/EINVAL). Rollback can restore their files, never
+ * their runtime value; plan says so before anything changes.
+ */
+const ONE_WAY: Readonly<Record<string, string>> = {
+  "kernel.kexec_load_disabled": "1",
+  "kernel.modules_disabled": "1",
+  "kernel.unprivileged_bpf_disabled": "1",
+  "kernel.yama.ptrace_scope": "3",
+};
+
+/** True when setting KEY to VALUE cannot be undone at runtime. */
+export function isOneWay(key: string, value: string): boolean {
+  return ONE_WAY[sysctlDotted(sysctlPath(key))] === value.trim();
+}
+
 async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> {
   const { done, problems } = await restoreStepFiles(host, pre.edits, pre.dropIn);
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.runtime !== null) {
-    const remedy = `run: sysctl -w ${pre.key}="${pre.runtime}"`;
+    const remedy = isOneWay(pre.key, pre.value)
+      ? `${pre.key} is one-way until reboot: the files are restored, reboot to return to "${pre.runtime}"`
+      : `run: sysctl -w ${pre.key}="${pre.runtime}"`;
     if (!host.capabilities.has("sysctl")) {
       return { ok: true, partial: true, detail: `${done.join("; ")}; runtime not restored (host lacks "sysctl"); ${remedy}` };
     }
@@ -287,6 +306,7 @@ function describe(p: SysctlSetParams, pre: SysctlSetPre): string[] {
   ];
   for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (read later, would override)`);
   for (const u of pre.unfixable) lines.push(`FAIL: ${u.file}:${u.line} overrides ${p.key} and cannot be neutralised (${u.reason})`);
+  if (isOneWay(p.key, p.value)) lines.push(`NOTE: the kernel will not take ${p.key} back from "${p.value}" until reboot; a rollback restores the files only`);
   return lines;
 }
 
