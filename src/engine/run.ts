@@ -16,6 +16,12 @@ export interface RunOptions {
   wait?: boolean | number;
   /** Called before each rule starts (0-based index): progress reporting. */
   onRule?: (index: number, ruleId: string) => void;
+  /**
+   * Stop request (SIGTERM from systemd, Ctrl-C): checked between rules, never
+   * inside a transaction, so every started transaction still ends committed or
+   * rolled back and no journal is left open for `recover`.
+   */
+  signal?: AbortSignal;
 }
 
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
@@ -33,11 +39,13 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
     for (const [i, rule] of o.rules.entries()) {
+      if (o.signal?.aborted) break;
       o.onRule?.(i, rule.id);
       transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
     }
     o.store.finishRun(runId);
-    return { runId, dryRun: false, transactions };
+    const interrupted = transactions.length < o.rules.length;
+    return { runId, dryRun: false, transactions, ...(interrupted ? { interrupted: true } : {}) };
   } finally {
     lock.release();
   }

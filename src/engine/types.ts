@@ -39,6 +39,8 @@ export interface RunReport {
   runId: number | null;
   dryRun: boolean;
   transactions: TxnReport[];
+  /** Set when a stop request ended the run before every rule was attempted. */
+  interrupted?: true;
 }
 
 export type { Json };

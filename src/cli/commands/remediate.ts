@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { runRemediation, type RunReport } from "../../engine/index.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, openStateStore, readOs, selectForHost, type PlannedRule } from "../context.ts";
-import { EXIT } from "../errors.ts";
+import { CliError, EXIT } from "../errors.ts";
 import { defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { renderRemediate, txnJson } from "../render/remediate.ts";
@@ -26,6 +26,11 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const store: Store | null = dryRun ? null : openStateStore(host, args);
   let report: RunReport;
   const progress = new Progress(planned.length, out.quiet, dryRun ? "planning" : "remediating");
+  // SIGTERM (systemd stopping us) or Ctrl-C: finish the transaction in flight, start no other.
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => stop.abort(sig);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
   try {
     report = await runRemediation({
       store: store as Store,
@@ -34,13 +39,19 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
       dryRun,
       wait: !!args.wait,
       onRule: (i, id) => progress.tick(i + 1, id),
+      signal: stop.signal,
     });
   } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
     progress.done();
     store?.close();
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
   renderRemediate(out, report, txns, { path: host.path, root: host.root, os: label });
+  if (report.interrupted) {
+    throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rules; every started transaction was finished (run ${report.runId})`);
+  }
   const fine = dryRun ? ["skipped"] : ["committed", "skipped"];
   return txns.every((t) => fine.includes(t.status)) ? EXIT.ok : EXIT.failed;
 }
