@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ConfDir, evaluateModprobe, renderModprobeC } from "../../src/checks/modprobe-config.ts";
 import { type Prng, prng } from "./prng.ts";
+import { prerequisite } from "../support/prereq.ts";
 
 const TREES = Number(process.env.BULWARK_PROPERTY_TREES ?? 1000);
 const SEED = Number(process.env.BULWARK_PROPERTY_SEED ?? 20240601);
@@ -87,7 +88,7 @@ function kmodConfig(dirs: string[]): string[] {
     .filter((l) => l.startsWith("blacklist ") || l.startsWith("install "));
 }
 
-test.skipIf(!kmod)(`modprobe-config/AC-09: ${TREES} random trees agree with kmod's modprobe -c`, () => {
+test.skipIf(!prerequisite("kmod (modprobe)", kmod !== null))(`modprobe-config/AC-09: ${TREES} random trees agree with kmod's modprobe -c`, () => {
   const empty = join(base, "empty");
   mkdirSync(empty);
   expect(kmodConfig([empty])).toEqual([]);

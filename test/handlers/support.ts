@@ -14,6 +14,7 @@ import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, Unlo
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/host/module-name.ts";
 import { makeSysroot, seed, snapshot } from "../support/sysroot.ts";
+import { prerequisite } from "../support/prereq.ts";
 
 export class RuntimeSim implements Host {
   readonly path: HostPath;
@@ -102,5 +103,5 @@ export function kmodDryRun(root: string, name: string): { code: number; out: str
   return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
 }
 
-export const haveKmod = Bun.spawnSync(["modprobe", "--version"], { stdout: "pipe", stderr: "pipe" }).exitCode === 0;
-export const haveProcps = Bun.spawnSync(["sysctl", "--version"], { stdout: "pipe", stderr: "pipe" }).exitCode === 0;
+export const haveKmod = prerequisite("kmod (modprobe)", Bun.spawnSync(["modprobe", "--version"], { stdout: "pipe", stderr: "pipe" }).exitCode === 0);
+export const haveProcps = prerequisite("procps (sysctl)", Bun.spawnSync(["sysctl", "--version"], { stdout: "pipe", stderr: "pipe" }).exitCode === 0);

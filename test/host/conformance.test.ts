@@ -7,9 +7,10 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join } from "node:path";
 import { allHostPaths, CapabilityMissing, createHost, HostIoError, InvalidPath, SymlinkRefused, type Host } from "../../src/host/index.ts";
 import { canMount, makeSysroot, seed, sh, snapshot } from "../support/sysroot.ts";
+import { prerequisite } from "../support/prereq.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const mountable = canMount();
+const mountable = prerequisite("mount (root with CAP_SYS_ADMIN)", canMount());
 
 describe.each(allHostPaths)("%s host", (hostPath) => {
   let root: string;

@@ -7,6 +7,7 @@ import {
   SymlinkComponent, sysctlComponents, SysError, writeFileAtomic, writeSysctl, type Libc,
 } from "../../src/kernelio/mod.ts";
 import { canMount, makeSysroot, sh } from "../support/sysroot.ts";
+import { prerequisite } from "../support/prereq.ts";
 
 const libc = loadLibc() as Libc;
 const roots: (() => void)[] = [];
@@ -34,7 +35,7 @@ describe("atomic write", () => {
     expect(readFileSync(join(root, "f"), "utf8")).toBe("v19");
   });
 
-  test.skipIf(!canMount())("atomic-write/AC-03: a full filesystem fails with old bytes intact and no temp", () => {
+  test.skipIf(!prerequisite("mount (root with CAP_SYS_ADMIN)", canMount()))("atomic-write/AC-03: a full filesystem fails with old bytes intact and no temp", () => {
     const root = tmpRoot();
     sh(`mount -t tmpfs -o size=64k tmpfs ${root}`);
     try {

@@ -11,9 +11,10 @@ import { ARCHES, buildDeb, buildRpm, type Arch } from "../../scripts/package.ts"
 import { flatten, walk } from "../../scripts/package/cli-tree.ts";
 import { main } from "../../src/cli/main.ts";
 import { makeSysroot, sh } from "../support/sysroot.ts";
+import { prerequisite } from "../support/prereq.ts";
 
 const repo = join(import.meta.dir, "../..");
-const haveTools = Bun.which("dpkg-deb") !== null && Bun.which("rpmbuild") !== null;
+const haveTools = prerequisite("dpkg-deb and rpmbuild", Bun.which("dpkg-deb") !== null && Bun.which("rpmbuild") !== null);
 const built: Record<string, { deb: string; rpm: string }> = {};
 const cleanups: (() => void)[] = [];
 
