@@ -216,7 +216,7 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
     await expect(m.capture(sim, P({ key: "net.ipv6.conf.all.forwarding", value: "0" }))).rejects.toBeInstanceOf(CaptureIncomplete);
   });
 
-  test("sysctl-set/AC-14: two keys, two files, both survive; footprint; describe", async () => {
+  test("sysctl-set/AC-13: two keys, two files, both survive; footprint; describe", async () => {
     await run({ key: "net.ipv4.conf.all.send_redirects", value: "0" });
     await run({ key: "net.ipv4.conf.default.send_redirects", value: "0" });
     expect((await check(s.host, "net.ipv4.conf.all.send_redirects", "0")).status).toBe("pass");
@@ -240,7 +240,7 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
   });
 });
 
-test("sysctl-set/AC-15: plan warns before a one-way key is set; other keys carry no such note", async () => {
+test("sysctl-set/AC-14: plan warns before a one-way key is set; other keys carry no such note", async () => {
   const { sysctlSet, isOneWay } = await import("../../src/handlers/sysctl-set.ts");
   expect(isOneWay("kernel.kexec_load_disabled", "1")).toBe(true);
   expect(isOneWay("kernel/kexec_load_disabled", "1")).toBe(true);
