@@ -28,6 +28,12 @@ export type FilePre = {
   mode: number | null;
   uid: number | null;
   gid: number | null;
+  /**
+   * Whether the file's directory existed (recorded for an absent file only):
+   * a directory that apply had to create is removed again on rollback, when
+   * empty. Absent in journals written before this field: the directory stays.
+   */
+  parentExisted?: boolean;
 };
 
 /** One neutralised line: its 1-based physical line number and its text (without the newline). */
@@ -50,9 +56,14 @@ export const priorBytes = (pre: FilePre): Uint8Array => new Uint8Array(Buffer.fr
 
 export async function captureFile(host: Host, path: string): Promise<FilePre> {
   const st = await host.readFile(path);
-  if (!st.exists) return { path, existed: false, b64: null, mode: null, uid: null, gid: null };
+  if (!st.exists) {
+    const parentExisted = (await host.listDir(parentOf(path))) !== null;
+    return { path, existed: false, b64: null, mode: null, uid: null, gid: null, parentExisted };
+  }
   return { path, existed: true, b64: b64(st.bytes), mode: st.mode, uid: st.uid, gid: st.gid };
 }
+
+const parentOf = (path: string): string => path.slice(0, path.lastIndexOf("/")) || "/";
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
@@ -65,23 +76,28 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * the file absent, which the next rollback/recover replay repairs).
  * Returns what it did, for the rollback detail.
  */
-export async function restoreFile(host: Host, pre: FilePre): Promise<string> {
+export async function restoreFile(host: Host, pre: FilePre): Promise<{ detail: string; keptDir?: string }> {
   const now = await host.readFile(pre.path);
   if (!pre.existed) {
-    if (!now.exists) return `${pre.path} absent, as before`;
-    await host.removeFile(pre.path);
-    return `removed ${pre.path}`;
+    const did = now.exists ? `removed ${pre.path}` : `${pre.path} absent, as before`;
+    if (now.exists) await host.removeFile(pre.path);
+    if (pre.parentExisted !== false) return { detail: did };
+    // Apply created the directory: take it away again, unless someone else's files are in it now.
+    const dir = parentOf(pre.path);
+    return (await host.removeDir(dir))
+      ? { detail: `${did}; removed ${dir} (created by apply)` }
+      : { detail: `${did}; kept ${dir}, created by apply: it now holds other files`, keptDir: dir };
   }
   const bytes = priorBytes(pre);
   const opts = { mode: pre.mode!, uid: pre.uid!, gid: pre.gid! };
   if (now.exists && sameBytes(now.bytes, bytes) && now.mode === pre.mode && now.uid === pre.uid && now.gid === pre.gid) {
-    return `${pre.path} already as before`;
+    return { detail: `${pre.path} already as before` };
   }
   if (now.exists && (now.mode !== pre.mode || now.uid !== pre.uid || now.gid !== pre.gid)) {
     await host.removeFile(pre.path);
   }
   await host.writeFile(pre.path, bytes, opts);
-  return `restored ${pre.path}`;
+  return { detail: `restored ${pre.path}` };
 }
 
 /** Physical lines, each keeping its "\n" (a last line without one still counts). */
@@ -148,7 +164,7 @@ export async function revertEdit(host: Host, edit: LineEdit): Promise<{ ok: bool
   const now = await host.readFile(edit.path);
   if (!now.exists) {
     // Someone removed the file after we edited it: put the captured bytes back.
-    return { ok: true, detail: await restoreFile(host, edit.prior) };
+    return { ok: true, detail: (await restoreFile(host, edit.prior)).detail };
   }
   const prior = priorBytes(edit.prior);
   if (sameBytes(now.bytes, prior)) return { ok: true, detail: `${edit.path} already as before` };
@@ -191,9 +207,12 @@ export async function editTarget(
  * restore (or remove) its own drop-in. Never throws: each failure is collected
  * so one stuck file does not stop the others from being restored.
  */
-export async function restoreStepFiles(host: Host, edits: readonly LineEdit[], dropIn: FilePre): Promise<{ done: string[]; problems: string[] }> {
+export async function restoreStepFiles(
+  host: Host, edits: readonly LineEdit[], dropIn: FilePre,
+): Promise<{ done: string[]; problems: string[]; keptDirs: string[] }> {
   const done: string[] = [];
   const problems: string[] = [];
+  const keptDirs: string[] = [];
   for (const e of edits) {
     try {
       const r = await revertEdit(host, e);
@@ -203,9 +222,11 @@ export async function restoreStepFiles(host: Host, edits: readonly LineEdit[], d
     }
   }
   try {
-    done.push(await restoreFile(host, dropIn));
+    const r = await restoreFile(host, dropIn);
+    done.push(r.detail);
+    if (r.keptDir) keptDirs.push(r.keptDir);
   } catch (err) {
     problems.push(`${dropIn.path}: ${(err as Error).message}`);
   }
-  return { done, problems };
+  return { done, problems, keptDirs };
 }

@@ -224,7 +224,7 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
 }
 
 async function rollback(host: Host, pre: KernelModuleDisablePre): Promise<RollbackResult> {
-  const { done, problems } = await restoreStepFiles(host, pre.edits, pre.dropIn);
+  const { done, problems, keptDirs } = await restoreStepFiles(host, pre.edits, pre.dropIn);
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.wasLoaded === true) {
@@ -247,7 +247,8 @@ async function rollback(host: Host, pre: KernelModuleDisablePre): Promise<Rollba
       done.push(`reloaded ${pre.module}`);
     }
   }
-  return { ok: true, partial: false, detail: done.join("; ") };
+  // A directory apply created but that now holds others' files stays: restored, but not to the byte.
+  return { ok: true, partial: keptDirs.length > 0, detail: done.join("; ") };
 }
 
 function describe(p: KernelModuleDisableParams, pre: KernelModuleDisablePre): string[] {

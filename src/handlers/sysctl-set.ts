@@ -270,7 +270,7 @@ export function isOneWay(key: string, value: string): boolean {
 }
 
 async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> {
-  const { done, problems } = await restoreStepFiles(host, pre.edits, pre.dropIn);
+  const { done, problems, keptDirs } = await restoreStepFiles(host, pre.edits, pre.dropIn);
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.runtime !== null) {
@@ -294,7 +294,8 @@ async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> 
       return { ok: true, partial: true, detail: `${done.join("; ")}; runtime not restored: ${(e as Error).message}; ${remedy}` };
     }
   }
-  return { ok: true, partial: false, detail: done.join("; ") };
+  // A directory apply created but that now holds others' files stays: restored, but not to the byte.
+  return { ok: true, partial: keptDirs.length > 0, detail: done.join("; ") };
 }
 
 function describe(p: SysctlSetParams, pre: SysctlSetPre): string[] {

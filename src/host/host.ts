@@ -79,6 +79,11 @@ export interface Host {
   removeFile(path: string): Promise<void>;
   /** mkdir -p. Existing directories are fine; a symlinked component is refused. */
   mkdirp(path: string, mode?: number): Promise<void>;
+  /**
+   * Remove an EMPTY directory (rmdir), durably. Absent is success (true); a
+   * directory that is not empty is left alone (false) — it holds someone's files.
+   */
+  removeDir(path: string): Promise<boolean>;
   /** Directory listing, sorted by name; `null` when the directory does not exist. */
   listDir(path: string): Promise<DirEntry[] | null>;
   /** Target of a symlink (as stored), or `null` when the path is not a symlink. */

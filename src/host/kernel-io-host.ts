@@ -64,6 +64,13 @@ export class KernelIoHost implements Host {
     return this.guard("mkdir", path, (p) => kio.mkdirpAt(this.libc, this.root, p, mode));
   }
 
+  removeDir(path: string): Promise<boolean> {
+    return this.guard("rmdir", path, (p) => {
+      if (p.length === 0) throw new HostIoError("rmdir", path, "EBUSY", "cannot remove the root");
+      return kio.removeDirAt(this.libc, this.root, p);
+    });
+  }
+
   listDir(path: string): Promise<DirEntry[] | null> {
     return this.guard("list", path, (p) => kio.listDirAt(this.libc, this.root, p));
   }

@@ -26,7 +26,7 @@ export class FootprintViolation extends Error {
   }
 }
 
-export type TouchOp = "write" | "remove" | "mkdir";
+export type TouchOp = "write" | "remove" | "mkdir" | "rmdir";
 
 export interface Touch {
   op: TouchOp;
@@ -35,7 +35,7 @@ export interface Touch {
 
 /**
  * Does a footprint allow this change? A footprint entry ending in "/" covers
- * everything below it; others are exact files. mkdir is allowed for a
+ * everything below it; others are exact files. mkdir and rmdir are allowed for a
  * footprint file's ancestors (handlers create the directory a drop-in goes in).
  * Paths are compared literally, not normalised: the Host refuses "..", "." and
  * "//" anyway, and normalising here could let a path that differs from what the
@@ -44,7 +44,7 @@ export interface Touch {
 export function footprintAllows(footprint: readonly string[], op: TouchOp, path: string): boolean {
   return footprint.some((f) => {
     if (f.endsWith("/") ? path.startsWith(f) : path === f) return true;
-    return op === "mkdir" && (f === path || f.startsWith(path.endsWith("/") ? path : path + "/"));
+    return (op === "mkdir" || op === "rmdir") && (f === path || f.startsWith(path.endsWith("/") ? path : path + "/"));
   });
 }
 
@@ -67,7 +67,7 @@ export class RecordingHost implements Host {
 
   /** Distinct logical paths written or removed (what a drift check must hash). */
   changedFiles(): string[] {
-    return [...new Set(this.touched.filter((t) => t.op !== "mkdir").map((t) => t.path))].sort();
+    return [...new Set(this.touched.filter((t) => t.op === "write" || t.op === "remove").map((t) => t.path))].sort();
   }
 
   private note(op: TouchOp, p: string): void {
@@ -94,6 +94,10 @@ export class RecordingHost implements Host {
   async mkdirp(path: string, mode?: number): Promise<void> {
     this.note("mkdir", path);
     return this.inner.mkdirp(path, mode);
+  }
+  async removeDir(path: string): Promise<boolean> {
+    this.note("rmdir", path);
+    return this.inner.removeDir(path);
   }
   listDir(path: string): Promise<DirEntry[] | null> {
     return this.inner.listDir(path);

@@ -112,6 +112,18 @@ if [ ! -d ${real} ]; then mkdir -m ${mode.toString(8)} ${real} || exit 97; fi`;
     await this.run("mkdir", path, steps.join("\n"));
   }
 
+  async removeDir(path: string): Promise<boolean> {
+    const parts = pathComponents(path);
+    if (parts.length === 0) throw new HostIoError("rmdir", path, "EBUSY", "cannot remove the root");
+    const dir = mapUnder(this.root, path);
+    const r = await this.run("rmdir", path, `${this.symlinkGuards(parts)}
+d=${q(dir)}
+[ -e "$d" ] || { echo GONE; exit 0; }
+[ -d "$d" ] || exit ${EXIT_NOT_REGULAR}
+if rmdir -- "$d" 2>/dev/null; then ${SYNC(dir.slice(0, dir.lastIndexOf("/")) || "/")}; echo GONE; elif [ -d "$d" ]; then echo NOTEMPTY; else exit 98; fi`);
+    return Buffer.from(r.stdout).toString("utf8").startsWith("GONE");
+  }
+
   async listDir(path: string): Promise<DirEntry[] | null> {
     const parts = pathComponents(path);
     // One NUL-terminated "TYPE NAME" record per entry: any byte but NUL survives, newlines included.

@@ -79,6 +79,25 @@ export function removeFileAt(libc: Libc, root: string, components: readonly stri
   }
 }
 
+/** rmdir of an empty directory: true when gone (or absent), false when not empty. The parent is fsynced. */
+export function removeDirAt(libc: Libc, root: string, components: readonly string[]): boolean {
+  const logical = "/" + components.join("/");
+  const dir = openParent(libc, root, components);
+  if (!dir) return true;
+  try {
+    if (libc.fn.unlinkat(dir.fd, cstr(components[components.length - 1]!), AT_REMOVEDIR) !== 0) {
+      const err = libc.errno();
+      if (err === Errno.ENOENT) return true;
+      if (err === Errno.ENOTEMPTY || err === Errno.EEXIST) return false;
+      throw new SysError("rmdir", err, logical);
+    }
+    fsyncDir(libc, dir, logical);
+    return true;
+  } finally {
+    dir.close();
+  }
+}
+
 /** mkdir -p with MODE for the directories it creates; each creation is made durable. */
 export function mkdirpAt(libc: Libc, root: string, components: readonly string[], mode: number): void {
   for (let i = 1; i <= components.length; i++) {
@@ -146,4 +165,3 @@ export function listDirAt(libc: Libc, root: string, components: readonly string[
   }
 }
 
-export { AT_REMOVEDIR };

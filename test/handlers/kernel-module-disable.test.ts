@@ -70,7 +70,7 @@ describe.each(allHostPaths)("kernel_module_disable on %s host", (hostPath: HostP
 
   test("kernel-module-disable/AC-03: capture records path, existence, exact bytes, mode, owner and unknown loaded state", async () => {
     const absent = await m.capture(s.host, { name: "sctp" });
-    expect(absent.dropIn).toEqual({ path: "/etc/modprobe.d/00-bulwark-sctp.conf", existed: false, b64: null, mode: null, uid: null, gid: null });
+    expect(absent.dropIn).toEqual({ path: "/etc/modprobe.d/00-bulwark-sctp.conf", existed: false, b64: null, mode: null, uid: null, gid: null, parentExisted: true });
     expect(absent.wasLoaded).toBeNull();
     expect(absent.module).toBe("sctp");
     s.put({ "/etc/modprobe.d/00-bulwark-sctp.conf": "operator text, no newline" });

@@ -41,6 +41,7 @@ export class RuntimeSim implements Host {
   writeFile(p: string, b: Uint8Array, o?: WriteOptions): Promise<void> { return this.inner.writeFile(p, b, o); }
   removeFile(p: string): Promise<void> { return this.inner.removeFile(p); }
   mkdirp(p: string, m?: number): Promise<void> { return this.inner.mkdirp(p, m); }
+  removeDir(p: string): Promise<boolean> { return this.inner.removeDir(p); }
   listDir(p: string): Promise<DirEntry[] | null> { return this.inner.listDir(p); }
   readLink(p: string): Promise<string | null> { return this.inner.readLink(p); }
   async loadedModules(): Promise<Set<string> | null> { return new Set(this.loaded); }

@@ -224,6 +224,25 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(existsSync(canary)).toBe(false);
   });
 
+  test("host-conformance/AC-15: removeDir removes an empty directory, keeps a non-empty one, refuses a symlink", async () => {
+    mkdirSync(join(root, "etc/empty.d"));
+    expect(await host.removeDir("/etc/empty.d")).toBe(true);
+    expect(existsSync(join(root, "etc/empty.d"))).toBe(false);
+    expect(await host.removeDir("/etc/empty.d")).toBe(true);
+    seed(root, { "etc/full.d/keep.conf": "k" });
+    expect(await host.removeDir("/etc/full.d")).toBe(false);
+    expect(readFileSync(join(root, "etc/full.d/keep.conf"), "utf8")).toBe("k");
+    const { root: elsewhere, cleanup: c2 } = makeSysroot("bulwark-elsewhere-");
+    try {
+      mkdirSync(join(elsewhere, "victim"));
+      symlinkSync(elsewhere, join(root, "etc/link.d"));
+      expect(await host.removeDir("/etc/link.d/victim").catch((e) => e)).toBeInstanceOf(SymlinkRefused);
+      expect(existsSync(join(elsewhere, "victim"))).toBe(true);
+    } finally {
+      c2();
+    }
+  });
+
   test("host-conformance/AC-14: the factory builds the named Host with an explicit capability set", () => {
     expect(host.path).toBe(hostPath);
     expect(host.capabilities).toBeInstanceOf(Set);
