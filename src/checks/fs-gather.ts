@@ -15,7 +15,7 @@
  *   dangling one too (kmod and procps fail to open it but keep its name);
  *   a symlink to a directory is not a configuration file.
  */
-import { type DirEntry, type Host } from "../host/host.ts";
+import { type DirEntry, type FileState, type Host } from "../host/host.ts";
 import type { ConfDir, ConfFile } from "./modprobe-config.ts";
 
 export const MODPROBE_DIRS = [
@@ -63,6 +63,9 @@ export function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
+/** A file's text as the evaluators read it; an absent one (removed since the listing) is empty. */
+const contentOf = (st: FileState): string => (st.exists ? latin1(st.bytes) : "");
+
 /** Read one file by logical path, following symlinks inside the root. Null when absent or not a regular file. */
 export async function gatherFile(host: Host, path: string): Promise<string | null> {
   const real = await resolveLogical(host, path);
@@ -71,15 +74,11 @@ export async function gatherFile(host: Host, path: string): Promise<string | nul
   return st.exists ? latin1(st.bytes) : null;
 }
 
-/** Content of one directory entry, or null when it is not a configuration file at all. */
+/** Content of a non-plain directory entry (symlink, device…), or null when it is not a configuration file at all. */
 async function entryContent(host: Host, dir: string, e: DirEntry): Promise<string | null> {
   if (e.type === "dir") return null;
   if (e.type === "other") return "";
   const p = `${dir}/${e.name}`;
-  if (e.type === "file") {
-    const st = await host.readFile(p);
-    return st.exists ? latin1(st.bytes) : "";
-  }
   const real = await resolveLogical(host, p);
   if (real === "/dev/null") return "";
   const isDir = (await host.listDir(real).catch(() => null)) !== null;
@@ -104,11 +103,14 @@ export async function gatherDirs(
     const real = await resolveLogical(host, dir);
     if (seen.has(real)) continue;
     seen.add(real);
-    const entries = await host.listDir(real);
+    const entries = (await host.listDir(real) ?? []).filter((e) => accept(e.name));
+    // Plain files are read in one batch (one round trip on the shell path); links need resolving first.
+    const plain = entries.filter((e) => e.type === "file");
+    const states = await host.readFiles(plain.map((e) => `${real}/${e.name}`));
+    const plainContent = new Map(plain.map((e, i) => [e.name, contentOf(states[i]!)]));
     const files: ConfFile[] = [];
-    for (const e of entries ?? []) {
-      if (!accept(e.name)) continue;
-      const content = await entryContent(host, real, e);
+    for (const e of entries) {
+      const content = plainContent.get(e.name) ?? (await entryContent(host, real, e));
       if (content !== null) files.push({ name: e.name, content });
     }
     out.push({ path: dir, files });

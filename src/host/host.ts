@@ -68,6 +68,12 @@ export interface Host {
   /** Existence-aware read. A missing file is `{exists:false}`, never an error. */
   readFile(path: string): Promise<FileState>;
   /**
+   * readFile for several paths in one go (one round trip on the shell path).
+   * Same semantics per path; any refusal (symlink, not a regular file) rejects
+   * the whole call.
+   */
+  readFiles(paths: readonly string[]): Promise<FileState[]>;
+  /**
    * Create-or-replace, atomically and durably: after it resolves the file holds
    * exactly `bytes` (old mode and owner kept when it existed), and after a crash
    * at any point the file holds either the old bytes or the new, never a mix.

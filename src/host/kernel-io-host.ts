@@ -49,6 +49,12 @@ export class KernelIoHost implements Host {
     return this.guard("read", path, (p) => kio.readFileAt(this.libc, this.root, p));
   }
 
+  async readFiles(paths: readonly string[]): Promise<FileState[]> {
+    const out: FileState[] = [];
+    for (const p of paths) out.push(await this.readFile(p));
+    return out;
+  }
+
   writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
     return this.guard("write", path, (p) => {
       if (p.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");

@@ -83,6 +83,9 @@ export class RecordingHost implements Host {
   readFile(path: string): Promise<FileState> {
     return this.inner.readFile(path);
   }
+  readFiles(paths: readonly string[]): Promise<FileState[]> {
+    return this.inner.readFiles(paths);
+  }
   async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
     this.note("write", path);
     return this.inner.writeFile(path, bytes, opts);

@@ -49,18 +49,27 @@ export class ShellHost implements Host {
   }
 
   async readFile(path: string): Promise<FileState> {
-    const parts = pathComponents(path);
-    const f = q(mapUnder(this.root, path));
-    const r = await this.run("read", path, `${this.symlinkGuards(parts)}
-f=${f}
-if [ ! -e "$f" ]; then echo ABSENT; exit 0; fi
-[ -f "$f" ] || exit ${EXIT_NOT_REGULAR}
-stat -c '%a %u %g' "$f" && base64 < "$f"`);
-    const text = Buffer.from(r.stdout).toString("latin1");
-    if (text.startsWith("ABSENT")) return { exists: false };
-    const nl = text.indexOf("\n");
-    const [mode, uid, gid] = text.slice(0, nl).split(" ").map((x, i) => (i === 0 ? parseInt(x!, 8) : Number(x)));
-    return { exists: true, bytes: new Uint8Array(Buffer.from(text.slice(nl + 1), "base64")), mode: mode!, uid: uid!, gid: gid! };
+    return (await this.readFiles([path]))[0]!;
+  }
+
+  /** One script for all paths: a line per file, "A" (absent) or "F MODE UID GID BASE64". */
+  async readFiles(paths: readonly string[]): Promise<FileState[]> {
+    if (paths.length === 0) return [];
+    const parts = paths.map((p) => pathComponents(p));
+    const script = paths.map((p, i) => `${this.symlinkGuards(parts[i]!)}
+f=${q(mapUnder(this.root, p))}
+if [ ! -e "$f" ]; then echo A
+elif [ -f "$f" ]; then printf 'F %s ' "$(stat -c '%a %u %g' "$f")" && base64 < "$f" | tr -d '\\n' && echo
+else printf '%s' ${q(p)} >&2; exit ${EXIT_NOT_REGULAR}; fi`).join("\n");
+    const r = await this.run("read", paths.length === 1 ? paths[0]! : `${paths.length} files`, script);
+    const lines = Buffer.from(r.stdout).toString("latin1").split("\n");
+    return paths.map((p, i): FileState => {
+      const line = lines[i];
+      if (line === undefined) throw new HostIoError("read", p, "EIO", "shell output ended early");
+      if (line === "A") return { exists: false };
+      const [, mode, uid, gid, b64] = line.split(" ");
+      return { exists: true, bytes: new Uint8Array(Buffer.from(b64 ?? "", "base64")), mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
+    });
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {

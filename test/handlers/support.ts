@@ -38,6 +38,7 @@ export class RuntimeSim implements Host {
     this.capabilities = new Set<Capability>([...inner.capabilities, "modules", "sysctl"]);
   }
   readFile(p: string): Promise<FileState> { return this.inner.readFile(p); }
+  readFiles(p: readonly string[]): Promise<FileState[]> { return this.inner.readFiles(p); }
   writeFile(p: string, b: Uint8Array, o?: WriteOptions): Promise<void> { return this.inner.writeFile(p, b, o); }
   removeFile(p: string): Promise<void> { return this.inner.removeFile(p); }
   mkdirp(p: string, m?: number): Promise<void> { return this.inner.mkdirp(p, m); }

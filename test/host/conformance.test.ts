@@ -224,6 +224,18 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(existsSync(canary)).toBe(false);
   });
 
+  test("host-conformance/AC-16: readFiles returns exactly what readFile returns, per path, in order", async () => {
+    seed(root, { "etc/a.conf": "a\n", "etc/b.conf": new Uint8Array([0, 255, 10]), "etc/empty.conf": "" });
+    const paths = ["/etc/a.conf", "/etc/missing.conf", "/etc/b.conf", "/etc/empty.conf", "/nodir/x"];
+    const batch = await host.readFiles(paths);
+    const single = await Promise.all(paths.map((p) => host.readFile(p)));
+    expect(batch).toEqual(single);
+    expect(batch.map((s) => s.exists)).toEqual([true, false, true, true, false]);
+    expect(await host.readFiles([])).toEqual([]);
+    symlinkSync(join(root, "etc/a.conf"), join(root, "etc/link.conf"));
+    expect(await host.readFiles(["/etc/a.conf", "/etc/link.conf"]).catch((e) => e)).toBeInstanceOf(SymlinkRefused);
+  });
+
   test("host-conformance/AC-15: removeDir removes an empty directory, keeps a non-empty one, refuses a symlink", async () => {
     mkdirSync(join(root, "etc/empty.d"));
     expect(await host.removeDir("/etc/empty.d")).toBe(true);
