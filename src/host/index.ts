@@ -9,7 +9,7 @@ import type { Executor } from "./executor.ts";
 export * from "./host.ts";
 export { KernelIoHost } from "./kernel-io-host.ts";
 export { ShellHost } from "./shell-host.ts";
-export { shellQuote, localExecutor, type Executor } from "./executor.ts";
+export { shellQuote, localExecutor, persistentShell, type Executor } from "./executor.ts";
 export { kernelModuleName, isValidModuleName } from "./module-name.ts";
 export { pathComponents, mapUnder, InvalidPath } from "./sysroot.ts";
 

@@ -5,7 +5,7 @@
  * binary survive; writes go to a temp file in the same directory, then `mv`.
  */
 import { CapabilityMissing, HostIoError, SymlinkRefused, type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions } from "./host.ts";
-import { localExecutor, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
+import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "./module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
@@ -23,7 +23,7 @@ export class ShellHost implements Host {
   readonly offline: boolean;
   readonly capabilities: ReadonlySet<Capability>;
 
-  constructor(readonly root: string, private readonly exec: Executor = localExecutor()) {
+  constructor(readonly root: string, private readonly exec: Executor = persistentShell()) {
     this.offline = root !== "/";
     this.capabilities = runtimeCapabilities(this.offline);
   }
@@ -52,23 +52,50 @@ export class ShellHost implements Host {
     return (await this.readFiles([path]))[0]!;
   }
 
-  /** One script for all paths: a line per file, "A" (absent) or "F MODE UID GID BASE64". */
+  /**
+   * One script for all paths, and a constant number of processes however many
+   * files: the shell classifies each path with builtins ("A" absent / "F"
+   * file), one `stat` reports mode, owner and size of every file, and one
+   * `cat | base64` carries their bytes, split here by those sizes.
+   */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
     if (paths.length === 0) return [];
-    const parts = paths.map((p) => pathComponents(p));
-    const script = paths.map((p, i) => `${this.symlinkGuards(parts[i]!)}
-f=${q(mapUnder(this.root, p))}
-if [ ! -e "$f" ]; then echo A
-elif [ -f "$f" ]; then printf 'F %s ' "$(stat -c '%a %u %g' "$f")" && base64 < "$f" | tr -d '\\n' && echo
-else printf '%s' ${q(p)} >&2; exit ${EXIT_NOT_REGULAR}; fi`).join("\n");
-    const r = await this.run("read", paths.length === 1 ? paths[0]! : `${paths.length} files`, script);
-    const lines = Buffer.from(r.stdout).toString("latin1").split("\n");
-    return paths.map((p, i): FileState => {
-      const line = lines[i];
-      if (line === undefined) throw new HostIoError("read", p, "EIO", "shell output ended early");
-      if (line === "A") return { exists: false };
-      const [, mode, uid, gid, b64] = line.split(" ");
-      return { exists: true, bytes: new Uint8Array(Buffer.from(b64 ?? "", "base64")), mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
+    for (let attempt = 0; ; attempt++) {
+      const parsed = await this.readFilesOnce(paths);
+      if (parsed) return parsed;
+      // A file changed size between stat and cat: read again rather than split wrongly.
+      if (attempt === 2) throw new HostIoError("read", paths.join(", "), "EAGAIN", "files kept changing while being read");
+    }
+  }
+
+  private async readFilesOnce(paths: readonly string[]): Promise<FileState[] | null> {
+    const guards = paths.map((p) => this.symlinkGuards(pathComponents(p))).join("\n");
+    const list = paths.map((p) => q(mapUnder(this.root, p))).join(" ");
+    const r = await this.run("read", paths.length === 1 ? paths[0]! : `${paths.length} files`, `${guards}
+set --
+for f in ${list}; do
+  if [ ! -e "$f" ]; then echo A
+  elif [ -f "$f" ]; then echo F; set -- "$@" "$f"
+  else printf '%s' "$f" >&2; exit ${EXIT_NOT_REGULAR}; fi
+done
+echo --
+if [ $# -gt 0 ]; then stat -c '%a %u %g %s' -- "$@" || exit 95; echo --; cat -- "$@" | base64 || exit 95; fi`);
+    const text = Buffer.from(r.stdout).toString("latin1");
+    const [kinds = "", metas = "", b64 = ""] = text.split("--\n");
+    const kindLines = kinds.split("\n").filter(Boolean);
+    const metaLines = metas.split("\n").filter(Boolean);
+    const all = Buffer.from(b64, "base64");
+    const sizes = metaLines.map((l) => Number(l.split(" ")[3]));
+    if (kindLines.length !== paths.length || sizes.reduce((a, b) => a + b, 0) !== all.length) return null;
+    let meta = 0;
+    let off = 0;
+    return kindLines.map((k): FileState => {
+      if (k === "A") return { exists: false };
+      const [mode, uid, gid] = metaLines[meta++]!.split(" ");
+      const size = sizes[meta - 1]!;
+      const bytes = new Uint8Array(all.subarray(off, off + size));
+      off += size;
+      return { exists: true, bytes, mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
     });
   }
 
