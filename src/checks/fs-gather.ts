@@ -12,10 +12,13 @@
  *   order) is skipped: every name in it is masked by the same name in the
  *   earlier one, so skipping it is exact, not an approximation;
  * - a file symlink to `/dev/null` is an empty file (it still masks), a
- *   dangling one too (kmod and procps fail to open it but keep its name);
- *   a symlink to a directory is not a configuration file.
+ *   dangling one or a loop too (kmod and procps fail to open it but keep its
+ *   name); a symlink to a directory is not a configuration file.
+ * - any OTHER failure to read a link's target (EIO, EACCES on a root-squashed
+ *   NFS share) is thrown with its cause: reading it as empty would silently
+ *   drop the file's directives and could turn a check's verdict around.
  */
-import { type DirEntry, type FileState, type Host } from "../host/host.ts";
+import { type DirEntry, type FileState, type Host, HostIoError } from "../host/host.ts";
 import type { ConfDir, ConfFile } from "./modprobe-config.ts";
 
 export const MODPROBE_DIRS = [
@@ -50,7 +53,7 @@ export async function resolveLogical(host: Host, path: string): Promise<string> 
       done.push(head);
       continue;
     }
-    if (++links > MAX_LINKS) throw new Error(`too many symlinks resolving ${path}`);
+    if (++links > MAX_LINKS) throw new HostIoError("resolve", path, "ELOOP", "too many levels of symbolic links");
     const tparts = target.split("/").filter((p) => p !== "" && p !== ".");
     if (target.startsWith("/")) done.length = 0;
     pending = [...tparts, ...pending];
@@ -79,12 +82,33 @@ async function entryContent(host: Host, dir: string, e: DirEntry): Promise<strin
   if (e.type === "dir") return null;
   if (e.type === "other") return "";
   const p = `${dir}/${e.name}`;
-  const real = await resolveLogical(host, p);
+  let real: string;
+  try {
+    real = await resolveLogical(host, p);
+  } catch (err) {
+    if (hasCode(err, "ELOOP")) return "";
+    throw err;
+  }
   if (real === "/dev/null") return "";
-  const isDir = (await host.listDir(real).catch(() => null)) !== null;
-  if (isDir) return null;
-  const st = await host.readFile(real).catch(() => ({ exists: false as const }));
-  return st.exists ? latin1(st.bytes) : "";
+  const listing = await host.listDir(real).catch((err) => {
+    if (hasCode(err, "ENOTDIR")) return null;
+    throw err;
+  });
+  if (listing !== null) return null;
+  try {
+    const st = await host.readFile(real);
+    return st.exists ? latin1(st.bytes) : "";
+  } catch (err) {
+    // Gone since the listing, a loop, or (EISDIR) a FIFO/device target: like a non-symlink
+    // "other" entry, it still masks by name and holds no directives. Anything else is a real error.
+    if (hasCode(err, "ENOENT", "ELOOP", "EISDIR")) return "";
+    throw err;
+  }
+}
+
+/** True when `err` is a Host I/O error with one of `codes` (errno names). */
+function hasCode(err: unknown, ...codes: string[]): boolean {
+  return err instanceof HostIoError && codes.includes(err.code);
 }
 
 /**

@@ -12,7 +12,10 @@ import { join, relative, isAbsolute } from "node:path";
 import * as v from "valibot";
 import { getCheck } from "../checks/registry.ts";
 import { getMechanism } from "../handlers/registry.ts";
+import { unknownKeyProblem } from "./suggest.ts";
+import { inexactNumbers, locateYamlError, numbersIn, type SourcePos } from "./yaml-source.ts";
 import {
+  Implementation,
   RuleFile,
   type CheckCall,
   type RemediationCall,
@@ -34,13 +37,16 @@ export class RuleLoadError {
     /** Dotted path to the field, e.g. `implementations[0].remediation.name`. */
     readonly field: string | undefined,
     readonly problem: string,
+    /** Where in the file, when known (YAML syntax errors, inexact numbers). */
+    readonly pos?: SourcePos,
   ) {}
 
   get message(): string {
+    const at = this.pos ? `:${this.pos.line}:${this.pos.column}` : "";
     const rule = this.ruleId === undefined ? "" : ` rule ${this.ruleId}:`;
     const field = this.field ? ` ${this.field}:` : "";
     // Problems may quote rule input (valibot echoes received values): keep the message one line.
-    return oneLine(`${this.file}:${rule}${field} ${this.problem}`);
+    return oneLine(`${this.file}${at}:${rule}${field} ${this.problem}`);
   }
 
   toString(): string {
@@ -152,7 +158,8 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
   try {
     doc = Bun.YAML.parse(src.text);
   } catch (e) {
-    return { errors: [new RuleLoadError(src.file, undefined, undefined, `invalid YAML: ${errText(e)}`)] };
+    const why = errText(e).replace(/^YAML Parse error: /, "");
+    return { errors: [new RuleLoadError(src.file, undefined, undefined, `invalid YAML: ${why}`, locateYamlError(src.text))] };
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     return { errors: [new RuleLoadError(src.file, undefined, undefined, "a rule file must hold one mapping (id, title, …)")] };
@@ -162,16 +169,24 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
   const shownId =
     typeof rawId === "string" && /^[\x21-\x7e]{1,128}$/.test(rawId) ? rawId : typeof rawId === "string" ? JSON.stringify(rawId.slice(0, 64)) : undefined;
 
+  const inexact = inexactNumberErrors(src, doc, shownId ?? "?");
+  if (inexact.length > 0) return { errors: inexact };
+
   const parsed = v.safeParse(RuleFile, doc);
-  if (!parsed.success) {
-    return { errors: parsed.issues.map((i) => new RuleLoadError(src.file, shownId ?? "?", issuePath(i), describeIssue(i))) };
-  }
-  const file = parsed.output;
-  const errors: RuleLoadError[] = [];
-  const implementations = file.implementations.map((impl, n): RuleImplementation => {
+  const ruleId = parsed.success ? parsed.output.id : shownId ?? "?";
+  const errors: RuleLoadError[] = parsed.success
+    ? []
+    : parsed.issues.map((i) => new RuleLoadError(src.file, ruleId, issuePath(i), describeIssue(i)));
+  // Parameters are checked even when another field is wrong, so one pass reports every problem.
+  const rawImpls = (doc as { implementations?: unknown }).implementations;
+  const impls = parsed.success ? parsed.output.implementations : Array.isArray(rawImpls) ? rawImpls : [];
+  const implementations = impls.map((raw, n): RuleImplementation | undefined => {
+    const one = parsed.success ? { success: true as const, output: raw as v.InferOutput<typeof Implementation> } : v.safeParse(Implementation, raw);
+    if (!one.success) return undefined;
+    const impl = one.output;
     const base = `implementations[${n}]`;
     const missing: string[] = [];
-    const report = (f: string, m: string) => errors.push(new RuleLoadError(src.file, file.id, f, m));
+    const report = (f: string, m: string) => errors.push(new RuleLoadError(src.file, ruleId, f, m));
     const checks = flatten(impl.check, "method", "checks", `${base}.check`).map(([c, at]): CheckCall => {
       const { method, ...rest } = c as { method: string } & Record<string, unknown>;
       return { method, at, params: validateParams(lookup.check(method), rest, at, `check method ${method}`, missing, report) };
@@ -182,9 +197,14 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
     });
     const out: RuleImplementation = { default: impl.default, checks, steps };
     if (impl.when !== undefined) out.when = impl.when;
-    if (missing.length > 0) out.unavailable = missing.join("; ");
+    if (missing.length > 0) {
+      out.unavailable = missing.map((m) => `${m} not available`).join("; ");
+      out.unsupported = missing;
+    }
     return out;
   });
+  if (errors.length > 0 || !parsed.success) return { errors };
+  const file = parsed.output;
   if (errors.length > 0) return { errors };
 
   return {
@@ -198,7 +218,7 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
       tags: file.tags,
       references: file.references,
       platforms: file.platforms,
-      implementations,
+      implementations: implementations as RuleImplementation[],
       source: src.file,
     },
   };
@@ -228,24 +248,66 @@ function validateParams(
   report: (field: string, message: string) => void,
 ): Record<string, unknown> {
   if (schema === undefined) {
-    missing.push(`${what} not available`);
+    missing.push(what);
     return params;
   }
+  // Unknown keys first, with a suggestion; a schema that strips them (v.object) would otherwise hide a typo.
+  const known = objectKeys(schema);
+  const unknown = known === undefined ? [] : Object.keys(params).filter((k) => !known.includes(k));
+  for (const k of unknown) report(`${at}.${k}`, unknownKeyProblem(k, known!));
   const res = v.safeParse(schema, params);
   if (!res.success) {
     for (const i of res.issues) {
+      if (unknown.length > 0 && i.expected === "never") continue; // already reported above
       const sub = issuePath(i);
       report(sub ? `${at}.${sub}` : at, describeIssue(i));
     }
     return params;
   }
-  return res.output as Record<string, unknown>;
+  return unknown.length > 0 ? params : (res.output as Record<string, unknown>);
+}
+
+/** The keys an object schema (or a pipe that starts with one) defines; undefined for any other schema. */
+function objectKeys(schema: v.GenericSchema): string[] | undefined {
+  const s = schema as { entries?: Record<string, unknown>; pipe?: readonly { entries?: Record<string, unknown> }[] };
+  const entries = s.entries ?? s.pipe?.[0]?.entries;
+  return entries ? Object.keys(entries) : undefined;
+}
+
+/**
+ * Unquoted numbers whose value would not print as the text written
+ * (`18446744073692774399`, `1e23`, `010`, `22.10`): refused with a request to
+ * quote them, because a value must reach the host exactly as its author wrote it.
+ * Each source candidate is confirmed against a number really in the document.
+ */
+function inexactNumberErrors(src: RuleSource, doc: unknown, ruleId: string): RuleLoadError[] {
+  const candidates = inexactNumbers(src.text);
+  if (candidates.length === 0) return [];
+  const pool = numbersIn(doc);
+  const out: RuleLoadError[] = [];
+  for (const c of candidates) {
+    const k = pool.findIndex((n) => Object.is(n.value, c.value) || (Number.isNaN(n.value) && Number.isNaN(c.value)));
+    if (k < 0) continue; // prose that only looked like a number
+    const [hit] = pool.splice(k, 1);
+    const problem = `the number ${c.text} would be read as ${String(c.value)}; quote it (${JSON.stringify(c.text)}) to keep its exact text`;
+    out.push(new RuleLoadError(src.file, ruleId, hit!.path, problem, { line: c.line, column: c.column }));
+  }
+  return out;
+}
+
+/**
+ * The check methods and mechanisms a rule names that this version does not
+ * have (`check method command`, `mechanism manual`), each once, in order.
+ * Empty when every implementation can run.
+ */
+export function unsupportedOf(rule: Rule): string[] {
+  return [...new Set(rule.implementations.flatMap((i) => i.unsupported ?? []))];
 }
 
 /** valibot's wording for a missing or unknown key is cryptic; say it plainly. */
 export function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (issue.message.startsWith("Invalid key") && issue.input === undefined) return "required field is missing";
-  if (issue.expected === "never") return "unknown field";
+  if (issue.expected === "never" && issue.message.startsWith("Invalid key")) return "unknown field";
   return issue.message;
 }
 

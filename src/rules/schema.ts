@@ -1,14 +1,45 @@
 /**
  * The rule file format, as a valibot schema.
  *
- * Strict where a mistake would be dangerous or silently wrong (the id, the
- * severity, method and mechanism names, the shape of an implementation);
- * lenient where real rule corpora vary (extra reference kinds, extra keys,
- * versions written as numbers or strings). Method and mechanism *parameters*
- * are deliberately not checked here: they are validated in `load.ts` against
- * the schema the registered check method or mechanism declares.
+ * Strict: every mapping the format defines takes only its own keys, and an
+ * unknown one is an error that suggests the key meant (`tgas` → `tags`), so a
+ * typo can never silently drop a field. Lenient only where real corpora
+ * legitimately vary: reference kinds beyond cis/stig/nist_800_53 pass as
+ * written, versions may be numbers or strings, a STIG or CIS reference may be
+ * one entry or a list of entries per OS version. Method and mechanism
+ * *parameters* are validated in `load.ts` against the schema the registered
+ * check method or mechanism declares. The format is documented in docs/rules.md.
  */
 import * as v from "valibot";
+import { unknownKeyProblem } from "./suggest.ts";
+
+/**
+ * A mapping with exactly these keys. EVERY unknown key is reported (valibot's
+ * strictObject stops at the first, and says "Expected never"), each as
+ * `unknown key "x", did you mean "y"?`, even when a known field is also wrong.
+ */
+export function strictMapping<const E extends v.ObjectEntries>(entries: E, what: string): v.ObjectSchema<E, v.ErrorMessage<v.ObjectIssue>> {
+  const known = Object.keys(entries);
+  // valibot uses one message for "not a mapping" and "required key missing"; tell them apart.
+  const inner = v.object(entries, (issue) => (issue.input === undefined && issue.path?.length ? "required field is missing" : `${what} must be a mapping`));
+  const run: typeof inner["~run"] = (dataset, config) => {
+    const input = dataset.value as Record<string, unknown>;
+    const out = inner["~run"](dataset, config);
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return out;
+    for (const key of Object.keys(input).filter((k) => !known.includes(k))) {
+      const issue = {
+        kind: "schema", type: "strict_object", input: key, expected: "never", received: JSON.stringify(key),
+        message: unknownKeyProblem(key, known), requirement: undefined,
+        path: [{ type: "object", origin: "key", input, key, value: input[key] }], issues: undefined,
+        lang: config.lang, abortEarly: config.abortEarly, abortPipeEarly: config.abortPipeEarly,
+      } as unknown as v.ObjectIssue;
+      (out.issues ??= [] as never as typeof out.issues & object).push(issue as never);
+      out.typed = false;
+    }
+    return out;
+  };
+  return { ...inner, "~run": run };
+}
 
 /** A rule id: lowercase slug, so it is safe in file names, logs and CLI flags. */
 export const RuleId = v.pipe(
@@ -62,14 +93,14 @@ export const Version = v.pipe(
   v.regex(/^\d+(?:\.\d+)*$/, "version must look like 9, 22.04 or 8.6"),
 );
 
-export const Platform = v.looseObject({
+export const Platform = strictMapping({
   family: v.pipe(
     v.string("family must be a string"),
     v.regex(/^[a-z0-9][a-z0-9._-]*$/, "family must be a lowercase os-release ID such as rhel, ubuntu, debian"),
   ),
   min_version: v.optional(Version),
   max_version: v.optional(Version),
-});
+}, "a platform");
 export type Platform = v.InferOutput<typeof Platform>;
 
 /** A capability gate: a name, or `all`/`any` of gates, or `not` a gate. */
@@ -100,36 +131,50 @@ export const RemediationSpec = v.union(
   "remediation must have a mechanism, or be {steps: [...]}",
 );
 
-export const Implementation = v.strictObject({
+export const Implementation = strictMapping({
   when: v.optional(Gate),
   default: v.optional(v.boolean("default must be true or false"), false),
   check: CheckSpec,
   remediation: RemediationSpec,
-});
+}, "an implementation");
 
-const CisRef = v.looseObject({
+const CisRef = strictMapping({
   section: Label,
   level: v.optional(Label),
   type: v.optional(Label),
-});
-const StigRef = v.looseObject({
-  vuln_id: v.pipe(v.string(), v.regex(/^V-\d+$/, "vuln_id must look like V-123456")),
+}, "a CIS reference");
+const StigRef = strictMapping({
+  vuln_id: v.pipe(v.string("vuln_id must be a string"), v.regex(/^V-\d+$/, "vuln_id must look like V-123456")),
   stig_id: v.optional(Label),
   severity: v.optional(Label),
-});
+  cci: v.optional(v.array(Label)),
+}, "a STIG reference");
+
+/**
+ * One entry, or a list when a benchmark maps the control to several items for
+ * one OS version (a STIG splits `/var/log` checks into owner, group and mode).
+ * The input's shape picks the schema, so errors name the entry (`rhel10[1].vuln_id`).
+ */
+function oneOrMany<T extends v.GenericSchema>(entry: T) {
+  const many = v.pipe(v.array(entry), v.minLength(1, "the list is empty"));
+  return v.lazy((input) => (Array.isArray(input) ? many : entry)) as v.GenericSchema<unknown, v.InferOutput<T> | v.InferOutput<T>[]>;
+}
 /** Keys of per-distribution maps, e.g. `rhel9`, `ubuntu24`, `rhel9_v2`. */
 const DistroKey = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "distribution key must be a lowercase name"));
 
 /** Known reference kinds are typed; any other kind (`nist_800_171`, `pci_dss_4`, …) passes through. */
 export const References = v.looseObject({
-  cis: v.optional(v.record(DistroKey, CisRef)),
-  stig: v.optional(v.record(DistroKey, StigRef)),
+  cis: v.optional(v.record(DistroKey, oneOrMany(CisRef))),
+  stig: v.optional(v.record(DistroKey, oneOrMany(StigRef))),
   nist_800_53: v.optional(v.array(Label)),
 });
 export type References = v.InferOutput<typeof References>;
 
+/** Rule ids another rule names (`depends_on`, …); kept for corpus compatibility, not acted on by this version. */
+const RuleIdList = v.array(RuleId, "must be a list of rule ids");
+
 /** A whole rule file, as written. `load.ts` turns it into a {@link Rule}. */
-export const RuleFile = v.looseObject({
+export const RuleFile = strictMapping({
   id: RuleId,
   title: v.pipe(v.string("title must be a string"), v.minLength(1, "title is empty"), v.regex(/^[^\n\r\0]*$/, "title must be a single line")),
   description: Text,
@@ -140,7 +185,12 @@ export const RuleFile = v.looseObject({
   references: v.optional(References, {}),
   platforms: v.optional(v.array(Platform), []),
   implementations: v.pipe(v.array(Implementation), v.minLength(1, "a rule needs at least one implementation")),
-});
+  // Kensa's ordering and transaction hints: validated, reported by `rules show`, not acted on.
+  transactional: v.optional(v.boolean("transactional must be true or false")),
+  depends_on: v.optional(RuleIdList),
+  conflicts_with: v.optional(RuleIdList),
+  supersedes: v.optional(RuleIdList),
+}, "a rule file");
 export type RuleFile = v.InferOutput<typeof RuleFile>;
 
 /** A check as the engine sees it: the method, its validated parameters, and where it was written. */
@@ -172,6 +222,8 @@ export interface RuleImplementation {
    * validated, so the implementation must not run: the rule is skipped.
    */
   unavailable?: string;
+  /** The same, as names (`check method command`, `mechanism manual`), for `rules validate`. */
+  unsupported?: string[];
 }
 
 /** A loaded, validated rule. */

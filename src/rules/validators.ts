@@ -38,18 +38,30 @@ export const SysctlKey = v.pipe(
 );
 
 /**
- * A sysctl value: printable text without newline, carriage return or NUL (a
- * newline would start a new `key = value` line in a drop-in). Numbers written
- * in YAML (`expected: 1`) are accepted and kept as their decimal text.
+ * A sysctl value: printable ASCII and tabs, without newline, carriage return
+ * or NUL (a newline would start a new `key = value` line in a drop-in).
+ * Non-ASCII is refused: the kernel's values are ASCII, and a UTF-8 value
+ * would be compared against the latin1 bytes read back, so it could never
+ * pass. Numbers written in YAML (`expected: 1`) are accepted when they are
+ * exact integers and kept as their decimal text (the loader has already
+ * refused any whose written text differs, such as `1e23`).
  * Leading and trailing whitespace is dropped, as procps does when it reads a
  * value from a file.
  */
 export const SysctlValue = v.pipe(
   v.union(
-    [v.string(), v.pipe(v.number(), v.integer("sysctl value number must be an integer"), v.transform(String))],
+    [
+      v.string(),
+      v.pipe(
+        v.number(),
+        v.safeInteger("sysctl value number is not an exact integer; quote it to keep its text"),
+        v.transform(String),
+      ),
+    ],
     "sysctl value must be a string or an integer",
   ),
   v.check((s) => !/[\n\r\0]/.test(s), "sysctl value must not contain a newline, carriage return or NUL"),
+  v.check((s) => !/[^\x00-\x7e]/.test(s), "sysctl value must be printable ASCII (the kernel reads bytes; a non-ASCII value could never match)"),
   v.transform((s) => s.trim()),
   v.minLength(1, "sysctl value must not be empty"),
   v.maxLength(4096, "sysctl value is longer than 4096 characters"),

@@ -1,37 +1,41 @@
 /**
- * Shared fixtures for the rule-loader tests: a parameter lookup that uses the
- * real registries and, where a mechanism has not registered yet, a stand-in
- * built from the same edge validators the real handlers use.
+ * Shared fixtures for the rule-loader tests. Parameters are validated by the
+ * real registries (every check method and mechanism registers on import), so
+ * a test can never pass against a schema the shipped binary does not use.
  */
-import { join } from "node:path";
 import { existsSync } from "node:fs";
-import * as v from "valibot";
+import { dirname, join } from "node:path";
 import "../../src/checks/index.ts";
-import { getCheck } from "../../src/checks/registry.ts";
-import { getMechanism } from "../../src/handlers/registry.ts";
-import type { ParamLookup } from "../../src/rules/load.ts";
-import { ModuleName, SysctlKey, SysctlValue } from "../../src/rules/validators.ts";
+import "../../src/handlers/index.ts";
+import { registryLookup, type ParamLookup } from "../../src/rules/load.ts";
+import { prerequisite } from "../support/prereq.ts";
 
-/** Stand-ins, used only while `src/handlers/` has not registered the real mechanism. */
-const STAND_INS: Record<string, v.GenericSchema> = {
-  kernel_module_disable: v.strictObject({ name: ModuleName }),
-  sysctl_set: v.strictObject({
-    key: SysctlKey,
-    value: SysctlValue,
-    persist_file: v.optional(v.pipe(v.string(), v.regex(/^\/etc\/sysctl\.d\/[A-Za-z0-9_.-]+\.conf$/))),
-  }),
-};
-
-export const testLookup: ParamLookup = {
-  check: (name) => getCheck(name)?.params,
-  mechanism: (name) => getMechanism(name)?.params ?? STAND_INS[name],
-};
+/** The real registries: the same lookup the CLI uses. */
+export const testLookup: ParamLookup = registryLookup;
 
 export const REPO = join(import.meta.dir, "../..");
-/** The external compatibility corpus; absent in a fresh clone. */
-export const KENSA_DIR = join(REPO, "../shared/corpus/kensa-rules");
-export const haveKensa = existsSync(KENSA_DIR);
-if (!haveKensa) console.log(`NOTICE: ${KENSA_DIR} is absent; corpus-compatibility tests are skipped`);
+
+/**
+ * The external corpora live in `shared/corpus` beside the repository (`../shared`
+ * from /work/main; a worktree under /work/wt/NAME finds the same folder one
+ * level further up). Undefined in a fresh clone.
+ */
+function findCorpus(): string | undefined {
+  for (let dir = dirname(REPO); ; dir = dirname(dir)) {
+    const c = join(dir, "shared/corpus");
+    if (existsSync(c)) return c;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+const CORPUS = findCorpus();
+
+/** The 58-rule kernel-module/sysctl compatibility corpus. */
+export const KENSA_DIR = join(CORPUS ?? join(REPO, "../shared/corpus"), "kensa-rules");
+/** The full 779-rule reference corpus. */
+export const KENSA_FULL_DIR = join(CORPUS ?? join(REPO, "../shared/corpus"), "kensa-full");
+/** Through prerequisite(): absent here it skips with a notice, absent under CI=true it fails. */
+export const haveKensa = prerequisite(`the reference corpus ${KENSA_DIR}`, existsSync(KENSA_DIR));
+export const haveKensaFull = prerequisite(`the reference corpus ${KENSA_FULL_DIR}`, existsSync(KENSA_FULL_DIR));
 
 /** A minimal valid rule as a plain object, for tests to break one field at a time. */
 export function ruleObject(over: Record<string, unknown> = {}): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { loadRulesResult } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
+import { unsupportedOf } from "../../rules/load.ts";
 
 const rulesDirArg = defineArgs({ "rules-dir": selectionArgs["rules-dir"] });
 
@@ -10,7 +11,7 @@ export const rulesValidateCommand = defineCommand({
   meta: {
     name: "validate",
     description:
-      "Validate rule files (every --rules-dir, or the embedded corpus): schema, parameters of every check and step, duplicate ids. Each problem names the file, rule and field. Exit 0 when all are valid, 2 when any is not.\n\n" +
+      "Validate rule files (every --rules-dir, or the embedded corpus): schema, parameters of every check and step, duplicate ids. Each problem names the file, rule and field (and line:column for YAML syntax and inexact numbers). A rule whose check method or mechanism this version lacks is listed as not supported by this version (check and remediate skip it). Exit 0 when all are valid and supported, 2 when any is not.\n\n" +
       "Examples:\n" +
       "  bulwark rules validate --rules-dir ./my-rules\n" +
       "  bulwark rules validate --rules-dir a/ --rules-dir b/ --format json\n" +
@@ -21,13 +22,25 @@ export const rulesValidateCommand = defineCommand({
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const res = loadRulesResult(listFlag(data as FlagValues, "rules-dir"));
     const errors = res.errors.map((e) => ({ file: e.file, rule: e.ruleId ?? null, field: e.field ?? null, problem: e.problem, message: e.message }));
-    const summary = { valid: res.rules.length, errors: errors.length };
-    if (out.format === "json") out.json({ errors, summary });
-    else if (out.format === "jsonl") out.jsonl(errors.map((e) => ({ type: "error", ...e })), { type: "summary", ...summary });
+    // Valid but not runnable here: named, counted by name, and exit 2 (a corpus check in CI must notice).
+    const unsupported = res.rules.flatMap((r) => {
+      const names = unsupportedOf(r);
+      return names.length ? [{ file: r.source, rule: r.id, names }] : [];
+    });
+    const byName: Record<string, number> = {};
+    for (const u of unsupported) for (const n of u.names) byName[n] = (byName[n] ?? 0) + 1;
+    const summary = { valid: res.rules.length, errors: errors.length, unsupported: unsupported.length, unsupported_by_name: byName };
+    if (out.format === "json") out.json({ errors, unsupported, summary });
+    else if (out.format === "jsonl") out.jsonl([...errors.map((e) => ({ type: "error", ...e })), ...unsupported.map((u) => ({ type: "unsupported", ...u }))], { type: "summary", ...summary });
     else {
       for (const e of errors) out.line(`${out.p.red("INVALID")} ${e.message}`);
-      if (!out.quiet) out.line(`${summary.valid} valid rules, ${summary.errors} problem${summary.errors === 1 ? "" : "s"}`);
+      for (const u of unsupported) out.line(`${out.p.yellow("UNSUPPORTED")} ${u.file}: rule ${u.rule}: not supported by this version: ${u.names.join(", ")}`);
+      if (!out.quiet) {
+        out.line(`${summary.valid} valid rules, ${summary.errors} problem${summary.errors === 1 ? "" : "s"}, ${summary.unsupported} not supported by this version`);
+        const names = Object.entries(byName).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+        if (names.length) out.line(`not supported by this version: ${names.map(([n, c]) => `${n} (${c} rule${c === 1 ? "" : "s"})`).join(", ")}`);
+      }
     }
-    return errors.length ? EXIT.failed : EXIT.ok;
+    return errors.length || unsupported.length ? EXIT.failed : EXIT.ok;
   },
 });
