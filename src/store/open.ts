@@ -10,7 +10,7 @@
  */
 import { Database, constants as SQL } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, unlinkSync } from "node:fs";
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { StoreCorrupt, StoreUnavailable, StatePathRefused } from "./errors.ts";
 import { STATE_DB, type StateLocation } from "./paths.ts";
@@ -61,9 +61,14 @@ function createFresh(dir: string, realDir: string, file: string): void {
       // WAL from birth: a rollback-journal database would make concurrent openers' reads wait on a writer's lock.
       db.exec("PRAGMA journal_mode = WAL");
       migrate(db, tmp);
+      // Everything into the main file now, and an error if that fails (ENOSPC): close() would only keep
+      // the pages in tmp's WAL, which is removed below, so the linked file would lack them.
+      const cp = db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number };
+      if (cp.busy !== 0 || cp.log !== cp.checkpointed) throw new StoreUnavailable(file, `creating it, the checkpoint copied ${cp.checkpointed} of ${cp.log} pages`, "nothing was put in place; free space and run the command again");
     } finally {
       db.close();
     }
+    checkComplete(tmp, file);
     fsyncPath(tmp);
     linkSync(tmp, file); // link(2) never follows or replaces: EEXIST when another process created it first, then use theirs
   } catch (e: any) {
@@ -72,6 +77,18 @@ function createFresh(dir: string, realDir: string, file: string): void {
     for (const f of [tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"]) if (existsSync(f)) unlinkSync(f);
   }
   fsyncPath(dir, true);
+}
+
+/** The new file holds every page its header counts and no WAL is left beside it: only then may it become state.db. */
+function checkComplete(tmp: string, file: string): void {
+  const h = readFileSync(tmp).subarray(0, 100);
+  const raw = h.readUInt16BE(16);
+  const pages = h.readUInt32BE(28);
+  const size = statSync(tmp).size;
+  const walLeft = existsSync(tmp + "-wal") && statSync(tmp + "-wal").size > 0;
+  if (walLeft || size !== pages * (raw === 1 ? 65536 : raw)) {
+    throw new StoreUnavailable(file, `creating it did not complete (${size} bytes for ${pages} pages${walLeft ? ", WAL left" : ""}; disk full?)`, "nothing was put in place; free space and run the command again");
+  }
 }
 
 function queryAll<T>(db: Database, sql: string): T[] {
