@@ -13,10 +13,22 @@ import { STATE_DB } from "./paths.ts";
 
 /** The descriptors open in this process now (empty when /proc is not mounted: verification is then skipped). */
 export function openFds(): Set<number> {
+  let listed: number[];
   try {
-    return new Set(readdirSync("/proc/self/fd").map(Number));
+    listed = readdirSync("/proc/self/fd").map(Number);
   } catch {
     return new Set();
+  }
+  // The listing includes the descriptor readdir itself used, closed by now: the next open may reuse its number.
+  return new Set(listed.filter((fd) => isOpen(fd)));
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
   }
 }
 
