@@ -9,9 +9,9 @@ import { loadEmbeddedRules } from "../rules/embedded.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
 import { parseOsRelease, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
-import { openStore, resolveStateDir } from "../engine/index.ts";
+import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
-import type { Store } from "../store/index.ts";
+import { locateState, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { log } from "./ui.ts";
@@ -138,10 +138,17 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
   });
 }
 
+/** The state directory of this command: --state-dir, else ROOT/var/lib/bulwark. */
 export function stateDirFor(host: Host, flags: TargetFlags): string {
-  return resolveStateDir({ root: host.root, stateDir: flags["state-dir"] });
+  return stateLocationFor(host, flags).dir;
 }
 
+/** Where this command's state lives: --state-dir as given, else ROOT/var/lib/bulwark walked without following links. */
+export function stateLocationFor(host: Host, flags: TargetFlags): StateLocation {
+  return locateState({ root: host.root, stateDir: flags["state-dir"] });
+}
+
+/** The state database opened read-write (created when missing), for commands that change the target. */
 export function openStateStore(host: Host, flags: TargetFlags): Store {
-  return openStore(stateDirFor(host, flags));
+  return openStore(stateLocationFor(host, flags));
 }

@@ -58,7 +58,7 @@ export function errorLine(e: unknown): string {
     return `cannot load rules: ${errs[0]?.message ?? "unknown problem"}${more}`;
   }
   if (e instanceof Error) {
-    const known = ["LockHeld", "RecoveryPending", "RootMismatch", "TxnNotFound", "StoreCorrupt", "StoreTooNew", "CLIError", "HostIoError", "InvalidPath", "CliError"];
+    const known = ["LockHeld", "RecoveryPending", "RootMismatch", "TxnNotFound", "StoreCorrupt", "StoreTooNew", "StoreUnavailable", "StatePathRefused", "CLIError", "HostIoError", "InvalidPath", "CliError"];
     return known.includes(e.name) ? e.message : `${e.name === "Error" ? "error" : e.name}: ${e.message}`;
   }
   return String(e);

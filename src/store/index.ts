@@ -1,8 +1,9 @@
 /** The state database: journal, transactions, pre-states, and the run lock. */
-export { openStore } from "./open.ts";
+export { openStore, openStoreReadOnly } from "./open.ts";
+export { inspect, type StateInspection } from "./inspect.ts";
 export { Store, type UndoOutcomeRecord } from "./store.ts";
-export { StoreCorrupt, StoreTooNew } from "./errors.ts";
-export { resolveStateDir, STATE_DB, LOCK_FILE } from "./paths.ts";
+export { StoreError, StoreCorrupt, StoreTooNew, StoreUnavailable, StatePathRefused } from "./errors.ts";
+export { locateState, resolveStateDir, STATE_DB, LOCK_FILE, type StateLocation } from "./paths.ts";
 export { acquireRunLock, LockHeld, type RunLock, type LockHolder, type AcquireOptions } from "./run-lock.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export * from "./types.ts";

@@ -1,18 +1,32 @@
 /**
  * Open (or create) the state database, refusing anything that is not a
  * healthy Bulwark database. A damaged file is reported, never replaced.
+ *
+ * Order matters: the path is walked without following links (state-path.ts),
+ * the checks SQLite cannot make come next (sqlite-header.ts, wal-index.ts),
+ * then SQLite opens the file with SQLITE_OPEN_NOFOLLOW, the busy timeout is
+ * set before any query, SQLite judges integrity (quick_check, reading through
+ * the WAL), and verify-open.ts proves the opened file is the one checked.
  */
-import { Database } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
-import { StoreCorrupt } from "./errors.ts";
-import { STATE_DB } from "./paths.ts";
-import { APPLICATION_ID, migrate } from "./schema.ts";
+import { Database, constants as SQL } from "bun:sqlite";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { StoreCorrupt, StoreUnavailable, StatePathRefused } from "./errors.ts";
+import { STATE_DB, type StateLocation } from "./paths.ts";
+import { APPLICATION_ID, migrate, SCHEMA_VERSION } from "./schema.ts";
 import { checkSqliteHeader } from "./sqlite-header.ts";
+import { BUSY_TIMEOUT_MS, storeErrorFrom } from "./sqlite-errors.ts";
+import { checkStateFiles, prepareStateDir } from "./state-path.ts";
 import { Store } from "./store.ts";
+import { fdPath, openFds, verifyOpened } from "./verify-open.ts";
+import { checkWalNotLost } from "./wal-index.ts";
+import { readSnapshot } from "./snapshot.ts";
+import { StoreTooNew } from "./errors.ts";
 
-function fsyncPath(p: string): void {
-  const fd = openSync(p, "r");
+/** fsync a directory or file without following a link at its last component. */
+function fsyncPath(p: string, dir = false): void {
+  const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | (dir ? constants.O_DIRECTORY : 0));
   try {
     fsyncSync(fd);
   } finally {
@@ -23,61 +37,182 @@ function fsyncPath(p: string): void {
 /**
  * Build a fresh database under a temporary name and link it into place, so
  * `state.db` is either absent or a complete, migrated database: a 0-byte or
- * half-initialised state.db can then only mean damage.
+ * half-initialised state.db can then only mean damage. The temp file is made
+ * by Bulwark (O_EXCL|O_NOFOLLOW, 0600, a random name) and checked to be in the
+ * state directory before SQLite writes into it.
  */
-function createFresh(dir: string, file: string): void {
-  const tmp = join(dir, `.${STATE_DB}.new-${process.pid}-${Date.now()}`);
-  const db = new Database(tmp, { create: true, readwrite: true, strict: true });
+function createFresh(dir: string, realDir: string, file: string): void {
+  const tmp = join(dir, `.${STATE_DB}.new-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
-    migrate(db, tmp);
+    const at = fdPath(fd);
+    if (at !== null && dirname(at) !== realDir) {
+      unlinkSync(tmp);
+      throw new StatePathRefused(dir, `led outside the image while Bulwark created its database (the new file landed at ${at})`, "Nothing was written there but an empty file Bulwark removed again; check who else modifies the image");
+    }
   } finally {
-    db.close();
+    closeSync(fd);
   }
-  fsyncPath(tmp);
   try {
-    linkSync(tmp, file); // fails with EEXIST if another process created it first: then use theirs
+    const db = new Database(tmp, SQL.SQLITE_OPEN_READWRITE | SQL.SQLITE_OPEN_NOFOLLOW);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+      // WAL from birth: a rollback-journal database would make concurrent openers' reads wait on a writer's lock.
+      db.exec("PRAGMA journal_mode = WAL");
+      migrate(db, tmp);
+      // Everything into the main file now, and an error if that fails (ENOSPC): close() would only keep
+      // the pages in tmp's WAL, which is removed below, so the linked file would lack them.
+      const cp = db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number };
+      if (cp.busy !== 0 || cp.log !== cp.checkpointed) throw new StoreUnavailable(file, `creating it, the checkpoint copied ${cp.checkpointed} of ${cp.log} pages`, "nothing was put in place; free space and run the command again");
+    } finally {
+      db.close();
+    }
+    checkComplete(tmp, file);
+    fsyncPath(tmp);
+    linkSync(tmp, file); // link(2) never follows or replaces: EEXIST when another process created it first, then use theirs
   } catch (e: any) {
-    if (e?.code !== "EEXIST") throw e;
+    if (e?.code !== "EEXIST") throw storeErrorFrom(e, file);
   } finally {
-    unlinkSync(tmp);
+    for (const f of [tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"]) if (existsSync(f)) unlinkSync(f);
   }
-  fsyncPath(dir);
+  fsyncPath(dir, true);
 }
 
-/** Open the state database in `stateDir` (created 0700 if missing). */
-export function openStore(stateDir: string): Store {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const file = join(stateDir, STATE_DB);
-  if (!existsSync(file)) {
+/** The new file holds every page its header counts and no WAL is left beside it: only then may it become state.db. */
+function checkComplete(tmp: string, file: string): void {
+  const h = readFileSync(tmp).subarray(0, 100);
+  const raw = h.readUInt16BE(16);
+  const pages = h.readUInt32BE(28);
+  const size = statSync(tmp).size;
+  const walLeft = existsSync(tmp + "-wal") && statSync(tmp + "-wal").size > 0;
+  if (walLeft || size !== pages * (raw === 1 ? 65536 : raw)) {
+    throw new StoreUnavailable(file, `creating it did not complete (${size} bytes for ${pages} pages${walLeft ? ", WAL left" : ""}; disk full?)`, "nothing was put in place; free space and run the command again");
+  }
+}
+
+function queryAll<T>(db: Database, sql: string): T[] {
+  return db.query(sql).all() as T[];
+}
+
+/**
+ * The checks every open makes once SQLite holds the file: integrity (SQLite's
+ * verdict, through the WAL), that it is Bulwark's, and that the file opened is
+ * the one that was lstat'ed.
+ */
+function judge(db: Database, file: string): void {
+  const check = queryAll<{ quick_check: string }>(db, "PRAGMA quick_check").map((r) => r.quick_check).join("; ");
+  if (check !== "ok") throw new StoreCorrupt(file, `integrity check failed: ${check}`);
+  const appId = (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+  if (appId !== APPLICATION_ID) throw new StoreCorrupt(file, `not a Bulwark database (application_id ${appId})`, "It was not modified. Point --state-dir elsewhere, or move the file aside if it is not Bulwark's");
+}
+
+/** The walk, the pre-open checks and the open, shared by both modes. Every error becomes a StoreError naming the file. */
+function openChecked(loc: StateLocation, readonly: boolean): { db: Database; file: string; dir: string } | null {
+  try {
+    return openCheckedRaw(loc, readonly);
+  } catch (e) {
+    throw storeErrorFrom(e, join(loc.dir, STATE_DB));
+  }
+}
+
+function openCheckedRaw(loc: StateLocation, readonly: boolean): { db: Database; file: string; dir: string } | null {
+  const realDir = prepareStateDir(loc, !readonly);
+  if (realDir === null) return null;
+  // From here on the verified real path: SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, even in --state-dir.
+  const dir = realDir;
+  const file = join(dir, STATE_DB);
+  let checked = checkStateFiles(dir);
+  if (checked === null) {
     // A WAL without its database means the database was lost; creating a new one would hide that.
-    if (existsSync(file + "-wal")) throw new StoreCorrupt(file, "the database is missing but its write-ahead log exists");
-    createFresh(stateDir, file);
+    if (existsSync(file + "-wal")) throw new StoreCorrupt(file, "the database is missing but its write-ahead log exists", `Restore ${file} from a backup or wherever it was moved; Bulwark will not create a new one beside this log`);
+    if (readonly) return null;
+    createFresh(dir, realDir, file);
+    checked = checkStateFiles(dir);
+    if (checked === null) throw new StoreUnavailable(file, "it vanished right after Bulwark created it", "check who else modifies the state directory");
   }
   checkSqliteHeader(file);
-  let db: Database;
-  try {
-    db = new Database(file, { create: false, readwrite: true, strict: true });
-  } catch (e) {
-    throw new StoreCorrupt(file, `cannot open: ${(e as Error).message}`);
-  }
-  try {
-    let check: string;
-    try {
-      check = (db.query("PRAGMA quick_check").all() as { quick_check: string }[]).map((r) => r.quick_check).join("; ");
-    } catch (e) {
-      throw new StoreCorrupt(file, (e as Error).message);
+  checkWalNotLost(file);
+  if (readonly && !existsSync(file + "-wal")) {
+    // No writer has it open and nothing waits in a WAL: read a snapshot, leaving no -wal/-shm behind.
+    const db = readSnapshot(file, realDir, checked);
+    if (db) {
+      try {
+        judge(db, file);
+        return { db, file, dir };
+      } catch (e) {
+        db.close();
+        throw e;
+      }
     }
-    if (check !== "ok") throw new StoreCorrupt(file, `integrity check failed: ${check}`);
-    const appId = (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
-    if (appId !== APPLICATION_ID) throw new StoreCorrupt(file, `not a Bulwark database (application_id ${appId})`);
+  }
+  const before = openFds();
+  let db: Database | undefined;
+  try {
+    db = openSqlite(file, readonly);
+    judge(db, file);
+    verifyOpened(before, realDir, checked, file);
+    return { db, file, dir };
+  } catch (e) {
+    db?.close();
+    throw e;
+  }
+}
+
+/** Open and set the busy timeout before anything reads the file (a concurrent writer then means a wait, not an error). */
+function openSqlite(file: string, readonly: boolean): Database {
+  const db = new Database(file, (readonly ? SQL.SQLITE_OPEN_READONLY : SQL.SQLITE_OPEN_READWRITE) | SQL.SQLITE_OPEN_NOFOLLOW);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // The first read: SQLite opens the WAL and wal-index here, so a read-only medium fails now, not later.
+    db.query("PRAGMA schema_version").get();
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/**
+ * Open the state database read-write, creating it (and the state directory:
+ * parents 0755, the directory itself 0700) when missing. `where` is a state
+ * directory the operator chose, or a location from `locateState` whose
+ * components inside an image are walked without following symlinks.
+ */
+export function openStore(where: string | StateLocation): Store {
+  const loc = typeof where === "string" ? { dir: where } : where;
+  const opened = openChecked(loc, false)!;
+  const { db, file, dir } = opened;
+  try {
     // WAL + FULL: a committed journal survives power loss, not only a process crash.
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
-    db.exec("PRAGMA busy_timeout = 5000");
     migrate(db, file);
-    return new Store(db, stateDir, file);
+    return new Store(db, dir, file);
+  } catch (e) {
+    db.close();
+    throw storeErrorFrom(e, file);
+  }
+}
+
+/**
+ * Open the state database read-only for commands that only read (history,
+ * doctor). Creates nothing: returns null when there is no state directory or
+ * no database yet ("no runs yet"). Works on a read-only image.
+ */
+export function openStoreReadOnly(where: string | StateLocation): Store | null {
+  const loc = typeof where === "string" ? { dir: where } : where;
+  const opened = openChecked(loc, true);
+  if (!opened) return null;
+  const { db, file, dir } = opened;
+  try {
+    const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    if (version > SCHEMA_VERSION) throw new StoreTooNew(file, version, SCHEMA_VERSION);
+    if (version < SCHEMA_VERSION) {
+      throw new StoreUnavailable(file, `its schema version ${version} is older than this Bulwark's ${SCHEMA_VERSION}`, "a read-write command (bulwark recover) migrates it");
+    }
+    return new Store(db, dir, file);
   } catch (e) {
     db.close();
     throw e;

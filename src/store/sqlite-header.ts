@@ -1,29 +1,37 @@
 /**
- * A cheap structural check of an SQLite file before SQLite opens it, so a
- * truncated or foreign file is reported as such instead of being "repaired"
- * into an empty database. (SQLite treats a 0-byte file as a new database.)
+ * The checks SQLite cannot make itself, done before SQLite opens the file.
+ * SQLite treats a 0-byte file as a new, empty database — it would "repair" a
+ * truncated journal into no history at all — and a foreign file is better
+ * named as such. Everything else (page count, b-tree damage, a main file
+ * shorter than its header says while the WAL holds the rest) is SQLite's to
+ * judge: it reads through the WAL, which the header alone cannot.
  */
-import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { StoreCorrupt } from "./errors.ts";
+import { StatePathRefused } from "./errors.ts";
 
 const MAGIC = "SQLite format 3\0";
 
+/**
+ * Refuse a state.db that is shorter than an SQLite header or lacks the SQLite
+ * magic. Opens with O_NOFOLLOW|O_NONBLOCK, so a link or a FIFO swapped in
+ * since the caller's lstat is refused, never followed or waited on.
+ */
 export function checkSqliteHeader(file: string): void {
-  const fd = openSync(file, "r");
+  let fd: number;
   try {
-    const size = fstatSync(fd).size;
-    if (size < 100) throw new StoreCorrupt(file, `file is ${size} bytes, shorter than an SQLite header (truncated?)`);
-    const h = Buffer.alloc(100);
-    readSync(fd, h, 0, 100, 0);
-    if (h.toString("latin1", 0, 16) !== MAGIC) throw new StoreCorrupt(file, "not an SQLite database (bad header magic)");
-    const raw = h.readUInt16BE(16);
-    const pageSize = raw === 1 ? 65536 : raw;
-    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new StoreCorrupt(file, `invalid page size ${raw} in header`);
-    // The in-header page count is trustworthy only when "version-valid-for" matches the change counter.
-    const pages = h.readUInt32BE(28);
-    if (h.readUInt32BE(92) === h.readUInt32BE(24) && pages > 0 && size < pages * pageSize) {
-      throw new StoreCorrupt(file, `file is ${size} bytes but its header says ${pages} pages of ${pageSize} (truncated)`);
-    }
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") throw new StatePathRefused(file, "is a symlink", "Bulwark opens its database only as a regular file");
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new StatePathRefused(file, "is not a regular file", "Move it aside; the state database must be a regular file");
+    if (st.size < 100) throw new StoreCorrupt(file, `file is ${st.size} bytes, shorter than an SQLite header (truncated?)`);
+    const h = Buffer.alloc(16);
+    readSync(fd, h, 0, 16, 0);
+    if (h.toString("latin1") !== MAGIC) throw new StoreCorrupt(file, "not an SQLite database (bad header magic)");
   } finally {
     closeSync(fd);
   }

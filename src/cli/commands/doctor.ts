@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { resolveStateDir } from "../../engine/index.ts";
+import { locateState } from "../../store/index.ts";
 import { createHost } from "../../host/index.ts";
 import { checkedRoot } from "../context.ts";
 import { gatherFacts, persistentSysctl } from "../doctor-facts.ts";
@@ -42,7 +42,7 @@ export const doctorCommand = defineCommand({
     // Runtime facts describe the running kernel, which is not an offline image's kernel.
     const host = createHost({ path: "shell", root });
     const persistent = await persistentSysctl(host, "kernel.modules_disabled");
-    const state = gatherStateFacts(resolveStateDir({ root, stateDir: args["state-dir"] }));
+    const state = gatherStateFacts(locateState({ root, stateDir: args["state-dir"] }));
     const facts = {
       ...f,
       ...(offline ? { modulesDisabled: null } : {}),

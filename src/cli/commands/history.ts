@@ -1,10 +1,7 @@
 import { defineCommand } from "citty";
 import { history, transaction } from "../../engine/index.ts";
 import { TERMINAL_STATUSES, type TxnStatus } from "../../store/index.ts";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { openStore, resolveStateDir } from "../../engine/index.ts";
-import { STATE_DB } from "../../store/index.ts";
+import { locateState, openStoreReadOnly } from "../../store/index.ts";
 import { checkedRoot } from "../context.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { formatFlag, idFlag, outputArgs, rootArgs, stateArgs } from "../options.ts";
@@ -61,17 +58,17 @@ export const historyCommand = defineCommand({
     const txn = idFlag("--txn", args.txn);
     const since = sinceFlag(args.since);
     const out = makeOut(formatFlag(args.format), !!args.quiet);
-    const dir = resolveStateDir({ root: checkedRoot(args.root), stateDir: args["state-dir"] });
+    const loc = locateState({ root: checkedRoot(args.root), stateDir: args["state-dir"] });
     if (args.rule || args.status || args.since) {
       if (txn !== undefined) throw new UsageError("history: --txn cannot be combined with --rule, --status or --since");
     }
-    // Reading history never creates a state database where there is none.
-    if (!existsSync(join(dir, STATE_DB))) {
-      if (txn !== undefined) throw new UsageError(`history: no state database in ${dir}, so no transaction ${txn}`);
+    // Reading history opens read-only and never creates a state database where there is none.
+    const store = openStoreReadOnly(loc);
+    if (!store) {
+      if (txn !== undefined) throw new UsageError(`history: no state database in ${loc.dir}, so no transaction ${txn}`);
       renderHistory(out, []);
       return EXIT.ok;
     }
-    const store = openStore(dir);
     try {
       if (txn !== undefined) {
         renderTxn(out, transaction(store, txn));
