@@ -7,12 +7,12 @@
  *   1  an error: usage (unknown flag, bad value, unknown --rule id) or runtime
  * Every error is one line on stderr, never a stack trace.
  */
-import { defineCommand, runCommand } from "citty";
+import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
-import { argsOf, checkArgs, HELP_FLAGS, resolveInvocation, subCommandsOf } from "./argv.ts";
+import { argsOf, HELP_FLAGS, parseArgv, resolveInvocation, subCommandsOf } from "./argv.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { renderHelp } from "./render/usage.ts";
-import { colourEnabled, log } from "./ui.ts";
+import { colourEnabled, log, visible } from "./ui.ts";
 import { versionCommand } from "./commands/version.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { checkCommand } from "./commands/check.ts";
@@ -88,12 +88,13 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       throw new UsageError(`${inv.path.join(" ")}: unknown flag or command ${inv.rest[0]} (see ${inv.path.join(" ")} --help)`);
     }
-    const multi = checkArgs(inv.rest, await argsOf(inv.cmd), inv.path.join(" "));
-    const { result } = await runCommand(inv.cmd, { rawArgs: inv.rest, data: { multi } });
+    // One parse decides every value; citty only holds the definitions.
+    const { args, multi } = parseArgv(inv.rest, await argsOf(inv.cmd), inv.path.join(" "));
+    const result = await inv.cmd.run?.({ rawArgs: inv.rest, args: args as never, cmd: inv.cmd, data: { multi } });
     return typeof result === "number" ? result : EXIT.ok;
   } catch (e) {
     log.error(errorLine(e));
-    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + "\n");
+    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(visible(e.stack) + "\n");
     return EXIT.error;
   }
 }

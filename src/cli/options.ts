@@ -20,6 +20,7 @@ export type PathChoice = (typeof PATHS)[number];
 export const selectionArgs = defineArgs({
   rule: {
     type: "string",
+    repeatable: true,
     valueHint: "ID",
     description: "Only this rule (repeatable, or comma-separated). An unknown id is an error. Example: --rule kmod-disable-cramfs",
   },
@@ -30,11 +31,13 @@ export const selectionArgs = defineArgs({
   },
   tag: {
     type: "string",
+    repeatable: true,
     valueHint: "TAG",
     description: "Only rules carrying this tag (repeatable; any tag matches). Example: --tag sysctl",
   },
   "rules-dir": {
     type: "string",
+    repeatable: true,
     valueHint: "DIR",
     description: "Load rules from DIR (*.yml, recursively) instead of the embedded corpus (repeatable). Example: --rules-dir ./my-rules",
   },
@@ -118,6 +121,6 @@ export function formatFlag(value: unknown): Format {
 export function idFlag(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const s = String(value);
-  if (!/^[1-9]\d{0,15}$/.test(s)) throw new UsageError(`${flag} must be a positive integer (got "${s}")`);
+  if (!/^[1-9]\d{0,15}$/.test(s)) throw new UsageError(`${flag} must be a positive id, a whole number from 1 (got "${s}"; ids: bulwark history)`);
   return Number(s);
 }

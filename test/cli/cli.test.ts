@@ -15,7 +15,7 @@ function image() {
   return s.root;
 }
 
-beforeAll(() => buildBinary());
+beforeAll(() => buildBinary(), 120_000);
 afterAll(() => roots.forEach((r) => r.cleanup()));
 
 const CRAMFS = ["--rule", "kmod-disable-cramfs"];
@@ -41,7 +41,7 @@ describe("usage errors", () => {
     [["check", "stray"], 'unexpected argument "stray"'],
     [["frobnicate"], 'unknown command "frobnicate"'],
     [["rollback"], "exactly one of --txn ID, --run ID, --last"],
-    [["rollback", "--txn", "abc"], "--txn must be a positive integer"],
+    [["rollback", "--txn", "abc"], "--txn must be a positive id"],
     [["rollback", "--txn", "1", "--last"], "exactly one of"],
     [["history", "--since", "yesterday"], "--since must be"],
     [["check", "--root", "/no/such/dir"], "--root /no/such/dir: no such directory"],

@@ -6,6 +6,7 @@ import { gatherFacts, persistentSysctl } from "../doctor-facts.ts";
 import { EXIT } from "../errors.ts";
 import { rootArgs, stateArgs } from "../options.ts";
 import { gatherStateFacts, type StateFacts } from "../state-facts.ts";
+import { terminalText } from "../ui.ts";
 
 function stateLine(s: StateFacts): string {
   switch (s.status) {
@@ -67,7 +68,7 @@ export const doctorCommand = defineCommand({
       `state database:          ${stateLine(state)}`,
     ];
     if (state.lock) lines.push(`run lock:                held by pid ${state.lock.pid} since ${state.lock.since}`);
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(terminalText(lines.join("\n")) + "\n");
     return EXIT.ok;
   },
 });
