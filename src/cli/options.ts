@@ -43,6 +43,15 @@ export const selectionArgs = defineArgs({
   },
 });
 
+/** check, plan, remediate: accept a selection with nothing to run. */
+export const allowEmptyArgs = defineArgs({
+  "allow-empty": {
+    type: "boolean",
+    description:
+      "Accept a selection with no rule to run (no rule matches the filters, or none applies to this OS) and exit 0; without it that is an error, so a typo in --tag cannot pass as compliance. Example: --allow-empty",
+  },
+});
+
 /** Which machine: --root. */
 export const rootArgs = defineArgs({
   root: {
@@ -65,6 +74,7 @@ export const pathArgs = defineArgs({
 /** Where and how: --root and --path. */
 export const targetArgs = defineArgs({ ...rootArgs, ...pathArgs });
 
+/** Where the state database is: --state-dir. */
 export const stateArgs = defineArgs({
   "state-dir": {
     type: "string",
@@ -73,6 +83,7 @@ export const stateArgs = defineArgs({
   },
 });
 
+/** How results are printed: --format, --quiet. */
 export const outputArgs = defineArgs({
   format: {
     type: "enum",
@@ -87,6 +98,7 @@ export const outputArgs = defineArgs({
   },
 });
 
+/** --wait for the run lock. */
 export const waitArgs = defineArgs({
   wait: {
     type: "boolean",
@@ -105,6 +117,7 @@ export function listFlag(data: FlagValues | undefined, name: string): string[] {
   return (data?.multi.get(name) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
 }
 
+/** The --severity value, checked against the known severities. */
 export function severityFlag(value: unknown): Severity | undefined {
   if (value === undefined || value === "") return undefined;
   if (!(SEVERITIES as readonly string[]).includes(String(value))) {
@@ -113,6 +126,7 @@ export function severityFlag(value: unknown): Severity | undefined {
   return value as Severity;
 }
 
+/** The --format value (text when absent). */
 export function formatFlag(value: unknown): Format {
   return (value as Format | undefined) ?? "text";
 }

@@ -122,7 +122,9 @@ describe("exit codes and output", () => {
     expect(ubuntu.summary.skip).toBeGreaterThan(0);
     const none = makeSysroot("bulwark-cli-none-");
     roots.push(none);
-    const r = bulwark(["check", "--root", none.root, "--format", "json"]);
+    // Nothing applies without os-release: an error unless --allow-empty (cli-honesty/AC-03), then a warning.
+    expect(bulwark(["check", "--root", none.root, "--format", "json"]).code).toBe(1);
+    const r = bulwark(["check", "--root", none.root, "--format", "json", "--allow-empty"]);
     expect(json(r).summary.skip).toBe(json(r).summary.total);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("no os-release");

@@ -25,7 +25,7 @@ beforeAll(() => buildBinary(), 120_000);
 afterAll(() => cleanups.forEach((c) => c.cleanup()));
 
 const CRAMFS = ["--rule", "kmod-disable-cramfs"];
-const SYSCTL = ["--rule", "sysctl-kernel-kptr-restrict"];
+const SYSCTL = ["--rule", "sysctl-net-ipv4-conf-default-send-redirects"];
 
 function errorLine(r: Result): string {
   expect(r.stdout).toBe("");

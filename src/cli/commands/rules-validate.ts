@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { loadRulesResult } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
-import { makeOut } from "../render/output.ts";
+import { makeOut, plural } from "../render/output.ts";
 
 const rulesDirArg = defineArgs({ "rules-dir": selectionArgs["rules-dir"] });
 
@@ -26,7 +26,7 @@ export const rulesValidateCommand = defineCommand({
     else if (out.format === "jsonl") out.jsonl(errors.map((e) => ({ type: "error", ...e })), { type: "summary", ...summary });
     else {
       for (const e of errors) out.line(`${out.p.red("INVALID")} ${e.message}`);
-      if (!out.quiet) out.line(`${summary.valid} valid rules, ${summary.errors} problem${summary.errors === 1 ? "" : "s"}`);
+      if (!out.quiet) out.line(`${plural(summary.valid, "valid rule")}, ${plural(summary.errors, "problem")}`);
     }
     return errors.length ? EXIT.failed : EXIT.ok;
   },

@@ -40,3 +40,8 @@ export function countsText(counts: Record<string, number>): string {
   const nonzero = entries.filter(([, n]) => n > 0);
   return (nonzero.length ? nonzero : entries.slice(0, 1)).map(([k, n]) => `${n} ${k.replace(/_/g, " ")}`).join(", ");
 }
+
+/** "1 rule", "2 rules", "0 transactions": a count that agrees with its noun (regular plurals only). */
+export function plural(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
+}
