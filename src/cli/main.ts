@@ -34,8 +34,8 @@ export const main = defineCommand({
       "Examples:\n" +
       "  bulwark check                            # the embedded rules against this host, read-only\n" +
       "  bulwark plan                             # what remediate would change, file by file\n" +
-      "  sudo bulwark remediate --severity high   # fix, each rule one transaction\n" +
-      "  sudo bulwark rollback --last             # undo the last run\n" +
+      "  bulwark remediate --severity high   # fix, each rule one transaction\n" +
+      "  bulwark rollback --last             # undo the last run\n" +
       "  bulwark check --root /mnt/image --format json",
   },
   subCommands: {

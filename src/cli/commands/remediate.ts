@@ -64,8 +64,8 @@ export const remediateCommand = defineCommand({
     description:
       "Fix every failing rule, each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark remediate --rule kmod-disable-cramfs\n" +
-      "  sudo bulwark remediate --severity medium --format json\n" +
+      "  bulwark remediate --rule kmod-disable-cramfs\n" +
+      "  bulwark remediate --severity medium --format json\n" +
       "  bulwark remediate --root /mnt/image --path shell     # an offline image, through sh\n" +
       "  bulwark remediate --dry-run                          # same as bulwark plan",
   },
