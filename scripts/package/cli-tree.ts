@@ -12,6 +12,10 @@ export interface FlagDoc {
   description: string;
   default?: string;
   positional: boolean;
+  /** An enum flag's values. */
+  options?: string[];
+  /** What a value flag takes: ID, DIR, TAG… */
+  valueHint?: string;
 }
 
 export interface CommandDoc {
@@ -25,6 +29,7 @@ async function resolve<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
+/** The command tree under CMD as plain data (PATH is its name path). */
 export async function walk(cmd: CommandDef<any>, path: string[] = []): Promise<CommandDoc> {
   const meta = (await resolve(cmd.meta as any)) as { name?: string; description?: string } | undefined;
   const args = ((await resolve(cmd.args as any)) ?? {}) as Record<string, any>;
@@ -36,6 +41,8 @@ export async function walk(cmd: CommandDef<any>, path: string[] = []): Promise<C
     description: a.description ?? "",
     default: a.default === undefined ? undefined : String(a.default),
     positional: a.type === "positional",
+    ...(Array.isArray(a.options) ? { options: a.options.map(String) } : {}),
+    ...(typeof a.valueHint === "string" ? { valueHint: a.valueHint } : {}),
   }));
   const subcommands: CommandDoc[] = [];
   for (const [name, sub] of Object.entries(subs)) subcommands.push(await walk((await resolve(sub)) as CommandDef<any>, [...path, name]));

@@ -58,7 +58,8 @@ async function run(host: Host, params: KernelModuleStateParams): Promise<CheckRe
     else if (loaded.has(m.module)) facts.push(`${m.module} is loaded now: the disable takes effect when it is unloaded or at reboot`);
     else facts.push("not loaded");
   } else {
-    facts.push("runtime not checked (host has no \"modules\" capability)");
+    // Offline the runtime is not the image's: say so, not that the host lacks something.
+    facts.push(host.offline ? "offline image: runtime not checked" : 'runtime not checked (host has no "modules" capability)');
   }
 
   return problems.length

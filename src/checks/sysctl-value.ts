@@ -61,7 +61,8 @@ async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
       errors.push(`runtime value of ${p.key} unreadable: ${(e as Error).message}`);
     }
   } else {
-    facts.push('runtime not checked (host has no "sysctl" capability)');
+    // Offline the runtime is not the image's: say so, not that the host lacks something.
+    facts.push(host.offline ? "offline image: runtime not checked" : 'runtime not checked (host has no "sysctl" capability)');
   }
 
   try {

@@ -1,10 +1,12 @@
 /**
- * Strict argument checking in front of citty. citty parses leniently (unknown
- * flags are ignored, a repeated string flag keeps only its last value); a
- * compliance tool must not silently ignore `--rlue X` and run every rule. So
- * before citty sees the arguments we resolve the subcommand, reject unknown
- * flags, missing values, bad enum values and stray positionals, and collect
- * every value of every string flag (for repeatable flags such as `--rule`).
+ * The one argument parser. citty keeps the command definitions (meta, args,
+ * subcommands) that `--help`, the man page and the completions are rendered
+ * from; this module alone turns argv into values. citty's own parser is
+ * lenient (unknown flags ignored, `-q=false` read as true, a repeated flag
+ * keeps its last value); a compliance tool must not silently run every rule
+ * because of `--rlue X`. So we resolve the subcommand, reject unknown flags,
+ * missing values, bad enum values, repeated single-value flags and stray
+ * positionals, and return the typed values the command runs with.
  */
 import type { ArgsDef, CommandDef } from "citty";
 import { UsageError } from "./errors.ts";
@@ -25,6 +27,7 @@ async function resolve<T>(x: T | Promise<T> | (() => T) | (() => Promise<T>)): P
   return typeof x === "function" ? await (x as () => T | Promise<T>)() : await x;
 }
 
+/** The command's subcommands, resolved (empty for a leaf command). */
 export async function subCommandsOf(cmd: AnyCommand): Promise<Record<string, AnyCommand>> {
   const subs = (await resolve(cmd.subCommands)) ?? {};
   const out: Record<string, AnyCommand> = {};
@@ -32,6 +35,7 @@ export async function subCommandsOf(cmd: AnyCommand): Promise<Record<string, Any
   return out;
 }
 
+/** The command's declared arguments, resolved. */
 export async function argsOf(cmd: AnyCommand): Promise<ArgsDef> {
   return ((await resolve(cmd.args)) ?? {}) as ArgsDef;
 }
@@ -59,68 +63,109 @@ export async function resolveInvocation(root: AnyCommand, rootName: string, argv
   return { cmd, path, rest: argv.slice(i), chain };
 }
 
+/** Flags that print help instead of running the command. */
 export const HELP_FLAGS = new Set(["--help", "-h"]);
-
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 interface FlagSpec {
   name: string;
   type: "string" | "boolean" | "enum";
   options?: string[];
+  repeatable: boolean;
 }
 
-/**
- * Check ARGV against the command's declared args and return every value of
- * every string/enum flag, in order (keyed by the declared name).
- */
-export function checkArgs(argv: string[], def: ArgsDef, where: string): Map<string, string[]> {
+/** What one parse of a command's arguments decided. */
+export interface ParsedArgv {
+  /** Value per declared name: booleans true/false, strings the last value (repeatable) or the only one, defaults applied. */
+  args: Record<string, string | boolean | undefined>;
+  /** Every value of each string/enum flag, in order (for repeatable flags such as --rule). */
+  multi: Map<string, string[]>;
+}
+
+/** A flag's value may start with "-" only when it is a number ("--txn -3"): "--rule --format" is a missing value. */
+function looksLikeValue(next: string | undefined): next is string {
+  return next !== undefined && (!next.startsWith("-") || next === "-" || /^-\d/.test(next));
+}
+
+function specsOf(def: ArgsDef): { flags: Map<string, FlagSpec>; positionals: string[] } {
   const flags = new Map<string, FlagSpec>();
-  let positionals = 0;
+  const positionals: string[] = [];
   for (const [name, a] of Object.entries(def)) {
     if (a.type === "positional") {
-      positionals++;
+      positionals.push(name);
       continue;
     }
-    const spec: FlagSpec = { name, type: (a.type ?? "string") as FlagSpec["type"] };
+    const spec: FlagSpec = {
+      name,
+      type: (a.type ?? "string") as FlagSpec["type"],
+      repeatable: (a as { repeatable?: boolean }).repeatable === true,
+    };
     if (a.type === "enum") spec.options = (a as { options?: string[] }).options;
     const alias = (a as { alias?: string | string[] }).alias;
     const aliases = Array.isArray(alias) ? alias : alias ? [alias] : [];
-    for (const n of [name, camel(name), kebab(name)]) flags.set(`--${n}`, spec);
+    flags.set(`--${name}`, spec);
     for (const al of aliases) flags.set(al.length === 1 ? `-${al}` : `--${al}`, spec);
   }
-  const values = new Map<string, string[]>();
+  return { flags, positionals };
+}
+
+/**
+ * Parse ARGV (the arguments after the subcommand names) against DEF, once.
+ * Throws UsageError naming the flag for every mistake; never ignores an argument.
+ */
+export function parseArgv(argv: string[], def: ArgsDef, where: string): ParsedArgv {
+  const { flags, positionals } = specsOf(def);
+  const args: ParsedArgv["args"] = {};
+  const multi = new Map<string, string[]>();
+  for (const [name, a] of Object.entries(def)) {
+    if (a.type === "boolean") args[name] = (a as { default?: boolean }).default === true;
+    else if (a.type !== "positional" && (a as { default?: unknown }).default !== undefined) args[name] = String((a as { default?: unknown }).default);
+  }
+  const given = new Set<string>();
   let seenPositionals = 0;
+  const positional = (arg: string) => {
+    const name = positionals[seenPositionals++];
+    if (name === undefined) throw new UsageError(`${where}: unexpected argument "${arg}"`);
+    args[name] = arg;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
-      seenPositionals += argv.length - i - 1;
+      for (const rest of argv.slice(i + 1)) positional(rest);
       break;
     }
     if (!arg.startsWith("-") || arg === "-") {
-      seenPositionals++;
-      if (seenPositionals > positionals) throw new UsageError(`${where}: unexpected argument "${arg}"`);
+      positional(arg);
       continue;
     }
     const eq = arg.indexOf("=");
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
     let spec = flags.get(flag);
+    let negated = false;
     if (!spec && flag.startsWith("--no-")) {
       const neg = flags.get(`--${flag.slice(5)}`);
-      if (neg?.type === "boolean" && inline === undefined) continue;
+      if (neg?.type === "boolean") {
+        spec = neg;
+        negated = true;
+      }
     }
     if (!spec) throw new UsageError(`${where}: unknown flag ${flag} (see ${where} --help)`);
+    if (given.has(spec.name) && !spec.repeatable) {
+      throw new UsageError(`${where}: ${flag} given twice; it takes one value (see ${where} --help)`);
+    }
+    given.add(spec.name);
     if (spec.type === "boolean") {
+      if (negated && inline !== undefined) throw new UsageError(`${where}: ${flag} takes no value (got "${inline}")`);
       if (inline !== undefined && inline !== "true" && inline !== "false") {
-        throw new UsageError(`${where}: ${flag} takes no value (got "${inline}")`);
+        throw new UsageError(`${where}: ${flag} takes no value (got "${inline}"; use ${flag} or ${flag}=false)`);
       }
+      args[spec.name] = negated ? false : inline !== "false";
       continue;
     }
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("-") && next !== "-")) throw new UsageError(`${where}: ${flag} needs a value`);
+      if (!looksLikeValue(next)) throw new UsageError(`${where}: ${flag} needs a value`);
       value = next;
       i++;
     }
@@ -128,9 +173,10 @@ export function checkArgs(argv: string[], def: ArgsDef, where: string): Map<stri
     if (spec.options && !spec.options.includes(value)) {
       throw new UsageError(`${where}: ${flag} must be one of ${spec.options.join(", ")} (got "${value}")`);
     }
-    const list = values.get(spec.name) ?? [];
+    const list = multi.get(spec.name) ?? [];
     list.push(value);
-    values.set(spec.name, list);
+    multi.set(spec.name, list);
+    args[spec.name] = value;
   }
-  return values;
+  return { args, multi };
 }

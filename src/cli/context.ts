@@ -8,13 +8,15 @@ import { createHost, type Host } from "../host/index.ts";
 import { loadEmbeddedRules } from "../rules/embedded.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
-import { parseOsRelease, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
+import { parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
 import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
 import { locateState, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
-import { log } from "./ui.ts";
+import { platformText } from "./render/rule-text.ts";
+import { requireRunnable } from "./selection-guard.ts";
+import { log, oneLine } from "./ui.ts";
 // Registers every check method and remediation mechanism before any rule is loaded
 // (rule parameters are validated against the registered schemas).
 import "../checks/index.ts";
@@ -39,6 +41,7 @@ export function checkedRoot(root: string | undefined): string | undefined {
   return root;
 }
 
+/** The Host for --path and --root (validated). */
 export function buildHost(flags: TargetFlags): Host {
   const root = checkedRoot(flags.root);
   return createHost({ path: (flags.path ?? "auto") as PathChoice, root });
@@ -49,22 +52,26 @@ export interface OsInfo {
   os: OsRelease;
   /** "ubuntu 24.04", or "unknown OS". */
   label: string;
+  /** Why there is no os-release: "no os-release under ROOT", or the refused file and the reason. */
+  problem?: string;
 }
 
-/** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release). */
-export async function readOs(host: Host, quiet = false): Promise<OsInfo> {
+/** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release); `problem` says why there is none. */
+export async function readOs(host: Host): Promise<OsInfo> {
+  const refused: string[] = [];
   for (const p of ["/etc/os-release", "/usr/lib/os-release"]) {
     try {
       const f = await host.readFile(p);
       if (!f.exists) continue;
       const os = parseOsRelease(new TextDecoder().decode(f.bytes));
       return { os, label: os.id ? `${os.id}${os.versionId ? ` ${os.versionId}` : ""}` : "unknown OS" };
-    } catch {
-      // unreadable (e.g. a symlink out of the root): try the next one
+    } catch (e) {
+      // unreadable (e.g. a symlink out of the root): remember why, try the next one
+      refused.push(`${p} refused (${oneLine((e as Error).message)})`);
     }
   }
-  if (!quiet) log.warn(`no os-release under ${host.root}: rules bound to a platform are skipped`);
-  return { os: { id: "", idLike: [] }, label: "unknown OS" };
+  const problem = refused.length ? `os-release unreadable under ${host.root}: ${refused.join("; ")}` : `no os-release under ${host.root}`;
+  return { os: { id: "", idLike: [] }, label: "unknown OS", problem };
 }
 
 /** The embedded corpus, or every --rules-dir. Any load error fails the command (exit 1). */
@@ -74,6 +81,7 @@ export function loadRules(dirs: string[]): Rule[] {
   return res.rules;
 }
 
+/** Every rule and every load problem, from the embedded corpus or each --rules-dir (duplicate ids across dirs are problems). */
 export function loadRulesResult(dirs: string[]): LoadResult {
   if (dirs.length === 0) return loadEmbeddedRules();
   const rules: Rule[] = [];
@@ -95,8 +103,10 @@ export function loadRulesResult(dirs: string[]): LoadResult {
   return { rules, errors };
 }
 
+/** The selection flags a command's parsed arguments carry. */
 export interface SelectionFlags {
   severity?: string;
+  "allow-empty"?: boolean;
 }
 
 /** One rule as a command sees it: the loaded rule, what the engine runs, and why it is skipped (if it is). */
@@ -104,11 +114,32 @@ export interface PlannedRule {
   rule: Rule;
   resolved: ResolvedRule;
   skip?: string;
+  /** Skipped because the rule is written for other platforms than the target's. */
+  platformMismatch?: boolean;
 }
 
 /** Load, select by the flags, and decide per rule whether it runs on this host. */
 export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
-  const rules = loadRules(listFlag(data, "rules-dir"));
+  return selectFrom(loadRules(listFlag(data, "rules-dir")), flags, data, host, os);
+}
+
+/**
+ * {@link selectForHost} for check, plan and remediate: a selection with no
+ * rule to run is an error (exit 1) naming the filter or the target, unless
+ * --allow-empty.
+ */
+export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean): PlannedRule[] {
+  const rulesDirs = listFlag(data, "rules-dir");
+  const rules = loadRules(rulesDirs);
+  const planned = selectFrom(rules, flags, data, host, os.os);
+  const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs };
+  requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
+  // Only now: when the selection is refused, its error already says this, in one line.
+  if (os.problem && !quiet) log.warn(`${os.problem}: rules bound to a platform are skipped`);
+  return planned;
+}
+
+function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
   const sev = severityFlag(flags.severity);
   const sel = selectRules(rules, {
     ids: listFlag(data, "rule"),
@@ -130,12 +161,19 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
       check: check ? { method: check.method, params: check.params } : { method: "", params: {} },
       steps: (impl?.steps ?? []).map((st) => ({ mechanism: st.mechanism, params: st.params })),
     };
-    let skip = s.status === "skip" ? s.reason : undefined;
+    // A platform skip says what the rule is for and what the target is, once: the engine
+    // prefixes "not applicable: ", so the reason must not say it again.
+    const platformMismatch = s.status === "skip" && !ruleApplies(s.rule, os);
+    let skip = s.status !== "skip" ? undefined : platformMismatch ? `rule is for ${s.rule.platforms.map(platformText).join(", ")}; target is ${osLabel(os)}` : s.reason;
     // The engine runs one check per rule; a list of checks is loaded and validated but not yet run.
     if (!skip && impl && impl.checks.length !== 1) skip = `implementation has ${impl.checks.length} checks; only one check per rule is supported`;
     if (skip) resolved.notApplicable = skip;
-    return { rule: s.rule, resolved, ...(skip ? { skip } : {}) };
+    return { rule: s.rule, resolved, ...(skip ? { skip } : {}), ...(platformMismatch ? { platformMismatch } : {}) };
   });
+}
+
+function osLabel(os: OsRelease): string {
+  return os.id ? `${os.id}${os.versionId ? ` ${os.versionId}` : ""}` : "an unknown OS (no os-release)";
 }
 
 /** The state directory of this command: --state-dir, else ROOT/var/lib/bulwark. */

@@ -7,12 +7,14 @@
  *   1  an error: usage (unknown flag, bad value, unknown --rule id) or runtime
  * Every error is one line on stderr, never a stack trace.
  */
-import { defineCommand, runCommand } from "citty";
+import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
-import { argsOf, checkArgs, HELP_FLAGS, resolveInvocation, subCommandsOf } from "./argv.ts";
+import { argsOf, HELP_FLAGS, parseArgv, resolveInvocation, subCommandsOf } from "./argv.ts";
+import { RecoveryPending } from "../engine/index.ts";
 import { EXIT, UsageError } from "./errors.ts";
+import { recoveryPendingMessage, type WhereFlags } from "./hints.ts";
 import { renderHelp } from "./render/usage.ts";
-import { colourEnabled, log } from "./ui.ts";
+import { colourEnabled, log, visible } from "./ui.ts";
 import { versionCommand } from "./commands/version.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { checkCommand } from "./commands/check.ts";
@@ -30,10 +32,10 @@ export const main = defineCommand({
     description:
       "Atomic compliance remediation for Linux: check, fix as a transaction, roll back by id. Exit codes: 0 all passed or committed, 2 at least one rule failed or was not remediated, 1 error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark check                       # the embedded rules against this host, read-only\n" +
-      "  sudo bulwark plan                        # what remediate would change, file by file\n" +
-      "  sudo bulwark remediate --severity high   # fix, each rule one transaction\n" +
-      "  sudo bulwark rollback --last             # undo the last run\n" +
+      "  bulwark check                            # the embedded rules against this host, read-only\n" +
+      "  bulwark plan                             # what remediate would change, file by file\n" +
+      "  bulwark remediate --severity high   # fix, each rule one transaction\n" +
+      "  bulwark rollback --last             # undo the last run\n" +
       "  bulwark check --root /mnt/image --format json",
   },
   subCommands: {
@@ -49,9 +51,10 @@ export const main = defineCommand({
   },
 });
 
-/** One line for any error; the message already names what to do. */
-export function errorLine(e: unknown): string {
+/** One line for any error; the message already names what to do, with the --root/--state-dir/--path given in WHERE. */
+export function errorLine(e: unknown, where?: WhereFlags): string {
   if (e instanceof UsageError) return e.message;
+  if (e instanceof RecoveryPending) return recoveryPendingMessage(e.txnIds, where);
   if (e && typeof e === "object" && (e as Error).name === "RuleLoadFailure") {
     const errs = (e as { errors: { message: string }[] }).errors;
     const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""}; see bulwark rules validate)` : "";
@@ -70,6 +73,7 @@ async function printHelp(cmd: Parameters<typeof renderHelp>[0], path: string[]):
 
 /** Run the CLI on ARGV (without the program name); resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  let where: WhereFlags | undefined;
   try {
     // `bulwark --version [--verbose]` is the same as `bulwark version`.
     if (argv[0] === "--version" || argv[0] === "-V") argv = ["version", ...argv.slice(1)];
@@ -88,12 +92,14 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       throw new UsageError(`${inv.path.join(" ")}: unknown flag or command ${inv.rest[0]} (see ${inv.path.join(" ")} --help)`);
     }
-    const multi = checkArgs(inv.rest, await argsOf(inv.cmd), inv.path.join(" "));
-    const { result } = await runCommand(inv.cmd, { rawArgs: inv.rest, data: { multi } });
+    // One parse decides every value; citty only holds the definitions.
+    const { args, multi } = parseArgv(inv.rest, await argsOf(inv.cmd), inv.path.join(" "));
+    where = args as WhereFlags;
+    const result = await inv.cmd.run?.({ rawArgs: inv.rest, args: args as never, cmd: inv.cmd, data: { multi } });
     return typeof result === "number" ? result : EXIT.ok;
   } catch (e) {
-    log.error(errorLine(e));
-    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + "\n");
+    log.error(errorLine(e, where));
+    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(visible(e.stack) + "\n");
     return EXIT.error;
   }
 }

@@ -20,6 +20,7 @@ export type PathChoice = (typeof PATHS)[number];
 export const selectionArgs = defineArgs({
   rule: {
     type: "string",
+    repeatable: true,
     valueHint: "ID",
     description: "Only this rule (repeatable, or comma-separated). An unknown id is an error. Example: --rule kmod-disable-cramfs",
   },
@@ -30,13 +31,24 @@ export const selectionArgs = defineArgs({
   },
   tag: {
     type: "string",
+    repeatable: true,
     valueHint: "TAG",
     description: "Only rules carrying this tag (repeatable; any tag matches). Example: --tag sysctl",
   },
   "rules-dir": {
     type: "string",
+    repeatable: true,
     valueHint: "DIR",
     description: "Load rules from DIR (*.yml, recursively) instead of the embedded corpus (repeatable). Example: --rules-dir ./my-rules",
+  },
+});
+
+/** check, plan, remediate: accept a selection with nothing to run. */
+export const allowEmptyArgs = defineArgs({
+  "allow-empty": {
+    type: "boolean",
+    description:
+      "Accept a selection with no rule to run (no rule matches the filters, or none applies to this OS) and exit 0; without it that is an error, so a typo in --tag cannot pass as compliance. Example: --allow-empty",
   },
 });
 
@@ -62,6 +74,7 @@ export const pathArgs = defineArgs({
 /** Where and how: --root and --path. */
 export const targetArgs = defineArgs({ ...rootArgs, ...pathArgs });
 
+/** Where the state database is: --state-dir. */
 export const stateArgs = defineArgs({
   "state-dir": {
     type: "string",
@@ -70,6 +83,7 @@ export const stateArgs = defineArgs({
   },
 });
 
+/** How results are printed: --format, --quiet. */
 export const outputArgs = defineArgs({
   format: {
     type: "enum",
@@ -84,6 +98,7 @@ export const outputArgs = defineArgs({
   },
 });
 
+/** --wait for the run lock. */
 export const waitArgs = defineArgs({
   wait: {
     type: "boolean",
@@ -102,6 +117,7 @@ export function listFlag(data: FlagValues | undefined, name: string): string[] {
   return (data?.multi.get(name) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
 }
 
+/** The --severity value, checked against the known severities. */
 export function severityFlag(value: unknown): Severity | undefined {
   if (value === undefined || value === "") return undefined;
   if (!(SEVERITIES as readonly string[]).includes(String(value))) {
@@ -110,6 +126,7 @@ export function severityFlag(value: unknown): Severity | undefined {
   return value as Severity;
 }
 
+/** The --format value (text when absent). */
 export function formatFlag(value: unknown): Format {
   return (value as Format | undefined) ?? "text";
 }
@@ -118,6 +135,6 @@ export function formatFlag(value: unknown): Format {
 export function idFlag(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const s = String(value);
-  if (!/^[1-9]\d{0,15}$/.test(s)) throw new UsageError(`${flag} must be a positive integer (got "${s}")`);
+  if (!/^[1-9]\d{0,15}$/.test(s)) throw new UsageError(`${flag} must be a positive id, a whole number from 1 (got "${s}"; ids: bulwark history)`);
   return Number(s);
 }

@@ -14,10 +14,56 @@ export function colourEnabled(stream: { isTTY?: boolean } = process.stdout): boo
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
+/** The text without SGR colour sequences. */
 export function stripAnsi(s: string): string {
   return s.replace(ANSI, "");
 }
 
+/**
+ * C0 controls but newline and tab, DEL, C1 controls, and the Unicode bidi
+ * overrides and isolates (which reorder what a reader sees without a byte of
+ * ESC). Any of them in a rule title, a state-database detail or an error
+ * message could erase or rewrite a line on the operator's terminal.
+ */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(ch: string): string {
+  const c = ch.charCodeAt(0);
+  return c <= 0xff ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * The one escaping function for text output: every control character but
+ * newline and tab is shown visibly (ESC as `\x1b`, a C1 CSI as `\x9b`, a bidi
+ * override as `\u202e`), so nothing printed can move the cursor, erase a line
+ * or reorder text. Idempotent: its output contains nothing it would change.
+ *
+ * @example visible("FAIL\x1b[2K") // "FAIL\\x1b[2K"
+ */
+export function visible(s: string): string {
+  return s.replace(CONTROL, escapeChar);
+}
+
+/**
+ * Colour is marked, not written, until a line is finished: {@link paint} wraps
+ * text in noncharacter markers carrying a per-process random nonce, and
+ * {@link terminalText} escapes the whole line, then turns only markers with
+ * this nonce into SGR codes. A rule title cannot forge one: the nonce is
+ * chosen after the rule files were written.
+ */
+const NONCE = [...crypto.getRandomValues(new Uint8Array(6))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const MARK = new RegExp(`\uFDD0${NONCE}(\\d+)\uFDD1`, "g");
+
+/**
+ * A finished line for the terminal: {@link visible}, then Bulwark's own colour
+ * markers (from {@link paint}) become real colour codes. Every text rendering
+ * on stdout ends here.
+ */
+export function terminalText(s: string): string {
+  return visible(s).replace(MARK, "\x1b[$1m");
+}
+
+/** Colour wrappers; identity when colour is off. */
 export interface Paint {
   red(s: string): string;
   green(s: string): string;
@@ -26,14 +72,16 @@ export interface Paint {
   bold(s: string): string;
 }
 
+/** Colour functions for a stream: colour markers that {@link terminalText} turns into SGR codes when ON, the text unchanged otherwise. */
 export function paint(on: boolean): Paint {
-  const c = (open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  const mark = (code: number) => `\uFDD0${NONCE}${code}\uFDD1`;
+  const c = (open: number, close: number) => (s: string) => (on ? `${mark(open)}${s}${mark(close)}` : s);
   return { red: c(31, 39), green: c(32, 39), yellow: c(33, 39), gray: c(90, 39), bold: c(1, 22) };
 }
 
-/** Escape control characters so a message stays one line whatever it quotes. */
+/** {@link visible}, and newlines joined with " | " and tabs shown, so a message stays one line whatever it quotes. */
 export function oneLine(s: string): string {
-  return s.replace(/\r?\n/g, " | ").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return visible(s.replace(/\r?\n/g, " | ").replace(/\t/g, "\\t"));
 }
 
 const logger = createConsola({
@@ -70,7 +118,7 @@ export class Progress {
     this.last = now;
     this.shown = true;
     const cols = process.stderr.columns || 80;
-    const line = `[${n}/${this.total}] ${this.verb} ${what}`.slice(0, Math.max(10, cols - 1));
+    const line = visible(`[${n}/${this.total}] ${this.verb} ${what}`).slice(0, Math.max(10, cols - 1));
     process.stderr.write(`\r\x1b[K${line}`);
   }
   done(): void {

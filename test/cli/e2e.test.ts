@@ -18,7 +18,7 @@ beforeAll(() => {
   const t0 = performance.now();
   buildBinary();
   timings.push(`build ${(performance.now() - t0).toFixed(0)} ms`);
-});
+}, 120_000);
 
 afterAll(() => {
   if (process.env.BULWARK_TEST_TIMINGS) console.error(`cli e2e timings:\n  ${timings.join("\n  ")}`);
@@ -48,7 +48,8 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
     const r = timed(`${path} check before`, bulwark(["check", ...base, "--format", "json"]));
     expect(r.code).toBe(2);
     const doc = json(r);
-    expect(Object.keys(doc).sort()).toEqual(["results", "summary", "target"]);
+    expect(Object.keys(doc).sort()).toEqual(["recovery_pending", "results", "summary", "target"]);
+    expect(doc.recovery_pending).toEqual([]);
     for (const res of doc.results) {
       expect(Object.keys(res).sort()).toEqual(["detail", "rule", "severity", "status", "title"]);
       expect(["pass", "fail", "error", "skip"]).toContain(res.status);

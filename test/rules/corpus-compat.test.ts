@@ -72,7 +72,7 @@ describe("rules validate", () => {
       const r = bulwark(["rules", "validate", "--rules-dir", dir]);
       expect(r.code).toBe(2);
       expect(r.stdout).toContain("rule kmod-disable-x: not supported by this version: mechanism teleport");
-      expect(r.stdout).toContain("1 valid rules, 0 problems, 1 not supported by this version");
+      expect(r.stdout).toContain("1 valid rule, 0 problems, 1 not supported by this version");
 
       writeFileSync(join(dir, "a.yml"), asYaml(ruleObject({ tgas: ["x"] })));
       const bad = bulwark(["rules", "validate", "--rules-dir", dir]);

@@ -1,43 +1,51 @@
 import { defineCommand } from "citty";
 import { runRuleCheck } from "../../engine/check.ts";
-import { buildHost, readOs, selectForHost } from "../context.ts";
+import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
-import { formatFlag, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
+import { commandHint } from "../hints.ts";
+import { allowEmptyArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, type FlagValues } from "../options.ts";
 import { renderCheck, type CheckRow } from "../render/check.ts";
-import { makeOut } from "../render/output.ts";
-import { Progress } from "../ui.ts";
+import { makeOut, plural } from "../render/output.ts";
+import { gatherStateFacts } from "../state-facts.ts";
+import { log, Progress } from "../ui.ts";
 
 export const checkCommand = defineCommand({
   meta: {
     name: "check",
     description:
-      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked, 1 on error.\n\n" +
+      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark check                                  # the embedded corpus against this host\n" +
+      "  bulwark check                                       # the embedded corpus against this host\n" +
       "  bulwark check --root /mnt/image --format json       # an offline image, as JSON\n" +
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...targetArgs, ...outputArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
-    const { os, label } = await readOs(host, out.quiet);
-    const planned = selectForHost(args, data as FlagValues, host, os);
+    const osInfo = await readOs(host);
+    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet);
+    // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
+    const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
     const rows: CheckRow[] = [];
     const progress = new Progress(planned.length, out.quiet, "checking");
     for (const [i, p] of planned.entries()) {
       progress.tick(i + 1, p.rule.id);
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
       if (p.skip) {
-        rows.push({ ...base, status: "skip", detail: p.skip });
+        rows.push({ ...base, status: "skip", detail: `not applicable: ${p.skip}` });
         continue;
       }
       const r = await runRuleCheck(host, p.resolved);
       rows.push({ ...base, status: r.status, detail: r.detail });
     }
     progress.done();
-    renderCheck(out, rows, { path: host.path, root: host.root, os: label });
-    return rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
+    const recover = commandHint("recover", args);
+    if (pending.length) {
+      log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
+    }
+    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover });
+    return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });

@@ -6,14 +6,18 @@ import { gatherFacts, persistentSysctl } from "../doctor-facts.ts";
 import { EXIT } from "../errors.ts";
 import { rootArgs, stateArgs } from "../options.ts";
 import { gatherStateFacts, type StateFacts } from "../state-facts.ts";
+import { terminalText } from "../ui.ts";
+import { commandHint } from "../hints.ts";
+import { plural } from "../render/output.ts";
 
-function stateLine(s: StateFacts): string {
+function stateLine(s: StateFacts, recover: string): string {
   switch (s.status) {
     case "absent":
       return `none yet in ${s.dir} (the first remediate creates it)`;
     case "ok": {
-      const pending = s.pendingRecovery?.length ? `; ${s.pendingRecovery.length} interrupted transaction(s) ${s.pendingRecovery.join(", ")}: run bulwark recover` : "";
-      return `ok (${s.dir}, schema ${s.schemaVersion}, ${s.transactions} transactions${pending})`;
+      const n = s.pendingRecovery?.length ?? 0;
+      const pending = n ? `; ${plural(n, "interrupted transaction")} ${s.pendingRecovery!.join(", ")}: run ${recover}` : "";
+      return `ok (${s.dir}, schema ${s.schemaVersion}, ${plural(s.transactions ?? 0, "transaction")}${pending})`;
     }
     default:
       return `${s.status.toUpperCase()}: ${s.problem} (${s.dir})`;
@@ -64,10 +68,10 @@ export const doctorCommand = defineCommand({
       `kernel.modules_disabled: ${offline ? "n/a (offline image: runtime not inspected)" : (f.modulesDisabled ?? "n/a")}${f.modulesDisabled === "1" && !offline ? " (modules cannot be loaded: rollback cannot reload an unloaded module)" : ""}`,
       `  persistent setting:    ${persistent.value === null ? "not set" : `${persistent.value} (${persistent.source})`}${host.root !== "/" ? ` under ${host.root}` : ""}`,
       `root:                    ${host.root}${offline ? " (offline image)" : ""}`,
-      `state database:          ${stateLine(state)}`,
+      `state database:          ${stateLine(state, commandHint("recover", args))}`,
     ];
     if (state.lock) lines.push(`run lock:                held by pid ${state.lock.pid} since ${state.lock.since}`);
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(terminalText(lines.join("\n")) + "\n");
     return EXIT.ok;
   },
 });

@@ -6,6 +6,7 @@ import { checkedRoot } from "../context.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { formatFlag, idFlag, outputArgs, rootArgs, stateArgs } from "../options.ts";
 import { renderHistory, renderTxn } from "../render/history.ts";
+import { commandHint } from "../hints.ts";
 import { makeOut } from "../render/output.ts";
 
 const STATUSES: TxnStatus[] = ["journaled", "applying", "validating", "rolling_back", ...TERMINAL_STATUSES];
@@ -71,7 +72,7 @@ export const historyCommand = defineCommand({
     }
     try {
       if (txn !== undefined) {
-        renderTxn(out, transaction(store, txn));
+        renderTxn(out, transaction(store, txn), commandHint("recover", args));
       } else {
         renderHistory(out, history(store, { rule: args.rule, status: args.status as TxnStatus | undefined, since }));
       }

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
+import { allowEmptyArgs, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
 import { remediateOrPlan } from "./remediate.ts";
 
 export const planCommand = defineCommand({
@@ -8,11 +8,11 @@ export const planCommand = defineCommand({
     description:
       "Show what remediate would change, rule by rule and file by file, without changing anything (no state database is written either). Same as `bulwark remediate --dry-run`. Exit 0 when nothing needs changing, 2 when at least one rule would be remediated or cannot be, 1 on error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark plan\n" +
+      "  bulwark plan\n" +
       "  bulwark plan --root /mnt/image --tag kernel-module\n" +
       "  bulwark plan --rule sysctl-kernel-kptr-restrict --format json",
   },
-  args: { ...selectionArgs, ...targetArgs, ...outputArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...outputArgs },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, true);
   },

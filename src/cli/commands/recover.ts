@@ -12,9 +12,9 @@ export const recoverCommand = defineCommand({
     description:
       "Undo every transaction a killed or crashed run left half-done (open journal entries), from the journaled pre-states. Safe to run again; does nothing when nothing is pending. Exit 0 when everything pending was recovered (or nothing was), 2 when something could not be, 1 on error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark recover\n" +
+      "  bulwark recover\n" +
       "  bulwark recover --root /mnt/image --format json\n" +
-      "  sudo bulwark recover --wait",
+      "  bulwark recover --wait",
   },
   args: { ...targetArgs, ...stateArgs, ...outputArgs, ...waitArgs },
   async run({ args }) {

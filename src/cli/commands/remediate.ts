@@ -1,9 +1,10 @@
 import { defineCommand } from "citty";
 import { runRemediation, type RunReport } from "../../engine/index.ts";
 import type { Store } from "../../store/index.ts";
-import { buildHost, openStateStore, readOs, selectForHost, type PlannedRule } from "../context.ts";
+import { buildHost, openStateStore, readOs, selectForRun, type PlannedRule } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
+import { commandHint } from "../hints.ts";
+import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { renderRemediate, txnJson } from "../render/remediate.ts";
 import { Progress } from "../ui.ts";
@@ -19,8 +20,8 @@ const dryRunArg = defineArgs({
 export async function remediateOrPlan(args: Record<string, any>, data: FlagValues | undefined, dryRun: boolean): Promise<number> {
   const out = makeOut(formatFlag(args.format), !!args.quiet);
   const host = buildHost(args);
-  const { os, label } = await readOs(host, out.quiet);
-  const planned = selectForHost(args, data, host, os);
+  const osInfo = await readOs(host);
+  const planned = selectForRun(args, data, host, osInfo, out.quiet);
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
   // A dry run records nothing: the engine does not touch the store, so none is opened (or created).
   const store: Store | null = dryRun ? null : openStateStore(host, args);
@@ -48,9 +49,10 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
     store?.close();
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
-  renderRemediate(out, report, txns, { path: host.path, root: host.root, os: label });
+  const undo = report.runId === null ? "" : commandHint("rollback", args, "--run", String(report.runId));
+  renderRemediate(out, report, txns, { path: host.path, root: host.root, os: osInfo.label }, undo);
   if (report.interrupted) {
-    throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rules; every started transaction was finished (run ${report.runId})`);
+    throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rule${planned.length === 1 ? "" : "s"}; every started transaction was finished (run ${report.runId})`);
   }
   const fine = dryRun ? ["skipped"] : ["committed", "skipped"];
   return txns.every((t) => fine.includes(t.status)) ? EXIT.ok : EXIT.failed;
@@ -62,12 +64,12 @@ export const remediateCommand = defineCommand({
     description:
       "Fix every failing rule, each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark remediate --rule kmod-disable-cramfs\n" +
-      "  sudo bulwark remediate --severity medium --format json\n" +
+      "  bulwark remediate --rule kmod-disable-cramfs\n" +
+      "  bulwark remediate --severity medium --format json\n" +
       "  bulwark remediate --root /mnt/image --path shell     # an offline image, through sh\n" +
       "  bulwark remediate --dry-run                          # same as bulwark plan",
   },
-  args: { ...selectionArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

@@ -12,9 +12,9 @@ export const rollbackCommand = defineCommand({
     description:
       "Undo committed transactions from their journaled pre-state: one (--txn), a whole run (--run, newest first) or the last run with committed changes (--last). A transaction whose files changed since Bulwark committed them is refused unless --force. Exit 0 when everything asked was rolled back, 2 when something was refused or failed, 1 on error.\n\n" +
       "Examples:\n" +
-      "  sudo bulwark rollback --last\n" +
-      "  sudo bulwark rollback --txn 42\n" +
-      "  sudo bulwark rollback --run 7 --force\n" +
+      "  bulwark rollback --last\n" +
+      "  bulwark rollback --txn 42\n" +
+      "  bulwark rollback --run 7 --force\n" +
       "  bulwark rollback --last --root /mnt/image --format json",
   },
   args: {

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { buildHost, readOs, selectForHost } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
-import { makeOut } from "../render/output.ts";
+import { makeOut, plural } from "../render/output.ts";
 
 export const rulesListCommand = defineCommand({
   meta: {
@@ -18,7 +18,7 @@ export const rulesListCommand = defineCommand({
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
-    const { os, label } = await readOs(host, true);
+    const { os, label } = await readOs(host);
     const rows = selectForHost(args, data as FlagValues, host, os).map((p) => ({
       id: p.rule.id,
       title: p.rule.title,
@@ -35,9 +35,10 @@ export const rulesListCommand = defineCommand({
       const w = Math.max(0, ...rows.map((r) => r.id.length));
       for (const r of rows) {
         const where = r.applies ? "" : out.p.gray(`  (skip: ${r.reason})`);
-        out.line(`${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.title}${where}`);
+        const tags = r.tags.length ? out.p.gray(`  [${r.tags.join(", ")}]`) : "";
+        out.line(`${r.id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.title}${tags}${where}`);
       }
-      if (!out.quiet) out.line(`${summary.total} rules, ${summary.applies} apply to ${label}`);
+      if (!out.quiet) out.line(`${plural(summary.total, "rule")}, ${summary.applies} ${summary.applies === 1 ? "applies" : "apply"} to ${label}`);
     }
     return EXIT.ok;
   },

@@ -3,6 +3,7 @@ import { loadRules } from "../context.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
+import { platformText, referenceLines } from "../render/rule-text.ts";
 
 const rulesDirArg = defineArgs({ "rules-dir": selectionArgs["rules-dir"] });
 
@@ -50,7 +51,7 @@ export const rulesShowCommand = defineCommand({
     else {
       out.line(`${out.p.bold(doc.id)}  ${doc.title}`);
       out.line(`severity: ${doc.severity}   category: ${doc.category || "-"}   tags: ${doc.tags.join(", ") || "-"}`);
-      out.line(`platforms: ${doc.platforms.map((p) => `${p.family}${p.min_version ? ` >= ${p.min_version}` : ""}${p.max_version ? ` <= ${p.max_version}` : ""}`).join("; ") || "any"}`);
+      out.line(`platforms: ${doc.platforms.map(platformText).join("; ") || "any"}`);
       out.line(`source: ${doc.source}`);
       out.line("");
       out.line(doc.description);
@@ -62,10 +63,12 @@ export const rulesShowCommand = defineCommand({
         for (const c of i.checks) out.line(`  check ${c.method} ${JSON.stringify(c.params)}`);
         for (const s of i.steps) out.line(`  step  ${s.mechanism} ${JSON.stringify(s.params)}`);
       }
-      const refs = Object.entries(doc.references);
+      // Per benchmark: CIS section, level and type; STIG ids; other kinds as written.
+      const refs = referenceLines(doc.references as Record<string, unknown>);
       if (refs.length) {
         out.line("");
-        out.line(`references: ${refs.map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : Object.keys(v ?? {}).join(", ")}`).join("; ")}`);
+        out.line("references:");
+        for (const l of refs) out.line(l);
       }
     }
     return EXIT.ok;

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { loadRulesResult } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
-import { makeOut } from "../render/output.ts";
+import { makeOut, plural } from "../render/output.ts";
 import { unsupportedOf } from "../../rules/load.ts";
 
 const rulesDirArg = defineArgs({ "rules-dir": selectionArgs["rules-dir"] });
@@ -36,7 +36,7 @@ export const rulesValidateCommand = defineCommand({
       for (const e of errors) out.line(`${out.p.red("INVALID")} ${e.message}`);
       for (const u of unsupported) out.line(`${out.p.yellow("UNSUPPORTED")} ${u.file}: rule ${u.rule}: not supported by this version: ${u.names.join(", ")}`);
       if (!out.quiet) {
-        out.line(`${summary.valid} valid rules, ${summary.errors} problem${summary.errors === 1 ? "" : "s"}, ${summary.unsupported} not supported by this version`);
+        out.line(`${plural(summary.valid, "valid rule")}, ${plural(summary.errors, "problem")}, ${summary.unsupported} not supported by this version`);
         const names = Object.entries(byName).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
         if (names.length) out.line(`not supported by this version: ${names.map(([n, c]) => `${n} (${c} rule${c === 1 ? "" : "s"})`).join(", ")}`);
       }

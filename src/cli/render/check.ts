@@ -1,5 +1,5 @@
 /** `bulwark check` results: text, json, jsonl. Keys are documented in docs/output.md. */
-import { countBy, type Out } from "./output.ts";
+import { countBy, plural, type Out } from "./output.ts";
 
 export const CHECK_STATUSES = ["pass", "fail", "error", "skip"] as const;
 export type CheckRowStatus = (typeof CHECK_STATUSES)[number];
@@ -21,10 +21,12 @@ export interface TargetInfo {
 
 export type CheckSummary = { total: number } & Record<CheckRowStatus, number>;
 
+/** Counts per status, every status present. */
 export function checkSummary(rows: readonly CheckRow[]): CheckSummary {
   return { total: rows.length, ...countBy(CHECK_STATUSES, rows.map((r) => r.status)) };
 }
 
+/** The status as a padded, coloured word: PASS, FAIL, COMMITTED… */
 export function statusWord(out: Out, status: string): string {
   const w = status.toUpperCase().replace(/_/g, " ");
   const padded = w.padEnd(5);
@@ -47,19 +49,30 @@ export function statusWord(out: Out, status: string): string {
   }
 }
 
-export function renderCheck(out: Out, rows: readonly CheckRow[], target: TargetInfo): void {
+/** Transactions an interrupted run left open, and the command that undoes them. */
+export interface PendingRecovery {
+  pending: readonly number[];
+  recover: string;
+}
+
+/** The check results in OUT's format; a pending recovery is part of the verdict. */
+export function renderCheck(out: Out, rows: readonly CheckRow[], target: TargetInfo, rec: PendingRecovery = { pending: [], recover: "bulwark recover" }): void {
   const summary = checkSummary(rows);
-  if (out.format === "json") return out.json({ results: rows, summary, target });
+  const recovery_pending = [...rec.pending];
+  if (out.format === "json") return out.json({ results: rows, summary, target, recovery_pending });
   if (out.format === "jsonl") {
     return out.jsonl(
       rows.map((r) => ({ type: "result", ...r })),
-      { type: "summary", ...summary, target },
+      { type: "summary", ...summary, target, recovery_pending },
     );
   }
   for (const r of rows) {
     if (out.quiet && (r.status === "pass" || r.status === "skip")) continue;
     out.line(`${statusWord(out, r.status)} ${out.p.bold(r.rule)}  ${r.title}: ${out.p.gray(r.detail)}`);
   }
+  if (recovery_pending.length) {
+    out.line(out.p.red(`RECOVERY PENDING: ${plural(recovery_pending.length, "transaction")} ${recovery_pending.join(", ")} of an interrupted run not undone; results above may show a half-applied change as PASS; run "${rec.recover}"`));
+  }
   if (out.quiet) return;
-  out.line(`${summary.total} rules: ${summary.pass} pass, ${summary.fail} fail, ${summary.error} error, ${summary.skip} skip (${target.os}, root ${target.root}, path ${target.path})`);
+  out.line(`${plural(summary.total, "rule")}: ${summary.pass} pass, ${summary.fail} fail, ${summary.error} error, ${summary.skip} skip (${target.os}, root ${target.root}, path ${target.path})`);
 }

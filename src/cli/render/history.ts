@@ -62,7 +62,8 @@ export function renderHistory(out: Out, rows: TxnSummary[]): void {
   if (!out.quiet) out.line(`${list.length} transaction${list.length === 1 ? "" : "s"} (newest first)`);
 }
 
-export function renderTxn(out: Out, t: TxnRecord): void {
+/** One transaction in full; RECOVER is the command that undoes an open journal entry, with the flags given. */
+export function renderTxn(out: Out, t: TxnRecord, recover = "bulwark recover"): void {
   const d = txnDetail(t);
   if (out.format === "json") return out.json({ transaction: d });
   if (out.format === "jsonl") return out.jsonl([{ type: "transaction", ...d }], { type: "summary", total: 1 });
@@ -79,5 +80,5 @@ export function renderTxn(out: Out, t: TxnRecord): void {
   }
   for (const f of d.files) out.line(`  left ${f.path}: ${f.sha256 === null ? "absent" : `sha256 ${f.sha256}`}`);
   for (const r of d.rollbacks) out.line(`  rollback ${r.at} (${r.trigger}${r.forced ? ", forced" : ""}): ${r.ok ? "ok" : "FAILED"}${r.verified ? ", verified" : ""} — ${r.detail}`);
-  for (const j of d.open_journal) out.line(out.p.red(`  OPEN JOURNAL: ${j.kind} since ${j.opened_at} (run bulwark recover)`));
+  for (const j of d.open_journal) out.line(out.p.red(`  OPEN JOURNAL: ${j.kind} since ${j.opened_at} (run ${recover})`));
 }

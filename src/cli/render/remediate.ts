@@ -1,7 +1,7 @@
 /** `bulwark remediate` / `plan` results. Keys are documented in docs/output.md. */
 import type { RunReport, TxnReport } from "../../engine/index.ts";
 import { statusWord, type TargetInfo } from "./check.ts";
-import { countBy, countsText, type Out } from "./output.ts";
+import { countBy, countsText, plural, type Out } from "./output.ts";
 
 export const TXN_STATUSES = ["committed", "planned", "skipped", "rolled_back", "errored", "rollback_failed"] as const;
 
@@ -22,6 +22,7 @@ export interface TxnJson {
   restore_verified?: boolean;
 }
 
+/** One transaction as documented in docs/output.md. */
 export function txnJson(t: TxnReport, rule: { title: string; severity: string }, path: string): TxnJson {
   return {
     id: t.txnId,
@@ -30,7 +31,7 @@ export function txnJson(t: TxnReport, rule: { title: string; severity: string },
     severity: rule.severity,
     status: t.status,
     path,
-    detail: t.detail.replace(/^not applicable: not applicable to /, "not applicable to "),
+    detail: t.detail,
     steps: t.steps.map((s) => ({
       index: s.index,
       mechanism: s.mechanism,
@@ -43,11 +44,13 @@ export function txnJson(t: TxnReport, rule: { title: string; severity: string },
   };
 }
 
+/** Counts per transaction status, every status present. */
 export function remediateSummary(txns: readonly TxnJson[]) {
   return { total: txns.length, ...countBy(TXN_STATUSES, txns.map((t) => t.status)) };
 }
 
-export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], target: TargetInfo): void {
+/** The run (or plan) in OUT's format; UNDO is the rollback command for this run, with the flags given. */
+export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], target: TargetInfo, undo = ""): void {
   const summary = remediateSummary(txns);
   const head = { run_id: report.runId, dry_run: report.dryRun };
   if (out.format === "json") return out.json({ ...head, transactions: txns, summary, target });
@@ -76,9 +79,9 @@ export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], ta
   const keys = report.dryRun ? (["planned", "skipped", "errored"] as const) : TXN_STATUSES.filter((k) => k !== "planned");
   const counts = countsText(Object.fromEntries(keys.map((k) => [k, summary[k]])));
   if (report.dryRun) {
-    out.line(`plan: ${summary.total} rules: ${counts}; nothing was changed (${target.os}, root ${target.root}, path ${target.path})`);
+    out.line(`plan: ${plural(summary.total, "rule")}: ${counts}; nothing was changed (${target.os}, root ${target.root}, path ${target.path})`);
   } else {
-    out.line(`run ${report.runId}: ${summary.total} rules: ${counts} (${target.os}, root ${target.root}, path ${target.path})`);
-    if (summary.committed > 0) out.line(out.p.gray(`undo with: bulwark rollback --run ${report.runId}${target.root !== "/" ? ` --root ${target.root}` : ""}`));
+    out.line(`run ${report.runId}: ${plural(summary.total, "rule")}: ${counts} (${target.os}, root ${target.root}, path ${target.path})`);
+    if (summary.committed > 0 && undo) out.line(out.p.gray(`undo with: ${undo}`));
   }
 }

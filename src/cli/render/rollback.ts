@@ -1,7 +1,7 @@
 /** `bulwark rollback` and `bulwark recover` results. Keys are documented in docs/output.md. */
 import type { RollbackReport } from "../../engine/index.ts";
 import { statusWord } from "./check.ts";
-import { countBy, countsText, type Out } from "./output.ts";
+import { countBy, countsText, plural, type Out } from "./output.ts";
 
 export const UNDO_STATUSES = ["rolled_back", "recovered", "refused", "rollback_failed"] as const;
 
@@ -14,6 +14,7 @@ export interface UndoJson {
   restore_verified?: boolean;
 }
 
+/** One rollback or recovery as documented in docs/output.md. */
 export function undoJson(r: RollbackReport): UndoJson {
   return {
     id: r.txnId,
@@ -24,6 +25,7 @@ export function undoJson(r: RollbackReport): UndoJson {
   };
 }
 
+/** Rollbacks or recoveries in OUT's format. */
 export function renderUndo(out: Out, verb: "rollback" | "recover", rows: UndoJson[]): void {
   const summary = { total: rows.length, ...countBy(UNDO_STATUSES, rows.map((r) => r.status)) };
   const key = verb === "rollback" ? "rollbacks" : "recovered";
@@ -41,5 +43,5 @@ export function renderUndo(out: Out, verb: "rollback" | "recover", rows: UndoJso
   }
   const keys = verb === "recover" ? (["recovered", "refused", "rollback_failed"] as const) : (["rolled_back", "refused", "rollback_failed"] as const);
   const counts = countsText(Object.fromEntries(keys.map((k) => [k, summary[k]])));
-  out.line(`${verb}: ${summary.total} transactions: ${counts}`);
+  out.line(`${verb}: ${plural(summary.total, "transaction")}: ${counts}`);
 }

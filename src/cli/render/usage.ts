@@ -7,7 +7,7 @@
  */
 import type { ArgsDef, CommandDef } from "citty";
 import { argsOf, subCommandsOf } from "../argv.ts";
-import { paint, type Paint } from "../ui.ts";
+import { paint, terminalText, type Paint } from "../ui.ts";
 
 /** Split a description into its prose and its "Examples:" block. */
 export function splitDescription(desc: string): { prose: string; examples: string[] } {
@@ -50,6 +50,7 @@ function flagLabel(name: string, a: ArgsDef[string]): string {
   return `${names} <${(a as { valueHint?: string }).valueHint ?? "VALUE"}>`;
 }
 
+/** The help text of CMD, wrapped to COLUMNS, ready for the terminal (control characters escaped). */
 export async function renderHelp(cmd: CommandDef<any>, path: string[], version: string, colour: boolean, columns = 80): Promise<string> {
   const p: Paint = paint(colour);
   const width = Math.max(60, Math.min(columns, 120));
@@ -119,5 +120,5 @@ export async function renderHelp(cmd: CommandDef<any>, path: string[], version: 
     for (const e of examples) lines.push(`  ${e}`);
     lines.push("");
   }
-  return lines.join("\n");
+  return terminalText(lines.join("\n"));
 }
