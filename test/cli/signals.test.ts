@@ -2,7 +2,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { BIN, buildBinary, json, bulwark, ubuntuRoot } from "./helpers.ts";
 
-beforeAll(() => buildBinary());
+beforeAll(() => buildBinary(), 180_000);
 
 test("cli/AC-17: SIGTERM mid-run finishes the transaction in flight, starts no other, leaves no journal", async () => {
   const { root, cleanup } = ubuntuRoot();
