@@ -13,7 +13,7 @@ import type { ResolvedRule, RunReport, TxnReport } from "./types.ts";
  * they open the state database.
  */
 export function takeRunLock(host: Host, stateDir: string, wait?: boolean | number): Promise<RunLock> {
-  return acquireRunLock(stateDir, (fd) => host.holdLock(fd), { wait, root: host.root });
+  return acquireRunLock(stateDir, (fd, waitMs) => host.holdLock(fd, waitMs), { wait, root: host.root });
 }
 
 /**

@@ -16,12 +16,13 @@ export interface Executor {
   readonly name: string;
   run(script: string, stdin?: Uint8Array): Promise<ExecResult>;
   /**
-   * Take an exclusive flock on the open local file FD without waiting, held by
-   * the process that runs every later script, so that nothing this executor
-   * started can still write once the lock is free. Null: another process
-   * holds it. Rejects when this executor cannot hold a lock.
+   * Take an exclusive flock on the open local file FD, waiting up to WAIT_MS
+   * (0: not at all, Infinity: forever), held by the process that runs every
+   * later script, so that nothing this executor started can still write once
+   * the lock is free. Null: another process still holds it. Rejects when this
+   * executor cannot hold a lock.
    */
-  holdLock(fd: number): Promise<HeldLock | null>;
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null>;
 }
 
 /** Quote S as one POSIX sh word. The only quoting function in Bulwark. */
@@ -45,6 +46,23 @@ function shellEnv(): Record<string, string> {
 
 /** util-linux and busybox `flock -n` exit 1 when another process holds the lock. */
 const FLOCK_CONFLICT = 1;
+
+/**
+ * Take the lock on fd 3, retrying `flock -n` with backoff (50 ms doubling to
+ * 500 ms) for up to WAIT_MS: busybox's flock has no -w, and a retry in the
+ * session costs one small process, not a new session. Exit 1: still held.
+ */
+function flockScript(waitMs: number): string {
+  if (waitMs <= 0) return "flock -n -x 3";
+  const deadline = Number.isFinite(waitMs) ? `[ "$t" -lt ${Math.ceil(waitMs)} ] || exit ${FLOCK_CONFLICT}` : ":";
+  return `t=0; ms=50
+until flock -n -x 3; do
+  rc=$?; [ "$rc" -eq ${FLOCK_CONFLICT} ] || exit "$rc"
+  ${deadline}
+  sleep "$(printf '0.%03d' "$ms")"
+  t=$((t + ms)); if [ "$ms" -ge 400 ]; then ms=500; else ms=$((ms * 2)); fi
+done`;
+}
 
 /** Runs scripts with the local /bin/sh, environment reduced to a fixed PATH and C locale. */
 export function localExecutor(): Executor {
@@ -210,7 +228,7 @@ export function persistentShell(idleMs = 2000): Executor {
     }
   };
 
-  const holdLock = async (fd: number): Promise<HeldLock | null> => {
+  const holdLock = async (fd: number, waitMs: number): Promise<HeldLock | null> => {
     if (holding) throw new Error("this shell session already holds a lock");
     if (idle) clearTimeout(idle);
     // The lock file must be the session's fd 3 from its start: end an unlocked session first.
@@ -218,7 +236,7 @@ export function persistentShell(idleMs = 2000): Executor {
     const s = (session = start(fd));
     let r: ExecResult;
     try {
-      r = await exchange(s, `flock -n -x 3`);
+      r = await exchange(s, flockScript(waitMs));
     } catch (e) {
       stop();
       throw new Error(`cannot take the run lock in the shell session: ${(e as Error).message}`);
@@ -261,6 +279,6 @@ export function persistentShell(idleMs = 2000): Executor {
   return {
     name: "persistent sh",
     run: (script, stdin) => enqueue(() => call(script, stdin)),
-    holdLock: (fd) => enqueue(() => holdLock(fd)),
+    holdLock: (fd, waitMs = 0) => enqueue(() => holdLock(fd, waitMs)),
   };
 }

@@ -18,9 +18,17 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-/** flock(2) on FD in this process, without waiting. Null: another process holds it. */
-export function flockInProcess(libc: Libc, fd: number): HeldLock | null {
-  if (!flockFd(libc, fd, false)) return null;
+/**
+ * flock(2) on FD in this process, retrying for up to WAIT_MS (a blocking
+ * flock would stall the event loop: FFI calls are synchronous). Null: another
+ * process still holds it.
+ */
+export async function flockInProcess(libc: Libc, fd: number, waitMs = 0): Promise<HeldLock | null> {
+  const deadline = Date.now() + waitMs;
+  for (let pollMs = 25; !flockFd(libc, fd, false); pollMs = Math.min(pollMs * 2, 200)) {
+    if (Date.now() >= deadline) return null;
+    await Bun.sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+  }
   let released = false;
   return {
     holderPid: process.pid,

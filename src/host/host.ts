@@ -108,13 +108,14 @@ export interface Host {
   writeSysctl(key: string, value: string): Promise<void>;
 
   /**
-   * Take the run lock: an exclusive flock, without waiting, on FD — an open
-   * LOCAL file (the state directory's lock, not a path under the root) — held
-   * by whatever carries out this Host's changes (this process on kernel-io,
-   * the helper shell on the shell path), so that once it is free nothing this
-   * Host started can still write. Null: another process holds it.
+   * Take the run lock: an exclusive flock on FD — an open LOCAL file (the
+   * state directory's lock, not a path under the root) — waiting up to
+   * WAIT_MS (default 0; Infinity: forever), held by whatever carries out this
+   * Host's changes (this process on kernel-io, the helper shell on the shell
+   * path), so that once it is free nothing this Host started can still write.
+   * Null: another process still holds it.
    */
-  holdLock(fd: number): Promise<HeldLock | null>;
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null>;
 }
 
 /** Raised when a Host is asked for something its capability set does not include. */

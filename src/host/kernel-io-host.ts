@@ -120,8 +120,8 @@ export class KernelIoHost implements Host {
   }
 
   /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */
-  async holdLock(fd: number): Promise<HeldLock | null> {
-    return flockInProcess(this.libc, fd);
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return flockInProcess(this.libc, fd, waitMs);
   }
 
   private need(c: Capability): void {

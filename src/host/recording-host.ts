@@ -124,7 +124,7 @@ export class RecordingHost implements Host {
   writeSysctl(key: string, value: string): Promise<void> {
     return this.inner.writeSysctl(key, value);
   }
-  holdLock(fd: number): Promise<HeldLock | null> {
-    return this.inner.holdLock(fd);
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return this.inner.holdLock(fd, waitMs);
   }
 }

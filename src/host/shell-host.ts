@@ -226,8 +226,8 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */
-  holdLock(fd: number): Promise<HeldLock | null> {
-    return this.exec.holdLock(fd);
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return this.exec.holdLock(fd, waitMs);
   }
 
   private need(c: Capability): void {

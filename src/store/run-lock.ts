@@ -64,8 +64,8 @@ export interface HostLock {
   release(): Promise<void>;
 }
 
-/** Take an exclusive lock on the open file FD without waiting; null when another process holds it. */
-export type Locker = (fd: number) => Promise<HostLock | null>;
+/** Take an exclusive lock on the open file FD, waiting up to WAIT_MS (Infinity: forever); null when another process still holds it. */
+export type Locker = (fd: number, waitMs: number) => Promise<HostLock | null>;
 
 export interface RunLock {
   readonly path: string;
@@ -78,7 +78,6 @@ export interface RunLock {
 export interface AcquireOptions {
   /** false: fail fast with LockHeld. true: wait forever. A number: wait up to that many ms. */
   wait?: boolean | number;
-  pollMs?: number;
   /**
    * The image root the state directory may lie in (`--root`). Directories
    * below it are untrusted: a symlink among them is refused, not followed.
@@ -206,22 +205,15 @@ export async function acquireRunLock(stateDir: string, locker: Locker, opts: Acq
   ensureStateDir(stateDir, opts.root);
   const path = join(stateDir, LOCK_FILE);
   const fd = openLockFile(path);
-  let deadline = opts.wait === true ? Infinity : typeof opts.wait === "number" ? Date.now() + opts.wait : -Infinity;
-  let graced = false;
-  let pollMs = opts.pollMs ?? 25;
+  const waitMs = opts.wait === true ? Infinity : typeof opts.wait === "number" ? Math.max(0, opts.wait) : 0;
   let held: HostLock | null = null;
   try {
-    while (!(held = await locker(fd))) {
-      if (Date.now() >= deadline) {
-        const holder = readHolder(fd);
-        const ended = holder !== null && !alive(holder.pid);
-        if (!ended || graced) throw new LockHeld(path, holder, ended);
-        graced = true;
-        deadline = Date.now() + ENDED_HOLDER_GRACE_MS;
-      }
-      await Bun.sleep(pollMs);
-      // Back off: on the shell path every attempt starts a shell.
-      pollMs = Math.min(pollMs * 2, 200);
+    held = await locker(fd, waitMs);
+    if (!held) {
+      const holder = readHolder(fd);
+      const ended = holder !== null && !alive(holder.pid);
+      if (ended && waitMs < ENDED_HOLDER_GRACE_MS) held = await locker(fd, ENDED_HOLDER_GRACE_MS);
+      if (!held) throw new LockHeld(path, readHolder(fd) ?? holder, ended);
     }
     ftruncateSync(fd, 0);
     const holder: LockHolder = { pid: process.pid, since: new Date().toISOString() };

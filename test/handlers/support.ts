@@ -72,7 +72,7 @@ export class RuntimeSim implements Host {
     if (this.rejects.has(key) || !this.sysctl.has(key)) throw new Error(`write /proc/sys/${key}: EINVAL`);
     this.sysctl.set(key, this.normalise(key, value));
   }
-  holdLock(fd: number): Promise<HeldLock | null> { return this.inner.holdLock(fd); }
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> { return this.inner.holdLock(fd, waitMs); }
 }
 
 /** A temp sysroot with the usual directories, and a Host of the given path over it. */

@@ -75,8 +75,8 @@ function lockFree(path: string): boolean {
 function tempLockFile(): { path: string; fd: number; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "bulwark-exec-lock-"));
   const path = join(dir, "state.lock");
-  const fd = openSync(path, "w+");
-  return { path, fd, cleanup: () => { closeSync(fd); rmSync(dir, { recursive: true, force: true }); } };
+  const f = { path, fd: openSync(path, "w+"), cleanup: () => { closeSync(f.fd); rmSync(dir, { recursive: true, force: true }); } };
+  return f;
 }
 
 test("shell-executor/AC-06: holdLock takes flock in the session shell; every call runs under it; release frees it", async () => {
@@ -210,6 +210,27 @@ test("shell-executor/AC-06: release keeps the process alive until the lock is fr
     expect(p.stdout.toString().trim()).toBe("released");
     expect(p.exitCode).toBe(0);
   } finally {
+    f.cleanup();
+  }
+});
+
+test("shell-executor/AC-06: holdLock with a wait takes the lock once its holder lets go, and gives up after the wait", async () => {
+  const f = tempLockFile();
+  const other = openSync(f.path, "r+");
+  try {
+    const first = (await persistentShell().holdLock(f.fd))!;
+    expect(await persistentShell().holdLock(other, 300)).toBeNull();
+    const waiting = persistentShell().holdLock(other, 20_000);
+    await Bun.sleep(300);
+    await first.release();
+    closeSync(f.fd);
+    f.fd = openSync(f.path, "r+");
+    const second = await waiting;
+    expect(second).not.toBeNull();
+    expect(lockFree(f.path)).toBe(false);
+    await second!.release();
+  } finally {
+    closeSync(other);
     f.cleanup();
   }
 });
