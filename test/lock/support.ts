@@ -26,11 +26,13 @@ export function syncWrapper(opts: { delay?: number; gate?: string }): { dir: str
 }
 
 /** Spawn the compiled binary without waiting; resolves to code, stdout, stderr. */
-export function spawnBulwark(bin: string, args: string[], env: Record<string, string> = {}) {
+export function spawnBulwark(bin: string, args: string[], env: Record<string, string> = {}, opts: { detached?: boolean } = {}) {
   const p = Bun.spawn([bin, ...args], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
     stdout: "pipe",
     stderr: "pipe",
+    // detached: a process group of its own, so a signal to the group reaches Bulwark and its children only.
+    detached: !!opts.detached,
   });
   const done = Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]).then(([stdout, stderr, code]) => ({
     code,
