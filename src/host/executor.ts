@@ -208,6 +208,8 @@ export function persistentShell(idleMs = 2000): Executor {
       return { code, stdout: new Uint8Array(stdout), stderr: stderr.toString("utf8").trim() };
     } catch (e) {
       if (session === s) session = null;
+      // Its pipes can close before its exit status arrives: the lock is lost from this moment.
+      if (s.locked) lockLost ??= "the shell session holding the run lock ended";
       throw e;
     } finally {
       s.proc.unref();

@@ -57,7 +57,7 @@ function calibrate(hostPath: string, env: Record<string, string>): number {
 
 describe.each(allHostPaths)("%s path", (hostPath) => {
   const env = { BULWARK_TEST_PATH_PREPEND: "" };
-  test.each(SIGNALS)("run-lock/AC-10/AC-11: %s at random instants of a remediate; recover + rollback restore the image byte-identical", async (sig) => {
+  test.each(SIGNALS.map((s) => [s === "SIGKILL" ? "AC-11" : "AC-10", s] as const))("run-lock/%s: %s at random instants of a remediate; recover + rollback restore the image byte-identical", async (_, sig) => {
     env.BULWARK_TEST_PATH_PREPEND = slowSync.dir;
     const span = calibrate(hostPath, env);
     let identical = 0;
