@@ -6,7 +6,8 @@
  * a recover killed half-way can simply be run again.
  */
 import type { Host } from "../host/host.ts";
-import { acquireRunLock } from "../store/run-lock.ts";
+import type { RunLock } from "../store/run-lock.ts";
+import { takeRunLock } from "./run.ts";
 import type { Store } from "../store/store.ts";
 import { checkRoot, type RollbackReport } from "./rollback.ts";
 import { RootMismatch } from "./errors.ts";
@@ -16,11 +17,13 @@ export interface RecoverOptions {
   store: Store;
   host: Host;
   wait?: boolean | number;
+  /** The run lock, when the caller took it already (before opening the store); not released here. */
+  lock?: RunLock;
 }
 
 export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
   // The lock of a killed run is stale and is broken here; a live run's lock is respected.
-  const lock = await acquireRunLock(o.store.dir, { wait: o.wait });
+  const lock = o.lock ?? (await takeRunLock(o.host, o.store.dir, o.wait));
   try {
     const reports: RollbackReport[] = [];
     for (const txnId of o.store.openJournalTxnIds()) {
@@ -43,6 +46,6 @@ export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
     }
     return reports;
   } finally {
-    lock.release();
+    if (!o.lock) await lock.release();
   }
 }

@@ -5,7 +5,8 @@
  */
 import { resolve } from "node:path";
 import type { Host } from "../host/host.ts";
-import { acquireRunLock } from "../store/run-lock.ts";
+import type { RunLock } from "../store/run-lock.ts";
+import { takeRunLock } from "./run.ts";
 import type { Store } from "../store/store.ts";
 import type { TxnRecord, TxnStatus } from "../store/types.ts";
 import { fileDigest } from "./digest.ts";
@@ -18,6 +19,8 @@ export interface RollbackOptions {
   /** Roll back even when files changed since Bulwark committed them. */
   force?: boolean;
   wait?: boolean | number;
+  /** The run lock, when the caller took it already (before opening the store); not released here. */
+  lock?: RunLock;
 }
 
 export interface RollbackReport {
@@ -79,11 +82,12 @@ async function rollbackOne(o: RollbackOptions, txnId: number): Promise<RollbackR
 }
 
 async function withLock<T>(o: RollbackOptions, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireRunLock(o.store.dir, { wait: o.wait });
+  if (o.lock) return fn();
+  const lock = await takeRunLock(o.host, o.store.dir, o.wait);
   try {
     return await fn();
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

@@ -1,10 +1,29 @@
 /** A remediation run: the run lock, a run row, then one transaction per rule, in order. */
 import type { Host } from "../host/host.ts";
-import { acquireRunLock } from "../store/run-lock.ts";
+import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
 import { RecoveryPending } from "./errors.ts";
 import { planRule, remediateRule } from "./transaction.ts";
 import type { ResolvedRule, RunReport, TxnReport } from "./types.ts";
+
+/**
+ * Take the run lock of STATE_DIR, held through HOST: by this process on the
+ * kernel-io path, by the helper shell on the shell path, so the lock is free
+ * only when nothing the run started can still write. Commands take it before
+ * they open the state database.
+ */
+export function takeRunLock(host: Host, stateDir: string, wait?: boolean | number): Promise<RunLock> {
+  return acquireRunLock(stateDir, (fd, waitMs) => host.holdLock(fd, waitMs), { wait, root: host.root });
+}
+
+/**
+ * Fails the run when the lock's holder died (the helper shell): its changes
+ * would no longer be covered by the lock.
+ */
+export function assertLockHeld(lock: RunLock): void {
+  const why = lock.lost();
+  if (why) throw new LockLost(lock.path, why);
+}
 
 export interface RunOptions {
   store: Store;
@@ -14,6 +33,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** When another run holds the lock: false fails fast (naming its pid), true waits, a number waits that many ms. */
   wait?: boolean | number;
+  /** The run lock, when the caller took it already (before opening the store); it is then not released here. */
+  lock?: RunLock;
   /** Called before each rule starts (0-based index): progress reporting. */
   onRule?: (index: number, ruleId: string) => void;
   /**
@@ -24,6 +45,14 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Between transactions, give the event loop a turn: the kernel-io path is
+ * synchronous underneath its promises, so without this a SIGTERM handler
+ * would not run until the whole run is over.
+ */
+const letSignalsIn = () => new Promise<void>((r) => setImmediate(r));
+
+/** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
   if (o.dryRun) {
@@ -33,20 +62,26 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     }
     return { runId: null, dryRun: true, transactions };
   }
-  const lock = await acquireRunLock(o.store.dir, { wait: o.wait });
+  const lock = o.lock ?? (await takeRunLock(o.host, o.store.dir, o.wait));
   try {
     const pending = o.store.openJournalTxnIds();
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
-    for (const [i, rule] of o.rules.entries()) {
-      if (o.signal?.aborted) break;
-      o.onRule?.(i, rule.id);
-      transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+    try {
+      for (const [i, rule] of o.rules.entries()) {
+        await letSignalsIn();
+        if (o.signal?.aborted) break;
+        assertLockHeld(lock);
+        o.onRule?.(i, rule.id);
+        transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+      }
+    } finally {
+      o.store.finishRun(runId);
     }
-    o.store.finishRun(runId);
+    assertLockHeld(lock);
     const interrupted = transactions.length < o.rules.length;
     return { runId, dryRun: false, transactions, ...(interrupted ? { interrupted: true } : {}) };
   } finally {
-    lock.release();
+    if (!o.lock) await lock.release();
   }
 }

@@ -10,6 +10,7 @@
  * sysroot is reachable, and no path component may be a symlink unless the
  * operation says it follows them inside the root.
  */
+import type { HeldLock } from "./file-lock.ts";
 
 /** What a Host can do, declared explicitly (never probed from its class). */
 export type Capability =
@@ -105,6 +106,16 @@ export interface Host {
   readSysctl(key: string): Promise<string>;
   /** Write a runtime sysctl value. Needs "sysctl". Rejects with the kernel's reason. */
   writeSysctl(key: string, value: string): Promise<void>;
+
+  /**
+   * Take the run lock: an exclusive flock on FD — an open LOCAL file (the
+   * state directory's lock, not a path under the root) — waiting up to
+   * WAIT_MS (default 0; Infinity: forever), held by whatever carries out this
+   * Host's changes (this process on kernel-io, the helper shell on the shell
+   * path), so that once it is free nothing this Host started can still write.
+   * Null: another process still holds it.
+   */
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null>;
 }
 
 /** Raised when a Host is asked for something its capability set does not include. */

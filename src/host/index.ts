@@ -10,6 +10,7 @@ export * from "./host.ts";
 export { KernelIoHost } from "./kernel-io-host.ts";
 export { ShellHost } from "./shell-host.ts";
 export { shellQuote, localExecutor, persistentShell, type Executor } from "./executor.ts";
+export type { HeldLock } from "./file-lock.ts";
 export { kernelModuleName, isValidModuleName } from "./module-name.ts";
 export { pathComponents, mapUnder, InvalidPath } from "./sysroot.ts";
 

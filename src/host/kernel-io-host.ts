@@ -8,6 +8,7 @@ import {
   CapabilityMissing, HostIoError, SymlinkRefused,
   type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
+import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "./module-name.ts";
 import { pathComponents } from "./sysroot.ts";
@@ -116,6 +117,11 @@ export class KernelIoHost implements Host {
     } catch (e) {
       throw hostError("sysctl-write", key, e);
     }
+  }
+
+  /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return flockInProcess(this.libc, fd, waitMs);
   }
 
   private need(c: Capability): void {

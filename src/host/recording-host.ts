@@ -17,6 +17,7 @@ import type {
   UnloadOutcome,
   WriteOptions,
 } from "./host.ts";
+import type { HeldLock } from "./file-lock.ts";
 
 /** A change outside the step's declared footprint; nothing was changed. */
 export class FootprintViolation extends Error {
@@ -122,5 +123,8 @@ export class RecordingHost implements Host {
   }
   writeSysctl(key: string, value: string): Promise<void> {
     return this.inner.writeSysctl(key, value);
+  }
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return this.inner.holdLock(fd, waitMs);
   }
 }

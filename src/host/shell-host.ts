@@ -6,6 +6,7 @@
  */
 import { CapabilityMissing, HostIoError, SymlinkRefused, type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions } from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
+import type { HeldLock } from "./file-lock.ts";
 import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "./module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
@@ -222,6 +223,11 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
     if (/[\n\0]/.test(value) || /[\n\0=]/.test(key)) throw new HostIoError("sysctl-write", key, "EINVAL", "newline, NUL or '=' in key/value");
     const r = await this.exec.run(`sysctl -q -w -- ${q(`${key}=${value}`)}`);
     if (r.code !== 0) throw new HostIoError("sysctl-write", key, `exit ${r.code}`, r.stderr);
+  }
+
+  /** Held by the helper shell session that runs every later script (see persistentShell). */
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
+    return this.exec.holdLock(fd, waitMs);
   }
 
   private need(c: Capability): void {

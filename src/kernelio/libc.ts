@@ -47,8 +47,14 @@ export interface Libc {
   errno(): number;
 }
 
-/** Candidate libc paths in probe order: glibc's soname, then musl's loader (which is its libc). */
+/**
+ * Candidate libc paths in probe order: glibc's soname, then musl's loader (which is its libc).
+ * `BULWARK_LIBC=PATH` replaces the list with PATH alone — for tests that must prove the shell
+ * path works where libc cannot be loaded (`BULWARK_LIBC=/nonexistent`), and for pinning a libc.
+ */
 function candidates(): { path: string; flavor: "glibc" | "musl" }[] {
+  const only = process.env.BULWARK_LIBC;
+  if (only) return [{ path: only, flavor: only.includes("musl") ? "musl" : "glibc" }];
   const m = process.arch === "arm64" ? "aarch64" : "x86_64";
   return [
     { path: "libc.so.6", flavor: "glibc" },
@@ -70,7 +76,10 @@ export function loadLibc(): Libc | { error: string } {
   if (!arch) return (cached = { error: `unsupported architecture ${process.arch}` });
   const tried: string[] = [];
   for (const c of candidates()) {
-    if (c.path.startsWith("/") && !existsSync(c.path)) continue;
+    if (c.path.startsWith("/") && !existsSync(c.path)) {
+      tried.push(`${c.path}: not found`);
+      continue;
+    }
     try {
       const lib = dlopen(c.path, SYMBOLS);
       const lib5 = dlopen(c.path, SYSCALL5);

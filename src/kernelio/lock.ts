@@ -19,3 +19,13 @@ export function flockFd(libc: Libc, fd: number, wait: boolean): boolean {
     throw new Error(`flock: errno ${err}`);
   }
 }
+
+const LOCK_UN = 8;
+
+/** Drop this process's lock on FD (closing FD also would). Never fails on a lock not held. */
+export function unlockFd(libc: Libc, fd: number): void {
+  while (libc.fn.flock(fd, LOCK_UN) !== 0) {
+    const err = libc.errno();
+    if (err !== Errno.EINTR) throw new Error(`flock(LOCK_UN): errno ${err}`);
+  }
+}

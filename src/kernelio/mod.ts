@@ -10,4 +10,4 @@ export { writeFileAtomic, type AtomicWriteOptions } from "./atomic-write.ts";
 export { readFileAt, removeFileAt, removeDirAt, mkdirpAt, readLinkAt, listDirAt, type ReadResult, type Entry } from "./files.ts";
 export { deleteModule, deleteModuleOutcome, type DeleteModuleOutcome } from "./modules.ts";
 export { readSysctl, writeSysctl, sysctlComponents } from "./procsys.ts";
-export { flockFd } from "./lock.ts";
+export { flockFd, unlockFd } from "./lock.ts";

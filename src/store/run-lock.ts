@@ -1,79 +1,247 @@
 /**
- * One run at a time per state directory: an exclusive flock(2) on
- * `state.lock`. The kernel releases it when the holder exits or dies, so a
- * crashed run never leaves a stale lock. The holder writes its pid and start
- * time into the file after taking the lock, so a refused run can name it.
- * The file itself is never removed (unlinking a flock file races with the next
- * opener).
+ * One run at a time per state directory: an exclusive flock on `state.lock`,
+ * held by whatever carries out the run's changes — the Bulwark process on the
+ * kernel-io path, the helper shell on the shell path (see host/file-lock.ts) —
+ * so the lock is free only when nothing of the run can still write: `recover`
+ * never races a dead run's last command. The kernel releases a flock when its
+ * holder exits or dies, so a crash never leaves a stale lock. The holder's pid
+ * (and its helper's) are written into the file so a refused run can name them.
+ * The file is never removed (unlinking a flock file races with the next opener).
+ *
+ * The state directory may sit inside an untrusted image: the lock file is
+ * opened without following symlinks and without blocking, and anything but a
+ * regular file with one link is refused before a byte is written to it.
  */
-import { closeSync, constants, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import { tryLockFd } from "../host/file-lock.ts";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { LOCK_FILE } from "./paths.ts";
 
 export interface LockHolder {
+  /** The Bulwark process that took the lock. */
   pid: number;
+  /** The process that holds it for Bulwark (its helper shell), when that is another process. */
+  helper?: number;
   since: string;
 }
 
-/** The lock is held by a live process. */
+/** The lock is held by another run (or by the helper of a run that has just ended). */
 export class LockHeld extends Error {
-  constructor(readonly path: string, readonly holder: LockHolder | null) {
+  constructor(readonly path: string, readonly holder: LockHolder | null, readonly holderEnded = false) {
+    const who = holder ? `pid ${holder.pid}${holder.helper ? `, helper shell pid ${holder.helper}` : ""}, since ${holder.since}` : "pid not yet recorded";
     super(
-      `another Bulwark run holds ${path} (${holder ? `pid ${holder.pid}, since ${holder.since}` : "pid not yet recorded"}); ` +
-        `wait for it to finish, or pass --wait`,
+      holderEnded
+        ? `another Bulwark run holds ${path} (${who}): that run has ended, but its helper shell is still finishing its last command ` +
+            `and keeps the lock until then; retry shortly, or pass --wait`
+        : `another Bulwark run holds ${path} (${who}); wait for it to finish, or pass --wait`,
     );
     this.name = "LockHeld";
   }
 }
 
+/** The run lock's file (or a directory above it) is not what it must be; nothing was written to it. */
+export class LockFileRefused extends Error {
+  constructor(readonly path: string, why: string) {
+    super(
+      `refusing ${path} for the run lock: ${why}; nothing was written to it. ` +
+        `Move it aside, or keep Bulwark's state outside an untrusted image with --state-dir`,
+    );
+    this.name = "LockFileRefused";
+  }
+}
+
+/** The process holding the lock for this run died: the run's changes are no longer covered by it. */
+export class LockLost extends Error {
+  constructor(readonly path: string, why: string) {
+    super(`lost the run lock ${path}: ${why}; stopped, and nothing more is changed. Run \`bulwark recover\` to undo what is unfinished`);
+    this.name = "LockLost";
+  }
+}
+
+/** A lock as a Host holds it (host/file-lock.ts HeldLock; structural, so store/ imports nothing from host/). */
+export interface HostLock {
+  readonly holderPid: number;
+  lost(): string | null;
+  release(): Promise<void>;
+}
+
+/** Take an exclusive lock on the open file FD, waiting up to WAIT_MS (Infinity: forever); null when another process still holds it. */
+export type Locker = (fd: number, waitMs: number) => Promise<HostLock | null>;
+
 export interface RunLock {
   readonly path: string;
-  /** Drop the lock. Safe to call twice. */
-  release(): void;
+  /** Why the lock no longer covers the run (its holder died), or null while it does. */
+  lost(): string | null;
+  /** Drop the lock; resolves once it is free. Safe to call twice. */
+  release(): Promise<void>;
 }
 
 export interface AcquireOptions {
   /** false: fail fast with LockHeld. true: wait forever. A number: wait up to that many ms. */
   wait?: boolean | number;
-  pollMs?: number;
+  /**
+   * The image root the state directory may lie in (`--root`). Directories
+   * below it are untrusted: a symlink among them is refused, not followed.
+   */
+  root?: string;
 }
 
-function readHolder(path: string): LockHolder | null {
+/** How long a fail-fast acquire waits for the helper shell of a run that has ended (it only finishes one command). */
+const ENDED_HOLDER_GRACE_MS = 10_000;
+const MAX_HOLDER_BYTES = 4096;
+
+const kind = (st: Stats): string =>
+  st.isSymbolicLink() ? "a symlink" : st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" :
+  st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : "not a regular file";
+
+function lstatOrNull(p: string): Stats | null {
   try {
-    const h = JSON.parse(readFileSync(path, "utf8")) as LockHolder;
-    return Number.isInteger(h.pid) ? h : null;
+    return lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+function mkdirIfAbsent(p: string, mode: number): void {
+  try {
+    mkdirSync(p, { mode });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+}
+
+/**
+ * Make sure the state directory exists before the lock (and so before the
+ * database) is touched. Below an image root every component is checked
+ * without following symlinks; missing parents are created 0755, the state
+ * directory itself 0700 (a 0700 `var` would break the booted image).
+ */
+function ensureStateDir(dir: string, root: string | undefined): void {
+  const abs = resolve(dir);
+  const base = root === undefined ? null : resolve(root);
+  if (base === null || base === "/" || !abs.startsWith(base + "/")) {
+    // The live host, or --state-dir outside the image: the operator's own path.
+    if (lstatOrNull(abs)?.isDirectory()) return;
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o755 });
+    mkdirIfAbsent(abs, 0o700);
+    return;
+  }
+  const parts = abs.slice(base.length + 1).split("/");
+  let cur = base;
+  for (const [i, part] of parts.entries()) {
+    cur = join(cur, part);
+    let st = lstatOrNull(cur);
+    if (!st) {
+      mkdirIfAbsent(cur, i === parts.length - 1 ? 0o700 : 0o755);
+      st = lstatSync(cur);
+    }
+    if (st.isSymbolicLink()) throw new LockFileRefused(cur, `${cur} is a symlink (-> ${readlinkSync(cur)}) inside the image`);
+    if (!st.isDirectory()) throw new LockFileRefused(cur, `${cur} is ${kind(st)}, not a directory`);
+  }
+}
+
+/**
+ * Open state.lock for locking: create it fresh (O_EXCL: then it is ours), or
+ * open the existing one without following a symlink and without blocking on
+ * a FIFO, and accept it only as a regular file with one link — the same file
+ * lstat saw. Nothing is truncated or written before that check.
+ */
+function openLockFile(path: string): number {
+  const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  try {
+    return openSync(path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const l = lstatSync(path);
+  if (l.isSymbolicLink()) throw new LockFileRefused(path, `it is a symlink (-> ${readlinkSync(path)})`);
+  if (!l.isFile()) throw new LockFileRefused(path, `it is ${kind(l)}`);
+  let fd: number;
+  try {
+    fd = openSync(path, flags);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") throw new LockFileRefused(path, "it became a symlink while being opened");
+    throw e;
+  }
+  const st = fstatSync(fd);
+  const why = !st.isFile() ? `it is ${kind(st)}` : st.dev !== l.dev || st.ino !== l.ino ? "it was replaced while being opened" : st.nlink !== 1 ? `it has ${st.nlink} hard links (another name could be a file outside the image)` : null;
+  if (why) {
+    closeSync(fd);
+    throw new LockFileRefused(path, why);
+  }
+  return fd;
+}
+
+/** The holder recorded in the (verified, open) lock file; null while it is empty or unreadable. */
+function readHolder(fd: number): LockHolder | null {
+  try {
+    const buf = Buffer.alloc(MAX_HOLDER_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const h = JSON.parse(buf.subarray(0, n).toString("utf8")) as LockHolder;
+    return Number.isInteger(h.pid) && h.pid > 0 ? h : null;
   } catch {
     return null; // empty between the holder's lock and its write
   }
 }
 
-/** Take the run lock of `stateDir`. Throws LockHeld (naming the holder's pid) when it cannot. */
-export async function acquireRunLock(stateDir: string, opts: AcquireOptions = {}): Promise<RunLock> {
-  const path = join(stateDir, LOCK_FILE);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
-  const deadline =
-    opts.wait === true ? Infinity : typeof opts.wait === "number" ? Date.now() + opts.wait : -Infinity;
+/** Is PID a live process (in our pid namespace)? */
+function alive(pid: number): boolean {
   try {
-    while (!tryLockFd(fd)) {
-      if (Date.now() >= deadline) throw new LockHeld(path, readHolder(path));
-      await Bun.sleep(opts.pollMs ?? 25);
-    }
+    process.kill(pid, 0);
+    return true;
   } catch (e) {
-    closeSync(fd);
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Take the run lock of `stateDir` through LOCKER (a Host's `holdLock`),
+ * creating the directory first if need be. Throws LockHeld (naming the
+ * holder) when it cannot, LockFileRefused when state.lock is not a plain file.
+ * When the recorded holder has ended but its helper shell still finishes a
+ * command, a fail-fast acquire waits briefly for it rather than fail.
+ */
+export async function acquireRunLock(stateDir: string, locker: Locker, opts: AcquireOptions = {}): Promise<RunLock> {
+  ensureStateDir(stateDir, opts.root);
+  const path = join(stateDir, LOCK_FILE);
+  const fd = openLockFile(path);
+  const waitMs = opts.wait === true ? Infinity : typeof opts.wait === "number" ? Math.max(0, opts.wait) : 0;
+  let held: HostLock | null = null;
+  try {
+    held = await locker(fd, waitMs);
+    if (!held) {
+      const holder = readHolder(fd);
+      const ended = holder !== null && !alive(holder.pid);
+      if (ended && waitMs < ENDED_HOLDER_GRACE_MS) held = await locker(fd, ENDED_HOLDER_GRACE_MS);
+      if (!held) throw new LockHeld(path, readHolder(fd) ?? holder, ended);
+    }
+    ftruncateSync(fd, 0);
+    const holder: LockHolder = { pid: process.pid, since: new Date().toISOString() };
+    if (held.holderPid !== process.pid) holder.helper = held.holderPid;
+    writeSync(fd, JSON.stringify(holder), 0);
+    fsyncSync(fd);
+  } catch (e) {
+    try {
+      await held?.release();
+    } finally {
+      closeSync(fd);
+    }
     throw e;
   }
-  ftruncateSync(fd, 0);
-  writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), 0);
-  fsyncSync(fd);
+  const h = held;
   let released = false;
   return {
     path,
-    release() {
+    lost: () => h.lost(),
+    async release() {
       if (released) return;
       released = true;
-      ftruncateSync(fd, 0);
-      closeSync(fd);
+      try {
+        ftruncateSync(fd, 0); // still ours: the next holder writes its own pid
+        await h.release();
+      } finally {
+        closeSync(fd);
+      }
     },
   };
 }

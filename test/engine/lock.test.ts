@@ -2,9 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import "./fixtures/registry-all.ts";
-import { allHostPaths } from "../../src/host/index.ts";
-import { LockHeld, openStore, resolveStateDir } from "../../src/engine/index.ts";
-import { acquireRunLock } from "../../src/store/index.ts";
+import { allHostPaths, createHost } from "../../src/host/index.ts";
+import { LockHeld, openStore, resolveStateDir, takeRunLock } from "../../src/engine/index.ts";
 import { engineSysroot, runChild } from "./fixtures/sysroot.ts";
 import { rule, fileStep } from "./fixtures/context.ts";
 
@@ -18,54 +17,58 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-test("run-lock/AC-01: a second run fails fast with a message naming the holder's pid; nothing changed", async () => {
-  const lock = await acquireRunLock(stateDir);
-  try {
-    const t0 = Date.now();
-    const r = await runChild({ root, hostPath: "kernel-io", mechanism: "test_file_write", key: "l1" });
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`another Bulwark run holds ${join(stateDir, "state.lock")} (pid ${process.pid},`);
-    expect(Date.now() - t0).toBeLessThan(5000);
-    await expect(acquireRunLock(stateDir)).rejects.toThrow(LockHeld);
-  } finally {
-    lock.release();
-  }
-  const store = openStore(stateDir);
-  expect(store.history()).toEqual([]);
-  store.close();
-});
-
-test("run-lock/AC-02: with wait, a second run waits for the holder and then runs", async () => {
-  const lock = await acquireRunLock(stateDir);
-  const child = runChild({ root, hostPath: "kernel-io", mechanism: "test_file_write", key: "l2", wait: true });
-  await Bun.sleep(400);
-  const store = openStore(stateDir);
-  expect(store.history()).toEqual([]); // still waiting
-  lock.release();
-  const r = await child;
-  expect(r.code).toBe(0);
-  expect(JSON.parse(r.stdout).transactions[0].status).toBe("committed");
-  store.close();
-});
-
-test("run-lock/AC-03: a lock whose holder died (SIGKILL) is free again, whatever the file says", async () => {
-  const holder = Bun.spawn([process.execPath, "-e", `
-    const { acquireRunLock } = await import(${JSON.stringify(join(import.meta.dir, "../../src/store/run-lock.ts"))});
-    await acquireRunLock(${JSON.stringify(stateDir)});
-    console.log("locked");
-    await Bun.sleep(60_000);
-  `], { stdout: "pipe" });
-  const reader = holder.stdout.getReader();
-  await reader.read(); // "locked"
-  await expect(acquireRunLock(stateDir)).rejects.toThrow(new RegExp(`pid ${holder.pid}`));
-  holder.kill("SIGKILL");
-  await holder.exited;
-  // The dead holder's pid is still in the file; the kernel dropped its lock anyway.
-  expect(readFileSync(join(stateDir, "state.lock"), "utf8")).toContain(String(holder.pid));
-  (await acquireRunLock(stateDir)).release();
-});
-
 describe.each(allHostPaths)("%s host", (hostPath) => {
+  const lockNow = (wait?: boolean) => takeRunLock(createHost({ path: hostPath, root }), stateDir, wait);
+
+  test("run-lock/AC-01: a second run fails fast with a message naming the holder's pid; nothing changed", async () => {
+    const lock = await lockNow();
+    try {
+      const t0 = Date.now();
+      const r = await runChild({ root, hostPath, mechanism: "test_file_write", key: "l1" });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`another Bulwark run holds ${join(stateDir, "state.lock")} (pid ${process.pid},`);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await expect(lockNow()).rejects.toThrow(LockHeld);
+    } finally {
+      await lock.release();
+    }
+    const store = openStore(stateDir);
+    expect(store.history()).toEqual([]);
+    store.close();
+  });
+
+  test("run-lock/AC-02: with wait, a second run waits for the holder and then runs", async () => {
+    const lock = await lockNow();
+    const child = runChild({ root, hostPath, mechanism: "test_file_write", key: "l2", wait: true });
+    await Bun.sleep(400);
+    const store = openStore(stateDir);
+    expect(store.history()).toEqual([]); // still waiting
+    await lock.release();
+    const r = await child;
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).transactions[0].status).toBe("committed");
+    store.close();
+  });
+
+  test("run-lock/AC-03: a lock whose holder died (SIGKILL) is free again, whatever the file says", async () => {
+    const holder = Bun.spawn([process.execPath, "-e", `
+      const { takeRunLock } = await import(${JSON.stringify(join(import.meta.dir, "../../src/engine/run.ts"))});
+      const { createHost } = await import(${JSON.stringify(join(import.meta.dir, "../../src/host/index.ts"))});
+      await takeRunLock(createHost({ path: ${JSON.stringify(hostPath)}, root: ${JSON.stringify(root)} }), ${JSON.stringify(stateDir)});
+      console.log("locked");
+      await Bun.sleep(60_000);
+    `], { stdout: "pipe" });
+    const reader = holder.stdout.getReader();
+    await reader.read(); // "locked"
+    await expect(lockNow()).rejects.toThrow(new RegExp(`pid ${holder.pid}`));
+    holder.kill("SIGKILL");
+    await holder.exited;
+    // The dead holder's pid is still in the file; the kernel dropped its lock anyway
+    // (on the shell path once the helper shell has read EOF: the fail-fast acquire waits for that).
+    expect(readFileSync(join(stateDir, "state.lock"), "utf8")).toContain(String(holder.pid));
+    await (await lockNow()).release();
+  });
+
   test("run-lock/AC-04: concurrent runs on one state directory never interleave", async () => {
     const runs = await Promise.all(
       [0, 1, 2].map((i) =>
@@ -89,5 +92,5 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     } finally {
       store.close();
     }
-  });
+  }, 30_000);
 });

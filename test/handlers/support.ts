@@ -11,6 +11,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
+import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/host/module-name.ts";
 import { makeSysroot, seed, snapshot } from "../support/sysroot.ts";
@@ -71,6 +72,7 @@ export class RuntimeSim implements Host {
     if (this.rejects.has(key) || !this.sysctl.has(key)) throw new Error(`write /proc/sys/${key}: EINVAL`);
     this.sysctl.set(key, this.normalise(key, value));
   }
+  holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> { return this.inner.holdLock(fd, waitMs); }
 }
 
 /** A temp sysroot with the usual directories, and a Host of the given path over it. */

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
-import { recover } from "../../engine/index.ts";
-import { buildHost, openStateStore } from "../context.ts";
+import { recover, takeRunLock } from "../../engine/index.ts";
+import type { Store } from "../../store/index.ts";
+import { buildHost, openStateStore, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
@@ -20,12 +21,17 @@ export const recoverCommand = defineCommand({
   async run({ args }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
-    const store = openStateStore(host, args);
+    // The run lock before the database: see remediate. On the shell path a killed run's helper
+    // shell holds it until its last command has finished, so recover never races that write.
+    const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
+    let store: Store | null = null;
     let rows;
     try {
-      rows = (await recover({ store, host, wait: !!args.wait })).map(undoJson);
+      store = openStateStore(host, args);
+      rows = (await recover({ store, host, lock })).map(undoJson);
     } finally {
-      store.close();
+      store?.close();
+      await lock.release();
     }
     renderUndo(out, "recover", rows);
     return rows.every((r) => r.status === "recovered") ? EXIT.ok : EXIT.failed;

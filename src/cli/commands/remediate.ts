@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
-import { runRemediation, type RunReport } from "../../engine/index.ts";
+import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../../engine/index.ts";
 import type { Store } from "../../store/index.ts";
-import { buildHost, openStateStore, readOs, selectForRun, type PlannedRule } from "../context.ts";
+import { buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
@@ -23,30 +23,36 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const osInfo = await readOs(host);
   const planned = selectForRun(args, data, host, osInfo, out.quiet);
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
-  // A dry run records nothing: the engine does not touch the store, so none is opened (or created).
-  const store: Store | null = dryRun ? null : openStateStore(host, args);
+  // A dry run records nothing: no lock, and no store is opened (or created).
+  // Otherwise the run lock comes first: concurrent runs must queue on it, not race to open and
+  // migrate the database ("database is locked").
+  const lock: RunLock | null = dryRun ? null : await takeRunLock(host, stateDirFor(host, args), !!args.wait);
+  let store: Store | null = null;
   let report: RunReport;
   const progress = new Progress(planned.length, out.quiet, dryRun ? "planning" : "remediating");
   // SIGTERM (systemd stopping us) or Ctrl-C: finish the transaction in flight, start no other.
+  // Handled from here on, so until the lock is taken (possibly a long --wait) they just end Bulwark.
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => stop.abort(sig);
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   try {
+    if (!dryRun) store = openStateStore(host, args);
     report = await runRemediation({
       store: store as Store,
       host,
       rules: planned.map((p) => p.resolved),
       dryRun,
-      wait: !!args.wait,
+      ...(lock ? { lock } : {}),
       onRule: (i, id) => progress.tick(i + 1, id),
       signal: stop.signal,
     });
   } finally {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
     progress.done();
     store?.close();
+    await lock?.release();
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
   const undo = report.runId === null ? "" : commandHint("rollback", args, "--run", String(report.runId));

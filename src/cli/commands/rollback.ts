@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
-import { rollbackLast, rollbackRun, rollbackTxn, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
-import { buildHost, openStateStore } from "../context.ts";
+import { rollbackLast, rollbackRun, rollbackTxn, takeRunLock, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import type { Store } from "../../store/index.ts";
+import { buildHost, openStateStore, stateDirFor } from "../context.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { formatFlag, idFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
@@ -37,16 +38,20 @@ export const rollbackCommand = defineCommand({
     if (chosen !== 1) throw new UsageError("rollback: give exactly one of --txn ID, --run ID, --last");
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
-    const store = openStateStore(host, args);
+    // The run lock before the database: see remediate.
+    const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
+    let store: Store | null = null;
     let reports: RollbackReport[];
     try {
-      const o = { store, host, force: !!args.force, wait: !!args.wait };
+      store = openStateStore(host, args);
+      const o = { store, host, force: !!args.force, lock };
       reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
     } catch (e) {
-      if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${store.dir} has committed transactions`);
+      if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${stateDirFor(host, args)} has committed transactions`);
       throw e;
     } finally {
-      store.close();
+      store?.close();
+      await lock.release();
     }
     const rows = reports.map(undoJson);
     renderUndo(out, "rollback", rows);
