@@ -12,8 +12,9 @@
  * opened without following symlinks and without blocking, and anything but a
  * regular file with one link is refused before a byte is written to it.
  */
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
+import { join, resolve } from "node:path";
+import { prepareStateDir } from "./state-path.ts";
 import { LOCK_FILE } from "./paths.ts";
 
 export interface LockHolder {
@@ -93,51 +94,18 @@ const kind = (st: Stats): string =>
   st.isSymbolicLink() ? "a symlink" : st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" :
   st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : "not a regular file";
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
-
-function mkdirIfAbsent(p: string, mode: number): void {
-  try {
-    mkdirSync(p, { mode });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-  }
-}
 
 /**
  * Make sure the state directory exists before the lock (and so before the
- * database) is touched. Below an image root every component is checked
- * without following symlinks; missing parents are created 0755, the state
- * directory itself 0700 (a 0700 `var` would break the booted image).
+ * database) is touched, with the same walk the store uses: below an image root
+ * no component may be a symlink, parents are created 0755 and the state
+ * directory 0700 (a 0700 `var` would break the booted image).
  */
 function ensureStateDir(dir: string, root: string | undefined): void {
   const abs = resolve(dir);
   const base = root === undefined ? null : resolve(root);
-  if (base === null || base === "/" || !abs.startsWith(base + "/")) {
-    // The live host, or --state-dir outside the image: the operator's own path.
-    if (lstatOrNull(abs)?.isDirectory()) return;
-    mkdirSync(dirname(abs), { recursive: true, mode: 0o755 });
-    mkdirIfAbsent(abs, 0o700);
-    return;
-  }
-  const parts = abs.slice(base.length + 1).split("/");
-  let cur = base;
-  for (const [i, part] of parts.entries()) {
-    cur = join(cur, part);
-    let st = lstatOrNull(cur);
-    if (!st) {
-      mkdirIfAbsent(cur, i === parts.length - 1 ? 0o700 : 0o755);
-      st = lstatSync(cur);
-    }
-    if (st.isSymbolicLink()) throw new LockFileRefused(cur, `${cur} is a symlink (-> ${readlinkSync(cur)}) inside the image`);
-    if (!st.isDirectory()) throw new LockFileRefused(cur, `${cur} is ${kind(st)}, not a directory`);
-  }
+  const inside = base !== null && base !== "/" && abs.startsWith(base + "/");
+  prepareStateDir(inside ? { dir: abs, within: base } : { dir: abs }, true);
 }
 
 /**
