@@ -31,7 +31,6 @@ const EXIT_NOT_DIR = 89; // stderr: the logical component that is not a director
 const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
 const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
-const CAT_FAILED = "__BULWARK_CAT_FAILED__";
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -139,7 +138,8 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
    * files: the shell classifies each path with builtins ("A" absent / "F"
    * file), one `stat` reports mode, owner and size of every file — a size
    * over MAX_CONFIG_FILE_BYTES stops here, before any byte is read — and one
-   * `cat | head -c | base64` carries their bytes, split here by those sizes.
+   * `head -q -c LIMIT | base64` carries their bytes (each file bounded even if
+   * it grew after stat), split here by those sizes.
    */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
     if (paths.length === 0) return [];
@@ -176,13 +176,10 @@ if [ $# -gt 0 ]; then
     k=$((k + 1))
   done
   echo --
-  { cat -- "$@" || printf '\\n%s' ${q(CAT_FAILED)} >&2; } | head -c $((total + 1)) | base64 || exit 95
+  head -q -c ${MAX_CONFIG_FILE_BYTES} -- "$@" | base64 || exit 95
 fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) : null));
-    if (r.stderr.includes(CAT_FAILED)) {
-      const failure = this.catFailure(paths, r.stderr);
-      if (failure) throw failure;
-      return null; // cat was cut short by head: a file grew while being read
-    }
+    const failure = this.headFailure(paths, r.stderr);
+    if (failure) throw failure;
     const text = Buffer.from(r.stdout).toString("latin1");
     const [kinds = "", metas = "", b64 = ""] = text.split("--\n");
     const kindLines = kinds.split("\n").filter(Boolean);
@@ -211,9 +208,9 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     return new HostIoError("read", file, "EFBIG", `${file} is ${size} bytes, over the ${MAX_CONFIG_FILE_BYTES}-byte limit for a configuration file; not read`);
   }
 
-  /** The true cause of a failed `cat`, naming the logical file, or null when cat was only cut short. */
-  private catFailure(paths: readonly string[], stderr: string): HostIoError | null {
-    const line = stderr.split("\n").find((l) => l.startsWith("cat: ") && errnoFromShellMessage(l));
+  /** The true cause of a failed read (`head` reports it on stderr; the pipeline's status is base64's), or null. */
+  private headFailure(paths: readonly string[], stderr: string): HostIoError | null {
+    const line = stderr.split("\n").find((l) => l.startsWith("head: ") && errnoFromShellMessage(l));
     if (!line) return null;
     const file = paths.find((p) => line.includes(mapUnder(this.root, p))) ?? paths.join(", ");
     return new HostIoError("read", file, errnoFromShellMessage(line)!, line);
