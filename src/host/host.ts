@@ -9,6 +9,23 @@
  * The Host maps them under its sysroot (`--root DIR`); nothing outside the
  * sysroot is reachable, and no path component may be a symlink unless the
  * operation says it follows them inside the root.
+ *
+ * The image is untrusted. Both Hosts: read only regular files (a FIFO,
+ * socket or device is refused as EFTYPE without being opened), at most
+ * MAX_CONFIG_FILE_BYTES (EFBIG before the bytes are read); a file where a
+ * directory is expected is ENOTDIR; errors carry the true errno (EACCES,
+ * EIO), naming the file.
+ *
+ * Races with a concurrent writer of the image differ by path. kernel-io
+ * walks with O_NOFOLLOW directory fds and acts through them: a component
+ * swapped after the walk cannot redirect it. The shell path checks each
+ * component with `[ -L ]`, then enters the directory with `cd -P`, verifies
+ * its physical path, acts by relative name, and verifies again after the
+ * change (undoing it and failing with ECHANGED if the directory moved). What
+ * remains on the shell path: reads and listings act by absolute path after
+ * the check (a swap in that window can show bytes from outside the root,
+ * never write there); and a directory moved out of the root after the last
+ * verification takes the change with it, as it would a kernel-io fd.
  */
 import type { HeldLock } from "./file-lock.ts";
 
@@ -23,17 +40,30 @@ export type Capability =
 
 export type HostPath = "kernel-io" | "shell";
 
+/**
+ * The largest file a Host reads (4 MiB). Configuration files are a few KiB;
+ * an image's 100 MB /etc/sysctl.conf is refused (EFBIG, naming the file and
+ * its size) before its bytes are read, on both paths.
+ */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+
 /** A file as it is on disk now. Bytes are exact: no newline is added or lost. */
 export type FileState =
   | { exists: false }
   | { exists: true; bytes: Uint8Array; mode: number; uid: number; gid: number };
 
+/**
+ * How a write sets metadata. Validated before any change (mode an integer
+ * 0..0o7777, uid/gid integers 0..2^32-2): anything else is HostIoError EINVAL.
+ */
 export interface WriteOptions {
   /** Mode for a file that does not exist yet (an existing file keeps its own). Default 0o644. */
   mode?: number;
   /** Owner for a new file; an existing file keeps its own. Default: the caller's. */
   uid?: number;
   gid?: number;
+  /** Set mode, uid and gid as given even when the file exists (restoring a captured file), in the same atomic swap. */
+  exact?: boolean;
 }
 
 /** One directory entry. */
@@ -66,7 +96,11 @@ export interface Host {
   readonly offline: boolean;
   readonly capabilities: ReadonlySet<Capability>;
 
-  /** Existence-aware read. A missing file is `{exists:false}`, never an error. */
+  /**
+   * Existence-aware read. A missing file is `{exists:false}`, never an error.
+   * Refuses a non-regular file (EFTYPE/EISDIR) unopened and a file over
+   * MAX_CONFIG_FILE_BYTES (EFBIG) unread.
+   */
   readFile(path: string): Promise<FileState>;
   /**
    * readFile for several paths in one go (one round trip on the shell path).
@@ -102,9 +136,13 @@ export interface Host {
   unloadModule(name: string): Promise<UnloadOutcome>;
   /** Load one module with `modprobe NAME`. Needs "modules". */
   loadModule(name: string): Promise<LoadOutcome>;
-  /** Read a runtime sysctl value (trailing newline removed). Needs "sysctl". */
+  /**
+   * Read a runtime sysctl value (trailing newline removed). Needs "sysctl".
+   * Only a file on procfs is a sysctl: anything else mounted under /proc/sys
+   * (binfmt_misc) is refused (EFTYPE), untouched.
+   */
   readSysctl(key: string): Promise<string>;
-  /** Write a runtime sysctl value. Needs "sysctl". Rejects with the kernel's reason. */
+  /** Write a runtime sysctl value (procfs files only, as readSysctl). Needs "sysctl". Rejects with the kernel's reason. */
   writeSysctl(key: string, value: string): Promise<void>;
 
   /**

@@ -12,14 +12,22 @@ import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "./module-name.ts";
 import { pathComponents } from "./sysroot.ts";
+import { checkMode, checkWriteOptions } from "./write-options.ts";
+import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 
 /** Translate kernelio errors into the Host's error types, naming the logical path. */
 function hostError(op: string, path: string, e: unknown): Error {
+  const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : "";
   if (e instanceof kio.SymlinkComponent) return new SymlinkRefused(path, e.component);
+  if (e instanceof kio.NotRegularFile) {
+    return new HostIoError(op, path, e.kind === "directory" ? "EISDIR" : "EFTYPE", `not a regular file (${e.kind}); not opened${onDisk}`);
+  }
+  if (e instanceof kio.TooLarge) return new HostIoError(op, path, "EFBIG", e.message);
+  if (e instanceof kio.NotSysctl) return new HostIoError(op, path, "EFTYPE", e.message);
   if (e instanceof kio.SysError) {
-    const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : "";
-    return new HostIoError(op, path, e.code, `${e.call} failed${onDisk}`);
+    const what = e.errno === kio.Errno.ENOTDIR ? `${e.target} is not a directory` : `${e.call} ${e.target} failed`;
+    return new HostIoError(op, path, e.code, `${what}${onDisk}`);
   }
   return e as Error;
 }
@@ -47,7 +55,7 @@ export class KernelIoHost implements Host {
   }
 
   readFile(path: string): Promise<FileState> {
-    return this.guard("read", path, (p) => kio.readFileAt(this.libc, this.root, p));
+    return this.guard("read", path, (p) => kio.readFileAt(this.libc, this.root, p, MAX_CONFIG_FILE_BYTES));
   }
 
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
@@ -58,8 +66,9 @@ export class KernelIoHost implements Host {
 
   writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
     return this.guard("write", path, (p) => {
+      const o = checkWriteOptions(path, opts);
       if (p.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");
-      kio.writeFileAtomic(this.libc, this.root, p, bytes, { mode: opts.mode ?? 0o644, uid: opts.uid ?? -1, gid: opts.gid ?? -1 });
+      kio.writeFileAtomic(this.libc, this.root, p, bytes, { mode: o.mode, uid: o.uid ?? -1, gid: o.gid ?? -1, exact: o.exact });
     });
   }
 
@@ -68,7 +77,7 @@ export class KernelIoHost implements Host {
   }
 
   mkdirp(path: string, mode = 0o755): Promise<void> {
-    return this.guard("mkdir", path, (p) => kio.mkdirpAt(this.libc, this.root, p, mode));
+    return this.guard("mkdir", path, (p) => kio.mkdirpAt(this.libc, this.root, p, checkMode("mkdir", path, mode)));
   }
 
   removeDir(path: string): Promise<boolean> {
@@ -88,7 +97,7 @@ export class KernelIoHost implements Host {
 
   async loadedModules(): Promise<Set<string> | null> {
     if (!this.capabilities.has("modules")) return null;
-    const r = kio.readFileAt(this.libc, "/", ["proc", "modules"]);
+    const r = kio.readFileAt(this.libc, "/", ["proc", "modules"], MAX_CONFIG_FILE_BYTES);
     return r.exists ? parseProcModules(Buffer.from(r.bytes).toString("utf8")) : null;
   }
 
@@ -107,7 +116,11 @@ export class KernelIoHost implements Host {
 
   async readSysctl(key: string): Promise<string> {
     this.need("sysctl");
-    return kio.readSysctl(this.libc, key);
+    try {
+      return kio.readSysctl(this.libc, key);
+    } catch (e) {
+      throw hostError("sysctl-read", key, e);
+    }
   }
 
   async writeSysctl(key: string, value: string): Promise<void> {

@@ -1,52 +1,133 @@
 /**
  * ShellHost: the POSIX sh path. Every operation is one script run by an
- * Executor; every operator-derived string reaches the script through
- * `shellQuote`. File bytes come back base64-encoded so trailing newlines and
- * binary survive; writes go to a temp file in the same directory, then `mv`.
+ * Executor; every argument that reaches a script — path, mode, owner —
+ * goes through `shellQuote`. File bytes come back base64-encoded so trailing
+ * newlines and binary survive; writes go to a temp file in the same directory,
+ * then `mv`.
+ *
+ * Changes are made from inside the target directory: the script enters it
+ * with `cd -P`, checks its physical path against the one expected under the
+ * root, acts by relative name (so a component swapped for a symlink later
+ * cannot redirect it), and checks again afterwards; a directory that moved
+ * meanwhile fails the operation (ECHANGED) with what it wrote taken back.
  */
-import { CapabilityMissing, HostIoError, SymlinkRefused, type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions } from "./host.ts";
+import {
+  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused,
+  type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+} from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
 import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "./module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
+import { checkMode, checkWriteOptions } from "./write-options.ts";
+import { errnoFromShellMessage } from "./shell-errors.ts";
+import { EXIT_NOT_SYSCTL, sysctlGuardRefusal, sysctlGuardScript, sysctlPath } from "./sysctl-guard.ts";
 
-// Exit codes the scripts use to say what went wrong; anything else is an IO error.
-const EXIT_SYMLINK = 90;
+// Exit codes the scripts use to say what went wrong; stderr carries the detail.
+const EXIT_CHANGED = 87; // stderr: logical directory, newline, where it is now
+const EXIT_TOO_BIG = 88; // stderr: 1-based index among the files read, space, size
+const EXIT_NOT_DIR = 89; // stderr: the logical component that is not a directory
+const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
-const EXIT_NOT_REGULAR = 92;
+const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
 
-const SYNC = (v: string) => `sync -- "${v}" 2>/dev/null || sync`;
+const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
+
+/** Shell function: report the kind of a non-regular file ($1) named $2, and exit. */
+const NOT_REGULAR_FN = `notreg() {
+  if [ -d "$1" ]; then k=directory; elif [ -p "$1" ]; then k=FIFO; elif [ -S "$1" ]; then k=socket
+  elif [ -c "$1" ]; then k='character device'; elif [ -b "$1" ]; then k='block device'; else k='unknown type'; fi
+  printf '%s\\n%s' "$k" "$2" >&2; exit ${EXIT_NOT_REGULAR}
+}`;
 
 export class ShellHost implements Host {
   readonly path = "shell" as const;
   readonly offline: boolean;
   readonly capabilities: ReadonlySet<Capability>;
+  /** The root's physical path, asked of the shell once (the executor may be remote). */
+  private rootReal: Promise<string> | null = null;
 
   constructor(readonly root: string, private readonly exec: Executor = persistentShell()) {
     this.offline = root !== "/";
     this.capabilities = runtimeCapabilities(this.offline);
   }
 
-  /** Lines refusing a symlink at each of the first N prefixes of PARTS. */
-  private symlinkGuards(parts: string[], n = parts.length): string {
+  /**
+   * Lines refusing, for each prefix of PARTS, a symlink (the first LINKS
+   * prefixes) and anything but a directory where one exists (the first DIRS).
+   */
+  private guards(parts: string[], links = parts.length, dirs = parts.length - 1): string {
     const lines: string[] = [];
-    for (let i = 1; i <= n; i++) {
+    for (let i = 1; i <= Math.max(links, dirs); i++) {
       const logical = "/" + parts.slice(0, i).join("/");
-      lines.push(`if [ -L ${q(mapUnder(this.root, logical))} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_SYMLINK}; fi`);
+      const real = q(mapUnder(this.root, logical));
+      if (i <= links) lines.push(`if [ -L ${real} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_SYMLINK}; fi`);
+      if (i <= dirs) lines.push(`if [ -e ${real} ] && [ ! -d ${real} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_NOT_DIR}; fi`);
     }
     return lines.join("\n");
   }
 
-  private async run(op: string, path: string, script: string, stdin?: Uint8Array): Promise<ExecResult> {
+  private physicalRoot(): Promise<string> {
+    this.rootReal ??= this.exec.run(`cd -P -- ${q(this.root)} && pwd -P`).then((r) => {
+      const out = Buffer.from(r.stdout).toString("utf8").replace(/\n$/, "");
+      if (r.code !== 0 || !out.startsWith("/")) {
+        this.rootReal = null;
+        throw new HostIoError("open", this.root, errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`, `cannot resolve the root: ${r.stderr}`);
+      }
+      return out;
+    });
+    return this.rootReal;
+  }
+
+  /** The physical path a logical directory must have: the root's own physical path plus its components. */
+  private async expected(dirParts: readonly string[]): Promise<string> {
+    const base = await this.physicalRoot();
+    return dirParts.length === 0 ? base : (base === "/" ? "" : base) + "/" + dirParts.join("/");
+  }
+
+  /**
+   * Script lines entering the directory of DIR_PARTS and proving it is the
+   * expected one; IF_MISSING runs when it does not exist.
+   */
+  private async enter(dirParts: readonly string[], ifMissing: string): Promise<{ lines: string; verify: (undo?: string) => string }> {
+    const logical = "/" + dirParts.join("/");
+    const want = q(await this.expected(dirParts));
+    const changed = `{ printf '%s\\n%s' ${q(logical)} "$PWD" >&2; exit ${EXIT_CHANGED}; }`;
+    return {
+      lines: `unset CDPATH
+cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
+[ "$PWD" = ${want} ] || ${changed}`,
+      verify: (undo = "") => `if ! { cd -P . 2>/dev/null && [ "$PWD" = ${want} ]; }; then ${undo ? undo + "; " : ""}${changed}; fi`,
+    };
+  }
+
+  /** Run SCRIPT; a failure becomes the Host error its exit code stands for (SPECIAL first). */
+  private async run(op: string, path: string, script: string, stdin?: Uint8Array, special?: (r: ExecResult) => Error | null): Promise<ExecResult> {
     const r = await this.exec.run("set -u\n" + script, stdin);
     if (r.code === 0) return r;
+    const own = special?.(r);
+    if (own) throw own;
     const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : "";
-    if (r.code === EXIT_SYMLINK) throw new SymlinkRefused(path, r.stderr);
-    if (r.code === EXIT_NO_PARENT) throw new HostIoError(op, path, "ENOENT", `parent directory missing${onDisk}`);
-    if (r.code === EXIT_NOT_REGULAR) throw new HostIoError(op, path, "EISDIR", `not a regular file${onDisk}`);
-    throw new HostIoError(op, path, `exit ${r.code}`, `${r.stderr || "shell command failed"}${onDisk}`);
+    switch (r.code) {
+      case EXIT_SYMLINK:
+        throw new SymlinkRefused(path, r.stderr);
+      case EXIT_NO_PARENT:
+        throw new HostIoError(op, path, "ENOENT", `parent directory missing${onDisk}`);
+      case EXIT_NOT_DIR:
+        throw new HostIoError(op, path, "ENOTDIR", `${r.stderr} is not a directory${onDisk}`);
+      case EXIT_NOT_REGULAR: {
+        const [kind = "unknown type", logical = path] = r.stderr.split("\n");
+        throw new HostIoError(op, logical, kind === "directory" ? "EISDIR" : "EFTYPE", `not a regular file (${kind}); not opened${onDisk}`);
+      }
+      case EXIT_CHANGED: {
+        const [dir = path, now = "?"] = r.stderr.split("\n");
+        throw new HostIoError(op, path, "ECHANGED", `directory ${dir} moved or was replaced during the operation (now at ${JSON.stringify(now)}); what this operation changed there was taken back where possible; nothing outside the root was touched`);
+      }
+    }
+    const code = errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`;
+    throw new HostIoError(op, path, code, `${r.stderr || "shell command failed"}${onDisk}`);
   }
 
   async readFile(path: string): Promise<FileState> {
@@ -56,8 +137,10 @@ export class ShellHost implements Host {
   /**
    * One script for all paths, and a constant number of processes however many
    * files: the shell classifies each path with builtins ("A" absent / "F"
-   * file), one `stat` reports mode, owner and size of every file, and one
-   * `cat | base64` carries their bytes, split here by those sizes.
+   * file), one `stat` reports mode, owner and size of every file — a size
+   * over MAX_CONFIG_FILE_BYTES stops here, before any byte is read — and one
+   * `head -q -c LIMIT | base64` carries their bytes (each file bounded even if
+   * it grew after stat), split here by those sizes.
    */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
     if (paths.length === 0) return [];
@@ -70,17 +153,34 @@ export class ShellHost implements Host {
   }
 
   private async readFilesOnce(paths: readonly string[]): Promise<FileState[] | null> {
-    const guards = paths.map((p) => this.symlinkGuards(pathComponents(p))).join("\n");
-    const list = paths.map((p) => q(mapUnder(this.root, p))).join(" ");
-    const r = await this.run("read", paths.length === 1 ? paths[0]! : `${paths.length} files`, `${guards}
+    const checks = paths.map((p) => {
+      const parts = pathComponents(p);
+      const real = q(mapUnder(this.root, p));
+      return `${this.guards(parts)}
+if [ ! -e ${real} ]; then echo A; elif [ -f ${real} ]; then echo F; set -- "$@" ${real}; else notreg ${real} ${q(p)}; fi`;
+    });
+    const label = paths.length === 1 ? paths[0]! : `${paths.length} files`;
+    const r = await this.run("read", label, `${NOT_REGULAR_FN}
 set --
-for f in ${list}; do
-  if [ ! -e "$f" ]; then echo A
-  elif [ -f "$f" ]; then echo F; set -- "$@" "$f"
-  else printf '%s' "$f" >&2; exit ${EXIT_NOT_REGULAR}; fi
-done
+${checks.join("\n")}
 echo --
-if [ $# -gt 0 ]; then stat -c '%a %u %g %s' -- "$@" || exit 95; echo --; cat -- "$@" | base64 || exit 95; fi`);
+if [ $# -gt 0 ]; then
+  meta=$(stat -c '%a %u %g %s' -- "$@") || exit 95
+  printf '%s\\n' "$meta"
+  k=0; i=0; total=0
+  for w in $meta; do
+    if [ $((k % 4)) -eq 3 ]; then
+      i=$((i + 1))
+      if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
+      total=$((total + w))
+    fi
+    k=$((k + 1))
+  done
+  echo --
+  head -q -c ${MAX_CONFIG_FILE_BYTES} -- "$@" | base64 || exit 95
+fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) : null));
+    const failure = this.headFailure(paths, r.stderr);
+    if (failure) throw failure;
     const text = Buffer.from(r.stdout).toString("latin1");
     const [kinds = "", metas = "", b64 = ""] = text.split("--\n");
     const kindLines = kinds.split("\n").filter(Boolean);
@@ -94,77 +194,119 @@ if [ $# -gt 0 ]; then stat -c '%a %u %g %s' -- "$@" || exit 95; echo --; cat -- 
       if (k === "A") return { exists: false };
       const [mode, uid, gid] = metaLines[meta++]!.split(" ");
       const size = sizes[meta - 1]!;
-      const bytes = new Uint8Array(all.subarray(off, off + size));
+      const bytes = new Uint8Array(all.buffer, all.byteOffset + off, size);
       off += size;
       return { exists: true, bytes, mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
     });
   }
 
+  /** EFBIG naming the file the script found too large (stderr: size, newline, real path). */
+  private tooBig(paths: readonly string[], stderr: string): HostIoError {
+    const nl = stderr.indexOf("\n");
+    const size = stderr.slice(0, nl);
+    const real = stderr.slice(nl + 1);
+    const file = paths.find((p) => mapUnder(this.root, p) === real) ?? real;
+    return new HostIoError("read", file, "EFBIG", `${file} is ${size} bytes, over the ${MAX_CONFIG_FILE_BYTES}-byte limit for a configuration file; not read`);
+  }
+
+  /** The true cause of a failed read (`head` reports it on stderr; the pipeline's status is base64's), or null. */
+  private headFailure(paths: readonly string[], stderr: string): HostIoError | null {
+    const line = stderr.split("\n").find((l) => l.startsWith("head: ") && errnoFromShellMessage(l));
+    if (!line) return null;
+    const file = paths.find((p) => line.includes(mapUnder(this.root, p))) ?? paths.join(", ");
+    return new HostIoError("read", file, errnoFromShellMessage(line)!, line);
+  }
+
   async writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
+    const o = checkWriteOptions(path, opts);
     const parts = pathComponents(path);
     if (parts.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");
-    const file = mapUnder(this.root, path);
-    const dir = file.slice(0, file.lastIndexOf("/")) || "/";
-    const newOwner = opts.uid !== undefined || opts.gid !== undefined
-      ? `chown ${opts.uid ?? ""}:${opts.gid ?? ""} "$tmp" || exit 95\n` : "";
-    const mode = (opts.mode ?? 0o644).toString(8);
-    await this.run("write", path, `${this.symlinkGuards(parts)}
-d=${q(dir)}; f=${q(file)}
-[ -d "$d" ] || exit ${EXIT_NO_PARENT}
-if [ -e "$f" ] && [ ! -f "$f" ]; then exit ${EXIT_NOT_REGULAR}; fi
-tmp=$(mktemp "$d/.bulwark.XXXXXX") || exit 93
-trap 'rm -f "$tmp"' EXIT
+    const name = q("./" + parts[parts.length - 1]!);
+    const owner = o.uid !== undefined && o.gid !== undefined ? `${o.uid}:${o.gid}` : o.uid !== undefined ? `${o.uid}` : o.gid !== undefined ? `:${o.gid}` : null;
+    const given = `${owner === null ? "" : `chown ${q(owner)} "$tmp" || exit 95\n  `}chmod ${q(o.mode.toString(8))} "$tmp" || exit 95`;
+    const dir = await this.enter(parts.slice(0, -1), `exit ${EXIT_NO_PARENT}`);
+    await this.run("write", path, `${NOT_REGULAR_FN}
+${this.guards(parts)}
+${dir.lines}
+n=${name}
+if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
+if [ -e "$n" ] && [ ! -f "$n" ]; then notreg "$n" ${q(path)}; fi
+tmp=$(mktemp ./.bulwark.XXXXXX) || exit 93
+trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp" || exit 94
-if [ -e "$f" ]; then
-  set -- $(stat -c '%a %u %g' "$f") || exit 95
+${o.exact ? "if false; then" : `if [ -e "$n" ]; then`}
+  meta=$(stat -c '%a %u %g' -- "$n") || exit 95
+  set -- $meta
   chown "$2:$3" "$tmp" && chmod "$1" "$tmp" || exit 95
 else
-  ${newOwner}chmod ${mode} "$tmp" || exit 95
+  ${given}
 fi
-${SYNC("$tmp")}
-mv -f "$tmp" "$f" || exit 96
-${SYNC("$d")}`, bytes);
+${SYNC('"$tmp"')}
+${dir.verify()}
+mv -f -- "$tmp" "$n" || exit 96
+${dir.verify(`rm -f -- "$n"`)}
+${SYNC(".")}`, bytes);
   }
 
   async removeFile(path: string): Promise<void> {
     const parts = pathComponents(path);
-    const file = mapUnder(this.root, path);
-    await this.run("remove", path, `${this.symlinkGuards(parts)}
-f=${q(file)}
-if [ -e "$f" ]; then
-  [ -f "$f" ] || exit ${EXIT_NOT_REGULAR}
-  rm -f -- "$f" || exit 96
-  ${SYNC(file.slice(0, file.lastIndexOf("/")) || "/")}
+    if (parts.length === 0) throw new HostIoError("remove", path, "EISDIR", "cannot remove the root");
+    const dir = await this.enter(parts.slice(0, -1), "exit 0");
+    await this.run("remove", path, `${NOT_REGULAR_FN}
+${this.guards(parts)}
+${dir.lines}
+n=${q("./" + parts[parts.length - 1]!)}
+if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
+if [ -e "$n" ]; then
+  [ -f "$n" ] || notreg "$n" ${q(path)}
+  rm -f -- "$n" || exit 96
+  ${dir.verify()}
+  ${SYNC(".")}
 fi`);
   }
 
   async mkdirp(path: string, mode = 0o755): Promise<void> {
+    const m = q(checkMode("mkdir", path, mode).toString(8));
     const parts = pathComponents(path);
-    const steps = parts.map((_, i) => {
+    const top = await this.enter([], "exit 97");
+    const steps: string[] = [top.lines];
+    for (let i = 0; i < parts.length; i++) {
       const logical = "/" + parts.slice(0, i + 1).join("/");
-      const real = q(mapUnder(this.root, logical));
-      return `if [ -L ${real} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_SYMLINK}; fi
-if [ ! -d ${real} ]; then mkdir -m ${mode.toString(8)} ${real} || exit 97; fi`;
-    });
+      const parent = await this.enter(parts.slice(0, i), "exit 97");
+      const self = await this.enter(parts.slice(0, i + 1), "exit 97");
+      const c = q("./" + parts[i]!);
+      // Created here and the parent moved meanwhile: take the new directory back.
+      steps.push(`if [ -L ${c} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_SYMLINK}; fi
+if [ -e ${c} ] && [ ! -d ${c} ]; then printf '%s' ${q(logical)} >&2; exit ${EXIT_NOT_DIR}; fi
+if [ ! -d ${c} ]; then mkdir -m ${m} -- ${c} || exit 97; ${parent.verify(`rmdir -- ${c} 2>/dev/null`)}; fi
+cd -P -- ${c} || exit 97
+${self.verify()}`);
+    }
     await this.run("mkdir", path, steps.join("\n"));
   }
 
   async removeDir(path: string): Promise<boolean> {
     const parts = pathComponents(path);
     if (parts.length === 0) throw new HostIoError("rmdir", path, "EBUSY", "cannot remove the root");
-    const dir = mapUnder(this.root, path);
-    const r = await this.run("rmdir", path, `${this.symlinkGuards(parts)}
-d=${q(dir)}
-[ -e "$d" ] || { echo GONE; exit 0; }
-[ -d "$d" ] || exit ${EXIT_NOT_REGULAR}
-if rmdir -- "$d" 2>/dev/null; then ${SYNC(dir.slice(0, dir.lastIndexOf("/")) || "/")}; echo GONE; elif [ -d "$d" ]; then echo NOTEMPTY; else exit 98; fi`);
+    const dir = await this.enter(parts.slice(0, -1), "{ echo GONE; exit 0; }");
+    const r = await this.run("rmdir", path, `${this.guards(parts, parts.length, parts.length)}
+${dir.lines}
+n=${q("./" + parts[parts.length - 1]!)}
+[ -e "$n" ] || { echo GONE; exit 0; }
+if err=$(rmdir -- "$n" 2>&1); then
+  ${dir.verify()}
+  ${SYNC(".")}
+  echo GONE
+else
+  case $err in *"not empty"*|*"File exists"*) echo NOTEMPTY ;; *) printf '%s' "$err" >&2; exit 98 ;; esac
+fi`);
     return Buffer.from(r.stdout).toString("utf8").startsWith("GONE");
   }
 
   async listDir(path: string): Promise<DirEntry[] | null> {
     const parts = pathComponents(path);
     // One NUL-terminated "TYPE NAME" record per entry: any byte but NUL survives, newlines included.
-    const r = await this.run("list", path, `${this.symlinkGuards(parts)}
+    const r = await this.run("list", path, `${this.guards(parts, parts.length, parts.length)}
 d=${q(mapUnder(this.root, path))}
 [ -d "$d" ] || { echo ABSENT; exit 0; }
 for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
@@ -182,7 +324,7 @@ done`);
   async readLink(path: string): Promise<string | null> {
     const parts = pathComponents(path);
     if (parts.length === 0) return null;
-    const r = await this.run("readlink", path, `${this.symlinkGuards(parts, parts.length - 1)}
+    const r = await this.run("readlink", path, `${this.guards(parts, parts.length - 1)}
 f=${q(mapUnder(this.root, path))}
 if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
     const text = Buffer.from(r.stdout).toString("utf8");
@@ -213,16 +355,33 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
 
   async readSysctl(key: string): Promise<string> {
     this.need("sysctl");
-    const r = await this.exec.run(`sysctl -n -- ${q(key)}`);
-    if (r.code !== 0) throw new HostIoError("sysctl-read", key, `exit ${r.code}`, r.stderr);
+    const file = this.sysctlFile("sysctl-read", key);
+    const r = await this.exec.run(`${sysctlGuardScript(file)}\nsysctl -n -- ${q(key)}`);
+    if (r.code !== 0) throw this.sysctlError("sysctl-read", key, file, r);
     return Buffer.from(r.stdout).toString("utf8").replace(/\n$/, "");
   }
 
   async writeSysctl(key: string, value: string): Promise<void> {
     this.need("sysctl");
     if (/[\n\0]/.test(value) || /[\n\0=]/.test(key)) throw new HostIoError("sysctl-write", key, "EINVAL", "newline, NUL or '=' in key/value");
-    const r = await this.exec.run(`sysctl -q -w -- ${q(`${key}=${value}`)}`);
-    if (r.code !== 0) throw new HostIoError("sysctl-write", key, `exit ${r.code}`, r.stderr);
+    const file = this.sysctlFile("sysctl-write", key);
+    const r = await this.exec.run(`${sysctlGuardScript(file)}\nsysctl -q -w -- ${q(`${key}=${value}`)}`);
+    if (r.code !== 0) throw this.sysctlError("sysctl-write", key, file, r);
+  }
+
+  private sysctlFile(op: string, key: string): string {
+    try {
+      return sysctlPath(key);
+    } catch (e) {
+      throw new HostIoError(op, key, "EINVAL", (e as Error).message);
+    }
+  }
+
+  private sysctlError(op: string, key: string, file: string, r: ExecResult): HostIoError {
+    if (r.code === EXIT_NOT_SYSCTL) {
+      return new HostIoError(op, key, "EFTYPE", `${file} (key ${key}) is not a sysctl file: ${sysctlGuardRefusal(r.stderr)}; nothing read or written`);
+    }
+    return new HostIoError(op, key, errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`, r.stderr);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */

@@ -11,21 +11,23 @@
  *
  * Not preserved: extended attributes, ACLs and SELinux labels of the old file.
  */
-import { fstatSync } from "node:fs";
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY,
   RENAME_EXCHANGE, __O_TMPFILE,
 } from "./arch.ts";
 import { Errno, SysError } from "./errno.ts";
 import { cstr, type Libc } from "./libc.ts";
+import { requireRegular, statNoFollow } from "./open-regular.ts";
 import { isSymlinkAt, openDirNoFollow, SymlinkComponent, type DirHandle } from "./walk.ts";
 
 export interface AtomicWriteOptions {
-  /** Mode for a new file (an existing file keeps its mode). */
+  /** Mode for a new file (an existing file keeps its mode unless `exact`). */
   mode: number;
-  /** Owner for a new file; -1 keeps the creator's. An existing file keeps its owner. */
+  /** Owner for a new file; -1 keeps the creator's. An existing file keeps its owner unless `exact`. */
   uid: number;
   gid: number;
+  /** Give an existing file mode, uid and gid as given (a restore), in the same swap as the bytes. */
+  exact?: boolean;
 }
 
 export interface ExistingMeta {
@@ -34,22 +36,15 @@ export interface ExistingMeta {
   gid: number;
 }
 
-/** Mode/owner of NAME in DIR, or null when absent. Refuses a symlink or a non-regular file. */
+/**
+ * Mode/owner of NAME in DIR, or null when absent. Refuses a symlink
+ * (SymlinkComponent) or a non-regular file (NotRegularFile) without opening it.
+ */
 export function statExisting(libc: Libc, dir: DirHandle, name: string, logical: string): ExistingMeta | null {
-  const fd = libc.fn.openat(dir.fd, cstr(name), O_RDONLY | O_CLOEXEC | libc.arch.O_NOFOLLOW | 0o4000, 0);
-  if (fd < 0) {
-    const err = libc.errno();
-    if (err === Errno.ENOENT) return null;
-    if (err === Errno.ELOOP) throw new SymlinkComponent(logical);
-    throw new SysError("open", err, logical);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new SysError("open", Errno.EISDIR, logical);
-    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-  } finally {
-    libc.fn.close(fd);
-  }
+  const st = statNoFollow(libc, dir, name, logical);
+  if (!st) return null;
+  requireRegular(st, logical);
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
 function writeAll(libc: Libc, fd: number, bytes: Uint8Array, logical: string): void {
@@ -109,13 +104,15 @@ export function writeFileAtomic(
   let linked = false;
   try {
     const existing = statExisting(libc, dir, name, logical);
-    const mode = existing?.mode ?? opts.mode;
+    // The temp file gets its final metadata before the swap: a restore never removes first.
+    const keep = opts.exact ? null : existing;
+    const mode = keep?.mode ?? opts.mode;
     ({ fd, tempName } = openTemp(libc, dir, name, mode & 0o777, logical));
     writeAll(libc, fd, bytes, logical);
     // fchmod after write: the open(2) mode was filtered by the umask.
     if (libc.fn.fchmod(fd, mode) !== 0) throw new SysError("fchmod", libc.errno(), logical);
-    const uid = existing?.uid ?? opts.uid;
-    const gid = existing?.gid ?? opts.gid;
+    const uid = keep?.uid ?? opts.uid;
+    const gid = keep?.gid ?? opts.gid;
     if (uid !== -1 || gid !== -1) {
       if (libc.fn.fchown(fd, uid >>> 0, gid >>> 0) !== 0) throw new SysError("fchown", libc.errno(), logical);
       // chown clears setuid/setgid bits: restore the mode once more.

@@ -2,12 +2,13 @@
  * Read, remove, mkdir -p, readlink and list under a root, every component
  * opened with O_NOFOLLOW (see walk.ts). Each verb mirrors its POSIX cousin.
  */
-import { fstatSync, readdirSync, readSync } from "node:fs";
-import { AT_REMOVEDIR, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "./arch.ts";
+import { readdirSync } from "node:fs";
+import { AT_REMOVEDIR } from "./arch.ts";
 import { Errno, SysError } from "./errno.ts";
 import { cstr, type Libc } from "./libc.ts";
 import { fsyncDir, statExisting } from "./atomic-write.ts";
-import { openDirNoFollow, SymlinkComponent, type DirHandle } from "./walk.ts";
+import { openRegularAt, readOpened } from "./open-regular.ts";
+import { openDirNoFollow, type DirHandle } from "./walk.ts";
 
 export type ReadResult =
   | { exists: false }
@@ -23,34 +24,26 @@ function openParent(libc: Libc, root: string, components: readonly string[]): Di
   }
 }
 
-/** Read a regular file exactly. Absent (or a missing parent) is `{exists:false}`. */
-export function readFileAt(libc: Libc, root: string, components: readonly string[]): ReadResult {
+/**
+ * Read a regular file exactly, at most MAX_BYTES. Absent (or a missing parent)
+ * is `{exists:false}`. Type and size are judged by fstat of an O_PATH open
+ * first (see open-regular.ts): a device, FIFO or socket is refused
+ * (NotRegularFile) without being opened, a larger file (TooLarge) without
+ * being read. CHECK runs on the reading descriptor before the read.
+ */
+export function readFileAt(
+  libc: Libc, root: string, components: readonly string[], maxBytes: number, check?: (fd: number) => void,
+): ReadResult {
   const logical = "/" + components.join("/");
   const dir = openParent(libc, root, components);
   if (!dir) return { exists: false };
   try {
-    // O_NONBLOCK so a FIFO planted at the path cannot hang the read.
-    const fd = libc.fn.openat(dir.fd, cstr(components[components.length - 1]!), O_RDONLY | O_CLOEXEC | O_NONBLOCK | libc.arch.O_NOFOLLOW, 0);
-    if (fd < 0) {
-      const err = libc.errno();
-      if (err === Errno.ENOENT) return { exists: false };
-      if (err === Errno.ELOOP) throw new SymlinkComponent(logical);
-      throw new SysError("open", err, logical);
-    }
+    const opened = openRegularAt(libc, dir, components[components.length - 1]!, logical, maxBytes);
+    if (!opened) return { exists: false };
+    const { fd, st } = opened;
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new SysError("read", Errno.EISDIR, logical);
-      const chunks: Buffer[] = [];
-      let total = 0;
-      // /proc files report size 0: read until EOF rather than trusting st.size.
-      for (;;) {
-        const buf = Buffer.allocUnsafe(Math.max(65536, st.size + 1));
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        chunks.push(buf.subarray(0, n));
-        total += n;
-      }
-      return { exists: true, bytes: new Uint8Array(Buffer.concat(chunks, total)), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+      check?.(fd);
+      return { exists: true, bytes: readOpened(fd, st, logical, maxBytes), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     } finally {
       libc.fn.close(fd);
     }

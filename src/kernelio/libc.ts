@@ -23,6 +23,7 @@ const SYMBOLS = {
   mkdirat: { args: [i32, ptr, u32], returns: i32 },
   readlinkat: { args: [i32, ptr, ptr, u64], returns: i64 },
   flock: { args: [i32, i32], returns: i32 },
+  fstatfs: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
   // bun:ffi has no varargs: syscall is declared with the fixed arguments we pass.
   // This shape serves delete_module(name, flags).

@@ -49,6 +49,44 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(readdirSync(join(root, "etc/modprobe.d"))).toEqual(["keep.conf"]);
   });
 
+  test("host-conformance/AC-17: exact sets mode and owner of an existing file in the same atomic swap", async () => {
+    const p = join(root, "etc/modprobe.d/restore.conf");
+    writeFileSync(p, "changed\n");
+    chmodSync(p, 0o600);
+    chownSync(p, 1234, 5678);
+    await host.writeFile("/etc/modprobe.d/restore.conf", enc("captured\n"), { mode: 0o2750, uid: 42, gid: 43, exact: true });
+    let st = statSync(p);
+    expect(readFileSync(p, "utf8")).toBe("captured\n");
+    // setgid survives: the mode is set again after chown, which clears it.
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o2750, 42, 43]);
+    expect(readdirSync(join(root, "etc/modprobe.d"))).toEqual(["restore.conf"]);
+    // A new file with exact gets the same; without exact an existing file keeps its own (AC-02).
+    await host.writeFile("/etc/modprobe.d/fresh.conf", enc("f"), { mode: 0o640, uid: 7, gid: 8, exact: true });
+    st = statSync(join(root, "etc/modprobe.d/fresh.conf"));
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 7, 8]);
+    await host.writeFile("/etc/modprobe.d/restore.conf", enc("again\n"), { mode: 0o644, uid: 0, gid: 0 });
+    st = statSync(p);
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o2750, 42, 43]);
+  });
+
+  test.skipIf(!mountable)("host-conformance/AC-17: an exact restore on a full filesystem leaves the file as it was", async () => {
+    const mnt = join(root, "full");
+    mkdirSync(mnt);
+    sh(`mount -t tmpfs -o size=128k tmpfs ${mnt}`);
+    try {
+      writeFileSync(join(mnt, "f.conf"), "changed\n");
+      chmodSync(join(mnt, "f.conf"), 0o600);
+      const err = await host.writeFile("/full/f.conf", new Uint8Array(512 * 1024).fill(65), { mode: 0o644, uid: 0, gid: 0, exact: true }).catch((e) => e);
+      expect(err).toBeInstanceOf(HostIoError);
+      expect(err.message).toContain("old bytes intact");
+      expect(readFileSync(join(mnt, "f.conf"), "utf8")).toBe("changed\n");
+      expect(statSync(join(mnt, "f.conf")).mode & 0o7777).toBe(0o600);
+      expect(readdirSync(mnt)).toEqual(["f.conf"]);
+    } finally {
+      sh(`umount ${mnt}`);
+    }
+  });
+
   const samples: [string, Uint8Array][] = [
     ["trailing newline", enc("a = 1\n")],
     ["no trailing newline", enc("a = 1")],

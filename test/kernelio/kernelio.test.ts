@@ -67,7 +67,7 @@ describe("atomic write", () => {
     }
     expect((err as SysError).errno).toBe(Errno.ENOENT);
     // A later successful call must not disturb what we already read.
-    expect(readFileAt(libc, root, ["nothing"])).toEqual({ exists: false });
+    expect(readFileAt(libc, root, ["nothing"], 4096)).toEqual({ exists: false });
   });
 
   test("atomic-write/AC-05: mkdir -p creates and accepts existing; symlinked component refused", () => {
