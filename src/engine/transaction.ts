@@ -10,7 +10,7 @@ import type { StepResult } from "../handlers/mechanism.ts";
 import type { Store } from "../store/store.ts";
 import type { RollbackTrigger } from "../store/types.ts";
 import { runRuleCheck } from "./check.ts";
-import { digestAll } from "./digest.ts";
+import { digestAll, leftStates } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { preflight, type PlannedStep } from "./preflight.ts";
 import type { ResolvedRule, StepReport, TxnReport } from "./types.ts";
@@ -120,7 +120,9 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   );
   const status = undo.ok ? "rolled_back" : "rollback_failed";
   const detail = `${failure.detail}; ${undo.ok ? "rolled back" : "ROLLBACK FAILED"}: ${undo.detail}`;
-  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger });
+  // What the undo left, so a later rollback of an earlier transaction sharing these files judges drift against it.
+  const left = await leftStates(host, [...changed, ...undo.changed]);
+  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger, left });
   return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified };
 }
 
