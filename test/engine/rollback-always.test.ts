@@ -57,7 +57,8 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
   afterEach(() => c.done());
   const opts = (extra = {}) => ({ store: c.store, host: c.host, ...extra });
 
-  test.each(ORDERS)("engine-rollback/AC-07: 3 sysctl transactions sharing 2 files, rolled back in order %p %p %p: byte-identical", async (...order) => {
+  test.each(ORDERS)("engine-rollback/AC-07: 3 sysctl transactions sharing 2 files, rolled back in order %p %p %p: byte-identical", async (a: number, b: number, d: number) => {
+    const order = [a, b, d];
     seed(c.root, SHARED);
     const before = c.snap();
     const r = await runRemediation({ store: c.store, host: c.host, rules: SYSCTLS.map(([k, v]) => sysctlRule(k, v)) });
@@ -74,7 +75,8 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
   test.each([
     [0, 1],
     [1, 0],
-  ])("engine-rollback/AC-07: two modules sharing a modprobe.d file, rolled back in order %p %p: byte-identical", async (...order) => {
+  ])("engine-rollback/AC-07: two modules sharing a modprobe.d file, rolled back in order %p %p: byte-identical", async (a: number, b: number) => {
+    const order = [a, b];
     seed(c.root, { "etc/modprobe.d/00-aaa.conf": "install cramfs /sbin/modprobe --ignore-install cramfs\n# vendor\ninstall freevxfs /sbin/modprobe --ignore-install freevxfs\n" });
     const before = c.snap();
     const r = await runRemediation({ store: c.store, host: c.host, rules: [kmodRule("cramfs"), kmodRule("freevxfs")] });
