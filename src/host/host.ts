@@ -33,6 +33,8 @@ export interface WriteOptions {
   /** Owner for a new file; an existing file keeps its own. Default: the caller's. */
   uid?: number;
   gid?: number;
+  /** Set mode, uid and gid as given even when the file exists (restoring a captured file), in the same atomic swap. */
+  exact?: boolean;
 }
 
 /** One directory entry. */
