@@ -55,6 +55,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   const { store, host } = ctx;
   if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
   const before = await runRuleCheck(host, rule);
+  if (before.status === "skip") return unchanged(ctx, rule, "skipped", `not applicable: ${before.detail}`);
   if (before.status === "pass") return unchanged(ctx, rule, "skipped", `already compliant: ${before.detail}`);
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
@@ -131,6 +132,7 @@ export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnRepor
   const base = { txnId: null, ruleId: rule.id, steps: [] as StepReport[] };
   if (rule.notApplicable) return { ...base, status: "skipped", detail: `not applicable: ${rule.notApplicable}` };
   const before = await runRuleCheck(host, rule);
+  if (before.status === "skip") return { ...base, status: "skipped", detail: `not applicable: ${before.detail}` };
   if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
   if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
   const pf = await preflight(host, rule);

@@ -40,7 +40,7 @@ import {
   sysctlPath,
   type ConfDir,
 } from "../checks/sysctl-config.ts";
-import { compareSysctl } from "../checks/sysctl-value.ts";
+import { compareSysctl, kernelLacksSysctl, missingSysctlDetail } from "../checks/sysctl-value.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import {
@@ -183,6 +183,7 @@ async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
     try {
       runtime = await host.readSysctl(p.key);
     } catch (e) {
+      if (kernelLacksSysctl(e)) throw new CaptureIncomplete(NAME, missingSysctlDetail(p.key));
       throw new CaptureIncomplete(NAME, `runtime value of ${p.key} unreadable: ${(e as Error).message}`);
     }
   }
