@@ -1,5 +1,5 @@
 /** What Bulwark left in a file — sha256 of the bytes, mode and owner — for later drift detection. */
-import type { Host } from "../host/host.ts";
+import type { FileState, Host } from "../host/host.ts";
 import type { WrittenFile } from "../store/types.ts";
 
 /** sha256 hex of the file's bytes now, or null when it does not exist. */
@@ -9,17 +9,20 @@ export async function fileDigest(host: Host, path: string): Promise<string | nul
 
 /** The file as it is now: sha256, mode and owner; all null when it does not exist. */
 export async function fileLeft(host: Host, path: string): Promise<WrittenFile> {
-  const f = await host.readFile(path);
+  return toLeft(path, await host.readFile(path));
+}
+
+function toLeft(path: string, f: FileState): WrittenFile {
   return f.exists
     ? { path, sha256: new Bun.CryptoHasher("sha256").update(f.bytes).digest("hex"), mode: f.mode, uid: f.uid, gid: f.gid }
     : { path, sha256: null, mode: null, uid: null, gid: null };
 }
 
-/** fileLeft for each path, in order. Throws when a path cannot be read (a symlink, not a regular file). */
+/** fileLeft for each path, in order, in one Host round trip. Throws when a path cannot be read (a symlink, not a regular file). */
 export async function digestAll(host: Host, paths: readonly string[]): Promise<WrittenFile[]> {
-  const out: WrittenFile[] = [];
-  for (const path of paths) out.push(await fileLeft(host, path));
-  return out;
+  if (paths.length === 0) return [];
+  const states = await host.readFiles(paths);
+  return paths.map((p, i) => toLeft(p, states[i]!));
 }
 
 /**
@@ -28,13 +31,18 @@ export async function digestAll(host: Host, paths: readonly string[]): Promise<W
  * judged against an older one, which errs toward reporting drift.
  */
 export async function leftStates(host: Host, paths: readonly string[]): Promise<WrittenFile[]> {
-  const out: WrittenFile[] = [];
-  for (const path of [...new Set(paths)].sort()) {
-    try {
-      out.push(await fileLeft(host, path));
-    } catch {
-      /* unreadable now (replaced by a symlink, say): nothing Bulwark can vouch for */
+  const unique = [...new Set(paths)].sort();
+  try {
+    return await digestAll(host, unique); // one round trip when every path is readable
+  } catch {
+    const out: WrittenFile[] = [];
+    for (const path of unique) {
+      try {
+        out.push(await fileLeft(host, path));
+      } catch {
+        /* unreadable now (replaced by a symlink, say): nothing Bulwark can vouch for */
+      }
     }
+    return out;
   }
-  return out;
 }

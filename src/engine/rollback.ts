@@ -10,7 +10,7 @@ import { acquireRunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
 import type { TxnRecord, TxnStatus } from "../store/types.ts";
 import type { WrittenFile } from "../store/types.ts";
-import { fileLeft } from "./digest.ts";
+import { digestAll, fileLeft } from "./digest.ts";
 import { RootMismatch, TxnNotFound } from "./errors.ts";
 import { trustedUndo, undoRecorded } from "./undo-recorded.ts";
 
@@ -38,10 +38,10 @@ export const UNDOABLE: ReadonlySet<TxnStatus> = new Set(["committed", "rollback_
 const describeMeta = (f: WrittenFile) => `mode ${(f.mode ?? 0).toString(8).padStart(4, "0")}, owner ${f.uid}:${f.gid}`;
 
 /** How one file differs from what Bulwark last left there, or null when it does not. Never throws. */
-async function driftOf(host: Host, left: WrittenFile): Promise<string | null> {
+async function driftOf(host: Host, left: WrittenFile, known?: WrittenFile): Promise<string | null> {
   let now: WrittenFile;
   try {
-    now = await fileLeft(host, left.path);
+    now = known ?? (await fileLeft(host, left.path));
   } catch (e) {
     // A drop-in replaced by `-> /dev/null` (an operator's mask) lands here: not readable, so not ours any more.
     const target = await host.readLink(left.path).catch(() => null);
@@ -64,9 +64,11 @@ async function driftOf(host: Host, left: WrittenFile): Promise<string | null> {
  * lets transactions that edit lines of one shared file be rolled back in any order.
  */
 async function drifted(host: Host, store: Store, txn: TxnRecord): Promise<string[]> {
+  // One round trip for all files when each is readable; file by file (each failure named) otherwise.
+  const now = await digestAll(host, txn.files.map((f) => f.path)).catch(() => null);
   const out: string[] = [];
-  for (const f of txn.files) {
-    const d = await driftOf(host, store.lastLeftState(txn.run.root, f.path) ?? f);
+  for (const [i, f] of txn.files.entries()) {
+    const d = await driftOf(host, store.lastLeftState(txn.run.root, f.path) ?? f, now?.[i]);
     if (d) out.push(d);
   }
   return out;
