@@ -19,6 +19,9 @@ export interface RecoverOptions {
   wait?: boolean | number;
 }
 
+/** Statuses recover retries even with a closed journal: a failed rollback and every in-flight status. */
+const RETRIED: readonly TxnStatus[] = ["rollback_failed", "journaled", "applying", "validating", "rolling_back"];
+
 /**
  * What recover undoes, oldest first: every transaction with an open journal
  * entry, every one left in flight, and every one whose rollback failed before
@@ -31,8 +34,7 @@ export function pendingUndo(store: Store): number[] {
   return [...ids].sort((a, b) => a - b);
 }
 
-const RETRIED: readonly TxnStatus[] = ["rollback_failed", "journaled", "applying", "validating", "rolling_back"];
-
+/** Undo every pending transaction (see pendingUndo) from its validated pre-state; one report per transaction. */
 export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
   // The lock of a killed run is stale and is broken here; a live run's lock is respected.
   const lock = await acquireRunLock(o.store.dir, { wait: o.wait });

@@ -74,6 +74,7 @@ async function drifted(host: Host, store: Store, txn: TxnRecord): Promise<string
   return out;
 }
 
+/** Throws RootMismatch, before anything changes, when HOST is rooted elsewhere than TXN's run. */
 export function checkRoot(host: Host, txn: TxnRecord): void {
   if (resolve(txn.run.root) !== resolve(host.root)) throw new RootMismatch(txn.id, txn.run.root, host.root);
 }
@@ -132,6 +133,7 @@ async function withLock<T>(o: RollbackOptions, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/** Roll back one transaction by id under the run lock (committed, failed or interrupted). */
 export function rollbackTxn(o: RollbackOptions, txnId: number): Promise<RollbackReport> {
   return withLock(o, () => rollbackOne(o, txnId));
 }
