@@ -6,7 +6,8 @@
 import type * as v from "valibot";
 import type { Capability, Host } from "../host/host.ts";
 
-export type CheckStatus = "pass" | "fail" | "error";
+/** "skip": the rule does not apply to this host (the detail says why, e.g. the kernel has no such sysctl). */
+export type CheckStatus = "pass" | "fail" | "error" | "skip";
 
 export interface CheckResult {
   status: CheckStatus;

@@ -16,7 +16,7 @@ import { SysctlKey, SysctlValue } from "../rules/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { gatherDirs, gatherFile } from "./fs-gather.ts";
 import { registerCheck } from "./registry.ts";
-import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName } from "./sysctl-config.ts";
+import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName, sysctlPath } from "./sysctl-config.ts";
 
 export const COMPARATORS = ["eq", "ne", "ge", "le", "gt", "lt"] as const;
 export type Comparator = (typeof COMPARATORS)[number];
@@ -45,6 +45,23 @@ export function compareSysctl(actual: string, expected: string, op: Comparator):
   return op === "ge" ? x >= y : op === "le" ? x <= y : op === "gt" ? x > y : x < y;
 }
 
+/**
+ * True when a runtime read failed because the running kernel has no such key
+ * (its /proc/sys file does not exist: Yama not built in, an absent module),
+ * as opposed to a key that exists but cannot be read. Both Hosts report it
+ * as ENOENT (kernel-io: the errno; shell: sysctl(8)'s "No such file or directory").
+ */
+export function kernelLacksSysctl(e: unknown): boolean {
+  if ((e as { code?: unknown })?.code === "ENOENT") return true;
+  const msg = e instanceof Error ? `${e.message}` : String(e);
+  return /\bENOENT\b|No such file or directory|unknown key/.test(msg);
+}
+
+/** The one sentence every command uses for a key the running kernel lacks. */
+export function missingSysctlDetail(key: string): string {
+  return `the running kernel has no ${key} (/proc/sys/${sysctlPath(key)} does not exist): the rule does not apply to this kernel`;
+}
+
 async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
   const want = `${p.comparator} "${p.expected}"`;
   const problems: string[] = [];
@@ -58,6 +75,8 @@ async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
       if (typeof ok === "string") errors.push(`runtime: ${ok}`);
       else (ok ? facts : problems).push(`runtime value "${rt}"${ok ? "" : ` is not ${want}`}`);
     } catch (e) {
+      // On a live host a key the kernel lacks is one verdict, not a failure: not applicable here.
+      if (kernelLacksSysctl(e)) return { status: "skip", detail: missingSysctlDetail(p.key) };
       errors.push(`runtime value of ${p.key} unreadable: ${(e as Error).message}`);
     }
   } else {

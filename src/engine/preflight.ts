@@ -3,7 +3,9 @@
  * registered, the Host can write files, and every step's pre-state can be
  * captured as plain JSON. Failing here means nothing changed (`errored`).
  */
+import * as v from "valibot";
 import type { Host } from "../host/host.ts";
+import { describeIssue } from "../handlers/pre-state-schema.ts";
 import type { Json, Mechanism } from "../handlers/mechanism.ts";
 import { getMechanism, mechanismNames } from "../handlers/registry.ts";
 import type { ResolvedRule } from "./types.ts";
@@ -52,6 +54,12 @@ export async function preflight(host: Host, rule: ResolvedRule): Promise<Preflig
     // silently lost in the journal and rollback would restore the wrong thing.
     if (!Bun.deepEquals(JSON.parse(JSON.stringify(pre ?? null)), pre, true)) {
       return { ok: false, detail: `${label}: pre-state is not plain JSON, it cannot be journaled; nothing changed` };
+    }
+    // The schema a later rollback or recover will judge the journal record by: a capture that
+    // fails it (a file over the size bound, say) would journal a pre-state no one could use.
+    const valid = v.safeParse(mechanism.preState(s.params), pre);
+    if (!valid.success) {
+      return { ok: false, detail: `${label}: captured pre-state cannot be journaled: ${describeIssue(valid.issues[0])}; nothing changed` };
     }
     steps.push({ index, mechanism, params: s.params, footprint, pre, notes });
   }

@@ -1,6 +1,6 @@
 /**
  * Crash recovery: every transaction with an open journal entry (killed during
- * apply, validation, commit or a rollback) is undone by replaying every
+ * apply, validation, commit or a rollback), and every failed rollback, is undone by replaying every
  * captured step's rollback in reverse. Rollbacks are idempotent and safe on
  * steps that never ran, so it does not matter how far the dead run got, and
  * a recover killed half-way can simply be run again.
@@ -10,8 +10,9 @@ import type { RunLock } from "../store/run-lock.ts";
 import { takeRunLock } from "./run.ts";
 import type { Store } from "../store/store.ts";
 import { checkRoot, type RollbackReport } from "./rollback.ts";
+import type { TxnStatus } from "../store/types.ts";
 import { RootMismatch } from "./errors.ts";
-import { undoSteps } from "./undo.ts";
+import { undoRecorded } from "./undo-recorded.ts";
 
 export interface RecoverOptions {
   store: Store;
@@ -21,12 +22,28 @@ export interface RecoverOptions {
   lock?: RunLock;
 }
 
+/** Statuses recover retries even with a closed journal: a failed rollback and every in-flight status. */
+const RETRIED: readonly TxnStatus[] = ["rollback_failed", "journaled", "applying", "validating", "rolling_back"];
+
+/**
+ * What recover undoes, oldest first: every transaction with an open journal
+ * entry, every one left in flight, and every one whose rollback failed before
+ * (a failed rollback is never final: disk full, a broken pipe, drift then
+ * --force — each is retried from the pre-state).
+ */
+export function pendingUndo(store: Store): number[] {
+  const ids = new Set(store.openJournalTxnIds());
+  for (const status of RETRIED) for (const t of store.history({ status })) ids.add(t.id);
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** Undo every pending transaction (see pendingUndo) from its validated pre-state; one report per transaction. */
 export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
   // The lock of a killed run is stale and is broken here; a live run's lock is respected.
   const lock = o.lock ?? (await takeRunLock(o.host, o.store.dir, o.wait));
   try {
     const reports: RollbackReport[] = [];
-    for (const txnId of o.store.openJournalTxnIds()) {
+    for (const txnId of pendingUndo(o.store)) {
       const txn = o.store.txn(txnId)!;
       try {
         checkRoot(o.host, txn);
@@ -35,14 +52,9 @@ export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
         reports.push({ txnId, ruleId: txn.ruleId, status: txn.status, detail: txn.detail, refused: e.message });
         continue;
       }
-      const undo = await undoSteps(
-        o.host,
-        txn.steps.map((s) => ({ index: s.index, mechanism: s.mechanism, params: s.params, footprint: s.footprint, pre: s.preState })),
-      );
-      const status = undo.ok ? "recovered" : "rollback_failed";
-      const detail = `interrupted while ${txn.status}; ${undo.ok ? "recovered" : "RECOVERY FAILED"}: ${undo.detail}`;
-      o.store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: "recover" });
-      reports.push({ txnId, ruleId: txn.ruleId, status, detail, restoreVerified: undo.verified });
+      const prefix = txn.status === "rollback_failed" ? "retrying a failed rollback; " : `interrupted while ${txn.status}; `;
+      const r = await undoRecorded(o.store, o.host, txn, "recover", prefix);
+      reports.push({ txnId, ruleId: txn.ruleId, status: r.status, detail: r.detail, restoreVerified: r.verified });
     }
     return reports;
   } finally {

@@ -10,7 +10,7 @@ import type { StepResult } from "../handlers/mechanism.ts";
 import type { Store } from "../store/store.ts";
 import type { RollbackTrigger } from "../store/types.ts";
 import { runRuleCheck } from "./check.ts";
-import { digestAll } from "./digest.ts";
+import { digestAll, leftStates } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { preflight, type PlannedStep } from "./preflight.ts";
 import type { ResolvedRule, StepReport, TxnReport } from "./types.ts";
@@ -55,6 +55,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   const { store, host } = ctx;
   if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
   const before = await runRuleCheck(host, rule);
+  if (before.status === "skip") return unchanged(ctx, rule, "skipped", `not applicable: ${before.detail}`);
   if (before.status === "pass") return unchanged(ctx, rule, "skipped", `already compliant: ${before.detail}`);
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
@@ -120,7 +121,9 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   );
   const status = undo.ok ? "rolled_back" : "rollback_failed";
   const detail = `${failure.detail}; ${undo.ok ? "rolled back" : "ROLLBACK FAILED"}: ${undo.detail}`;
-  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger });
+  // What the undo left, so a later rollback of an earlier transaction sharing these files judges drift against it.
+  const left = await leftStates(host, [...changed, ...undo.changed]);
+  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger, left });
   return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified };
 }
 
@@ -129,6 +132,7 @@ export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnRepor
   const base = { txnId: null, ruleId: rule.id, steps: [] as StepReport[] };
   if (rule.notApplicable) return { ...base, status: "skipped", detail: `not applicable: ${rule.notApplicable}` };
   const before = await runRuleCheck(host, rule);
+  if (before.status === "skip") return { ...base, status: "skipped", detail: `not applicable: ${before.detail}` };
   if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
   if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
   const pf = await preflight(host, rule);

@@ -4,7 +4,8 @@
  * three undo and judge the result the same way.
  */
 import type { Host } from "../host/host.ts";
-import type { Json } from "../handlers/mechanism.ts";
+import { RecordingHost } from "../host/recording-host.ts";
+import type { Json, Mechanism } from "../handlers/mechanism.ts";
 import { getMechanism } from "../handlers/registry.ts";
 import { faultPoint } from "./fault.ts";
 
@@ -32,6 +33,8 @@ export interface UndoOutcome {
   verified: boolean;
   detail: string;
   steps: UndoStepResult[];
+  /** Logical paths the undo wrote or removed (what a later drift check must know Bulwark left). */
+  changed: string[];
 }
 
 /** Top-level keys whose values differ: enough for an operator to see what is not restored. */
@@ -43,24 +46,38 @@ function differingKeys(a: Json, b: Json): string[] {
   return Bun.deepEquals(a, b, true) ? [] : ["(value)"];
 }
 
+/** Roll back one step through a recorder bound to its footprint: an undo is gated exactly like an apply. */
+async function rollbackStep(host: Host, m: Mechanism, s: UndoStep, changed: Set<string>) {
+  const rec = new RecordingHost(host, s.footprint);
+  let r: { ok: boolean; partial: boolean; detail: string };
+  try {
+    r = await m.rollback(rec, s.pre);
+  } catch (e) {
+    r = { ok: false, partial: false, detail: `rollback threw: ${(e as Error).message}` };
+  }
+  rec.changedFiles().forEach((p) => changed.add(p));
+  // Checked even when rollback "succeeded": a handler may have swallowed the refusal.
+  if (rec.violations.length) {
+    r = { ok: false, partial: false, detail: `footprint: ${rec.violations.map((v) => v.message).join("; ")}; ${r.detail}` };
+  }
+  return r;
+}
+
 /**
  * Roll back `steps` in reverse order. Every step is attempted even after one
  * fails (each rollback is idempotent and safe on a step that never ran), so
- * as much as possible is restored.
+ * as much as possible is restored. Each step's changes go through a
+ * RecordingHost bound to its footprint; callers that read the steps back from
+ * the journal validate them first (journal-trust.ts).
  */
 export async function undoSteps(host: Host, steps: readonly UndoStep[]): Promise<UndoOutcome> {
   const results = new Map<number, UndoStepResult>();
+  const changed = new Set<string>();
   for (const [n, s] of [...steps].reverse().entries()) {
     const m = getMechanism(s.mechanism);
-    let r: { ok: boolean; partial: boolean; detail: string };
-    if (!m) r = { ok: false, partial: false, detail: `mechanism ${s.mechanism} is not registered in this Bulwark` };
-    else {
-      try {
-        r = await m.rollback(host, s.pre);
-      } catch (e) {
-        r = { ok: false, partial: false, detail: `rollback threw: ${(e as Error).message}` };
-      }
-    }
+    const r = m
+      ? await rollbackStep(host, m, s, changed)
+      : { ok: false, partial: false, detail: `mechanism ${s.mechanism} is not registered in this Bulwark` };
     results.set(s.index, { index: s.index, mechanism: s.mechanism, ...r, verified: false });
     if (n === 0) faultPoint("mid-rollback");
   }
@@ -71,7 +88,8 @@ export async function undoSteps(host: Host, steps: readonly UndoStep[]): Promise
     const m = getMechanism(s.mechanism);
     if (!m) continue;
     try {
-      const diff = differingKeys(s.pre, await m.capture(host, s.params));
+      const now = await m.capture(host, s.params);
+      const diff = m.restoredDiff ? m.restoredDiff(s.pre, now) : differingKeys(s.pre, now);
       res.verified = diff.length === 0;
       if (diff.length) res.detail += `; differs from pre-state in: ${diff.join(", ")}`;
     } catch (e) {
@@ -91,5 +109,5 @@ export async function undoSteps(host: Host, steps: readonly UndoStep[]): Promise
       (ordered.every((r) => r.verified)
         ? "; re-capture matches the pre-state"
         : "; partial: " + ordered.filter((r) => !r.verified).map((r) => `step ${r.index + 1}: ${r.detail}`).join(" | "));
-  return { ok: failed.length === 0, verified: ordered.every((r) => r.verified), detail, steps: ordered };
+  return { ok: failed.length === 0, verified: ordered.every((r) => r.verified), detail, steps: ordered, changed: [...changed].sort() };
 }

@@ -69,12 +69,24 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
+/** "PATH holds N bytes (the captured ones | not the captured ones), mode 0644, owner 0:0", or "PATH is absent". */
+async function onDiskNow(host: Host, pre: FilePre): Promise<string> {
+  try {
+    const now = await host.readFile(pre.path);
+    if (!now.exists) return `${pre.path} is absent`;
+    const same = pre.existed && sameBytes(now.bytes, priorBytes(pre)) ? "the captured ones" : "not the captured ones";
+    return `${pre.path} holds ${now.bytes.length} bytes (${same}), mode ${now.mode.toString(8).padStart(4, "0")}, owner ${now.uid}:${now.gid}`;
+  } catch (e) {
+    return `${pre.path} cannot be read: ${(e as Error).message}`;
+  }
+}
+
 /**
  * Put a whole file back as captured. Idempotent: a file already in its prior
- * state is not written. Mode and owner come back too: when they differ, the
- * file is removed and re-created with them (a crash between the two leaves
- * the file absent, which the next rollback/recover replay repairs).
- * Returns what it did, for the rollback detail.
+ * state is not written. Bytes, mode and owner come back in ONE atomic write
+ * (`exact`): after a crash or a failure the file holds either what it held
+ * before the restore or the captured file, never nothing. A failure names
+ * what is on disk now. Returns what it did, for the rollback detail.
  */
 export async function restoreFile(host: Host, pre: FilePre): Promise<{ detail: string; keptDir?: string }> {
   const now = await host.readFile(pre.path);
@@ -89,14 +101,14 @@ export async function restoreFile(host: Host, pre: FilePre): Promise<{ detail: s
       : { detail: `${did}; kept ${dir}, created by apply: it now holds other files`, keptDir: dir };
   }
   const bytes = priorBytes(pre);
-  const opts = { mode: pre.mode!, uid: pre.uid!, gid: pre.gid! };
   if (now.exists && sameBytes(now.bytes, bytes) && now.mode === pre.mode && now.uid === pre.uid && now.gid === pre.gid) {
     return { detail: `${pre.path} already as before` };
   }
-  if (now.exists && (now.mode !== pre.mode || now.uid !== pre.uid || now.gid !== pre.gid)) {
-    await host.removeFile(pre.path);
+  try {
+    await host.writeFile(pre.path, bytes, { mode: pre.mode!, uid: pre.uid!, gid: pre.gid!, exact: true });
+  } catch (e) {
+    throw new Error(`cannot restore ${pre.path}: ${(e as Error).message}; on disk now: ${await onDiskNow(host, pre)}`);
   }
-  await host.writeFile(pre.path, bytes, opts);
   return { detail: `restored ${pre.path}` };
 }
 

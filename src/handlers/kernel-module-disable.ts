@@ -60,6 +60,8 @@ import {
   type LineEdit,
   restoreStepFiles,
 } from "./file-state.ts";
+import { editsRestoredDiff } from "./restored.ts";
+import { filePreSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "kernel_module_disable";
 export const MODPROBE_D = "/etc/modprobe.d";
@@ -99,6 +101,31 @@ export type KernelModuleDisablePre = {
 
 function footprint(p: KernelModuleDisableParams): string[] {
   return [modprobeDropIn(p.name), ...MODPROBE_DIRS.map((d) => `${d}/`)];
+}
+
+/** The pre-state a journal may hold for P: the same module, the drop-in P names, edits inside the footprint. */
+function preState(p: KernelModuleDisableParams): v.GenericSchema<unknown, KernelModuleDisablePre> {
+  const fp = footprint(p);
+  return v.strictObject({
+    v: v.literal(1, "v must be 1"),
+    name: v.literal(p.name, `name must be ${p.name}, the module the step's params name`),
+    // rollback reloads this module by name: it must be the params' module, nothing else
+    module: v.literal(kernelModuleName(p.name), `module must be ${kernelModuleName(p.name)}`),
+    dropIn: filePreSchema(fp, modprobeDropIn(p.name)),
+    edits: lineEditsSchema(fp),
+    unfixable: v.pipe(
+      v.array(
+        v.strictObject({
+          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
+          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
+          command: v.pipe(v.string(), v.maxLength(65_536)),
+          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+        }),
+      ),
+      v.maxLength(256, "unfixable lists too many lines"),
+    ),
+    wasLoaded: v.nullable(v.boolean("wasLoaded must be true, false or null")),
+  }) as v.GenericSchema<unknown, KernelModuleDisablePre>;
 }
 
 /** The configuration as it would be with our drop-in in place (its name masks any same-named file). */
@@ -275,6 +302,8 @@ export const kernelModuleDisable: Mechanism<KernelModuleDisableParams, KernelMod
   apply,
   rollback,
   footprint,
+  preState,
+  restoredDiff: editsRestoredDiff,
   describe,
 };
 

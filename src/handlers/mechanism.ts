@@ -27,8 +27,16 @@ export interface RollbackResult {
 
 export interface Mechanism<P = any, Pre extends Json = any> {
   readonly name: string;
-  /** Parameter schema, validated once at rule load. */
+  /** Parameter schema, validated at rule load and again on every params record read back from the journal. */
   readonly params: v.GenericSchema<unknown, P>;
+  /**
+   * Schema of this step's pre-state as read back from the journal: bounded
+   * sizes, integer modes and owners, and every path bound to `footprint(params)`
+   * and to the params (the same key, the same drop-in). The engine refuses a
+   * record that fails it before any Host call; preflight refuses a capture
+   * that fails it before the journal, so every journaled pre-state passes.
+   */
+  preState(params: P): v.GenericSchema<unknown, Pre>;
   /** Host capabilities this mechanism cannot work without (beyond "files", always needed). */
   readonly requires: readonly Capability[];
   /** Everything rollback needs, as plain JSON. Throws `CaptureIncomplete` when it cannot. */
@@ -39,6 +47,13 @@ export interface Mechanism<P = any, Pre extends Json = any> {
   rollback(host: Host, pre: Pre): Promise<RollbackResult>;
   /** Logical paths this step may write or remove. The engine refuses anything else. */
   footprint(params: P): string[];
+  /**
+   * How a re-capture after rollback differs from the pre-state, as the names of
+   * what differs (empty: restored). Optional: the engine compares the whole
+   * pre-state when absent. A mechanism that edits lines in a shared file judges
+   * those by its own lines, since another transaction's edits may remain there.
+   */
+  restoredDiff?(pre: Pre, now: Pre): string[];
   /** What apply would change, for `plan`, one line per file or runtime effect. */
   describe(params: P, pre: Pre): string[];
 }

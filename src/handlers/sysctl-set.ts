@@ -40,7 +40,7 @@ import {
   sysctlPath,
   type ConfDir,
 } from "../checks/sysctl-config.ts";
-import { compareSysctl } from "../checks/sysctl-value.ts";
+import { compareSysctl, kernelLacksSysctl, missingSysctlDetail } from "../checks/sysctl-value.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import {
@@ -54,6 +54,8 @@ import {
   type LineEdit,
   restoreStepFiles,
 } from "./file-state.ts";
+import { editsRestoredDiff } from "./restored.ts";
+import { filePreSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "sysctl_set";
 export const SYSCTL_D = "/etc/sysctl.d";
@@ -118,6 +120,37 @@ function footprint(p: SysctlSetParams): string[] {
   return [sysctlPersistFile(p), ...SYSCTL_DIRS.map((d) => `${d}/`), SYSCTL_CONF];
 }
 
+/** A runtime value as the kernel printed it: one line, bounded. Rollback writes it back through the Host. */
+const RuntimeValue = v.pipe(
+  v.string("runtime must be a string or null"),
+  v.maxLength(4096, "runtime must be at most 4096 characters"),
+  v.check((s) => !/[\n\r\0]/.test(s), "runtime must not contain a newline, carriage return or NUL"),
+);
+
+/** The pre-state a journal may hold for P: the same key and value, the drop-in P names, edits inside the footprint. */
+function preState(p: SysctlSetParams): v.GenericSchema<unknown, SysctlSetPre> {
+  const fp = footprint(p);
+  return v.strictObject({
+    v: v.literal(1, "v must be 1"),
+    key: v.literal(p.key, `key must be ${p.key}, the key the step's params name`),
+    value: v.literal(p.value, "value must be the value the step's params name"),
+    runtime: v.nullable(RuntimeValue),
+    dropIn: filePreSchema(fp, sysctlPersistFile(p)),
+    edits: lineEditsSchema(fp),
+    unfixable: v.pipe(
+      v.array(
+        v.strictObject({
+          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
+          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
+          value: v.pipe(v.string(), v.maxLength(4096)),
+          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+        }),
+      ),
+      v.maxLength(256, "unfixable lists too many lines"),
+    ),
+  }) as v.GenericSchema<unknown, SysctlSetPre>;
+}
+
 function validate(p: SysctlSetParams): void {
   // apply/capture may be called with params that never met the schema (recovery of an old journal, tests)
   if (!v.is(SysctlSetParams, p)) {
@@ -150,6 +183,7 @@ async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
     try {
       runtime = await host.readSysctl(p.key);
     } catch (e) {
+      if (kernelLacksSysctl(e)) throw new CaptureIncomplete(NAME, missingSysctlDetail(p.key));
       throw new CaptureIncomplete(NAME, `runtime value of ${p.key} unreadable: ${(e as Error).message}`);
     }
   }
@@ -319,6 +353,8 @@ export const sysctlSet: Mechanism<SysctlSetParams, SysctlSetPre> = {
   apply,
   rollback,
   footprint,
+  preState,
+  restoredDiff: editsRestoredDiff,
   describe,
 };
 

@@ -83,6 +83,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX journal_open ON journal(closed_at);
   `,
+  // v2: what Bulwark last left at each path — at a commit, and after every rollback or recovery —
+  // with mode and owner. A later rollback judges drift against the newest row for the path, so
+  // transactions sharing a file (line edits) can be rolled back in any order, and a chmod/chown is drift.
+  `
+  CREATE TABLE path_states (
+    id     INTEGER PRIMARY KEY,
+    txn_id INTEGER NOT NULL REFERENCES transactions(id),
+    event  TEXT NOT NULL,
+    path   TEXT NOT NULL,
+    sha256 TEXT,
+    mode   INTEGER,
+    uid    INTEGER,
+    gid    INTEGER,
+    at     TEXT NOT NULL
+  );
+  CREATE INDEX path_states_path ON path_states(path, id);
+  INSERT INTO path_states (txn_id, event, path, sha256, at)
+    SELECT w.txn_id, 'commit', w.path, w.sha256, COALESCE(t.finished_at, t.started_at)
+    FROM written_files w JOIN transactions t ON t.id = w.txn_id ORDER BY w.txn_id, w.path;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

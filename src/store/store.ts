@@ -58,6 +58,8 @@ export interface UndoOutcomeRecord {
   verified: boolean;
   trigger: RollbackTrigger;
   forced?: boolean;
+  /** What the undo left at each path it touched or the transaction wrote (recorded for later drift checks). */
+  left?: WrittenFile[];
 }
 
 export class Store {
@@ -134,12 +136,36 @@ export class Store {
     else this.db.query("UPDATE transactions SET status = ?, detail = ? WHERE id = ?").run(status, detail, txnId);
   }
 
-  /** Committed: status, the hashes of what Bulwark left, and the journal closed, together. */
+  /** One path_states row per file: what Bulwark left there, at EVENT. Call inside a SQLite transaction. */
+  private recordLeft(txnId: number, event: string, files: readonly WrittenFile[], at: string): void {
+    const ins = this.db.query(
+      "INSERT INTO path_states (txn_id, event, path, sha256, mode, uid, gid, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    for (const f of files) ins.run(txnId, event, f.path, f.sha256, f.mode ?? null, f.uid ?? null, f.gid ?? null, at);
+  }
+
+  /**
+   * The newest state any Bulwark transaction on ROOT left at PATH (commit,
+   * rollback or recovery), or null when none is recorded.
+   */
+  lastLeftState(root: string, path: string): WrittenFile | null {
+    const r = this.db
+      .query(
+        `SELECT p.path, p.sha256, p.mode, p.uid, p.gid FROM path_states p
+         JOIN transactions t ON t.id = p.txn_id JOIN runs r ON r.id = t.run_id
+         WHERE p.path = ? AND r.root = ? ORDER BY p.id DESC LIMIT 1`,
+      )
+      .get(path, root) as Row | null;
+    return r ? { path: r.path, sha256: r.sha256, mode: r.mode, uid: r.uid, gid: r.gid } : null;
+  }
+
+  /** Committed: status, the hashes (and mode, owner) of what Bulwark left, and the journal closed, together. */
   commit(txnId: number, files: WrittenFile[], detail: string): void {
     this.db.transaction(() => {
       const t = now();
       const ins = this.db.query("INSERT OR REPLACE INTO written_files (txn_id, path, sha256) VALUES (?, ?, ?)");
       for (const f of files) ins.run(txnId, f.path, f.sha256);
+      this.recordLeft(txnId, "commit", files, t);
       this.db
         .query("UPDATE transactions SET status = 'committed', detail = ?, finished_at = ? WHERE id = ?")
         .run(detail, t, txnId);
@@ -168,6 +194,7 @@ export class Store {
           "INSERT INTO rollback_events (txn_id, at, trigger, forced, ok, verified, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .run(txnId, t, o.trigger, o.forced ? 1 : 0, o.ok ? 1 : 0, o.verified ? 1 : 0, o.detail);
+      if (o.left) this.recordLeft(txnId, o.trigger === "recover" ? "recover" : "rollback", o.left, t);
       this.db.query("UPDATE journal SET closed_at = ? WHERE txn_id = ? AND closed_at IS NULL").run(t, txnId);
     })();
   }

@@ -66,6 +66,10 @@ export interface WrittenFile {
   path: string;
   /** sha256 hex of the bytes Bulwark left, or null when Bulwark left the path absent. */
   sha256: string | null;
+  /** Mode and owner Bulwark left (absent: not recorded, as in journals before schema v2, or the path is absent). */
+  mode?: number | null;
+  uid?: number | null;
+  gid?: number | null;
 }
 
 export interface RollbackEvent {

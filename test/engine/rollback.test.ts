@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import "./fixtures/registry-all.ts";
 import { allHostPaths, createHost } from "../../src/host/index.ts";
@@ -81,16 +81,29 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(c.store.txn(id)!.rollbacks).toMatchObject([{ trigger: "manual", forced: true }]);
   });
 
-  test("engine-rollback/AC-03: a mode change alone is not drift (only bytes are compared)", async () => {
+  test.each([
+    ["chmod", (p: string) => chmodSync(p, 0o600), "mode 0600, owner 0:0"],
+    ["chown", (p: string) => chownSync(p, 4321, 8765), "mode 0644, owner 4321:8765"],
+  ] as const)("engine-rollback/AC-10: a %s of a file Bulwark wrote is drift: refused, unchanged, unless forced", async (_what, change, now) => {
+    const before = c.snap();
     const r = await run(rule([fileStep("/etc/bulwark-test/new.conf")]));
-    chmodSync(join(c.root, "etc/bulwark-test/new.conf"), 0o600);
-    expect((await rollbackTxn(opts(), r.transactions[0]!.txnId!)).status).toBe("rolled_back");
+    const id = r.transactions[0]!.txnId!;
+    change(join(c.root, "etc/bulwark-test/new.conf"));
+    const drifted = c.snap();
+    const rep = await rollbackTxn(opts(), id);
+    expect(rep.refused).toContain(`/etc/bulwark-test/new.conf (mode/owner changed: Bulwark left mode 0644, owner 0:0, now ${now})`);
+    expect(c.snap()).toEqual(drifted);
+    const forced = await rollbackTxn(opts({ force: true }), id);
+    expect(forced.status).toBe("rolled_back");
+    expect(c.snap()).toEqual(before);
   });
 
   test("engine-rollback/AC-04: only a committed transaction can be rolled back; others are refused", async () => {
     const r = await run(rule([fileStep("/etc/bulwark-test/a.conf")], ["pass"]), rule([fileStep("/etc/bulwark-test/b.conf")]));
     const skipped = await rollbackTxn(opts(), r.transactions[0]!.txnId!);
-    expect(skipped.refused).toBe(`transaction ${r.transactions[0]!.txnId} is skipped; only a committed transaction can be rolled back`);
+    expect(skipped.refused).toBe(
+      `transaction ${r.transactions[0]!.txnId} is skipped; only a committed, failed-rollback or interrupted transaction can be rolled back`,
+    );
     const id = r.transactions[1]!.txnId!;
     await rollbackTxn(opts(), id);
     const again = await rollbackTxn(opts(), id);

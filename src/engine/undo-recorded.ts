@@ -1,0 +1,58 @@
+/**
+ * Undo one transaction from its journal records: the part a later rollback
+ * and a recovery share. Records are validated before any Host call
+ * (journal-trust.ts); the undo runs through the footprint gate (undo.ts);
+ * the outcome, and what it left at each path, is recorded in one SQLite
+ * transaction so the next drift check judges against it.
+ */
+import type { Host } from "../host/host.ts";
+import type { Store } from "../store/store.ts";
+import type { TxnRecord, TxnStatus } from "../store/types.ts";
+import { leftStates } from "./digest.ts";
+import { trustFiles, trustSteps } from "./journal-trust.ts";
+import { undoSteps, type UndoStep } from "./undo.ts";
+
+export interface RecordedUndo {
+  status: Extract<TxnStatus, "rolled_back" | "recovered" | "rollback_failed">;
+  /** Without a prefix: "rolled back: …", "ROLLBACK FAILED: …" (or the recover wording). */
+  detail: string;
+  verified: boolean;
+}
+
+/** Validated undo input for TXN, or the reason its records are refused. */
+export function trustedUndo(txn: TxnRecord): { steps: UndoStep[] } | { refused: string } {
+  const t = trustSteps(txn.steps);
+  if (!t.ok) return { refused: t.detail };
+  const files = trustFiles(txn.files, t.steps);
+  return files ? { refused: files } : { steps: t.steps };
+}
+
+/**
+ * Undo TXN (already checked for root and drift by the caller). An invalid
+ * record makes it rollback_failed with nothing changed. `forced` lists what a
+ * forced rollback overwrote, for the record.
+ */
+export async function undoRecorded(
+  store: Store,
+  host: Host,
+  txn: TxnRecord,
+  trigger: "manual" | "recover",
+  prefix = "",
+  forced = false,
+): Promise<RecordedUndo> {
+  const [okWord, failWord, okStatus] =
+    trigger === "manual" ? (["rolled back", "ROLLBACK FAILED", "rolled_back"] as const) : (["recovered", "RECOVERY FAILED", "recovered"] as const);
+  const trusted = trustedUndo(txn);
+  if ("refused" in trusted) {
+    const detail = `${prefix}${failWord}: ${trusted.refused}`;
+    store.finishUndo(txn.id, { status: "rollback_failed", detail, ok: false, verified: false, trigger, forced });
+    return { status: "rollback_failed", detail, verified: false };
+  }
+  if (trigger === "manual") store.openRollbackJournal(txn.id);
+  const undo = await undoSteps(host, trusted.steps);
+  const status = undo.ok ? okStatus : "rollback_failed";
+  const detail = `${prefix}${undo.ok ? okWord : failWord}: ${undo.detail}`;
+  const left = await leftStates(host, [...txn.files.map((f) => f.path), ...undo.changed]);
+  store.finishUndo(txn.id, { status, detail, ok: undo.ok, verified: undo.verified, trigger, forced, left });
+  return { status, detail, verified: undo.verified };
+}
