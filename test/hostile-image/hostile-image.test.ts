@@ -25,12 +25,12 @@ import { ATTACKS, BIG_MB, RACE, fingerprint, type Attack, type Command, type Hos
 const HAVE_STRACE = prerequisite("strace with ptrace permitted", straceWorks());
 const ESC = "\x1b";
 /** A command that has to refuse quickly gets this long under strace before it counts as a hang. */
-const HANG_MS = 15_000;
+const HANG_MS = 10_000;
 const CMD_MS = 60_000;
 /** AC-09: generous for a run that refuses; today's code needs gigabytes for the same files. */
 const RSS_LIMIT = 200 * 1024 * 1024;
 /** Protects the shared machine: a run past this is killed (and fails AC-09). */
-const RSS_CAP = 1536 * 1024 * 1024;
+const RSS_CAP = 512 * 1024 * 1024;
 const BIG_MS = 20_000;
 const POOL = Number(process.env.BULWARK_HOSTILE_JOBS ?? 3);
 
@@ -85,7 +85,7 @@ async function runScenario(s: Scenario): Promise<void> {
     const imageBefore = fingerprint(img.root);
     const r = await runAudited([BIN, ...argsFor(cmd, img, s.path)], {
       traceFile: join(img.dir, `trace-${n++}-${cmd}.txt`),
-      timeoutMs: s.attack.name === "fifo-state-db" ? HANG_MS : CMD_MS,
+      timeoutMs: s.attack.name === "fifo-state-db" ? HANG_MS : s.attack.name === "oversize-config" ? BIG_MS : CMD_MS,
       rssCapBytes: RSS_CAP,
     });
     summary.push(

@@ -184,6 +184,43 @@ function tamperPreStates(img: HostileImage, fn: (pre: any) => void, openJournalO
   }
 }
 
+/**
+ * KMOD_RULE and SYSCTL_RULE again, without platforms (so they apply to an
+ * image whose OS cannot be read), as a --rules-dir under DIR.
+ */
+function portableRules(dir: string): string {
+  const rulesDir = join(dir, "rules");
+  const common = { description: "d", rationale: "r", severity: "low", category: "kernel" };
+  const rules = [
+    {
+      ...common,
+      id: KMOD_RULE,
+      title: "Keep the cramfs kernel module from loading",
+      implementations: [
+        {
+          default: true,
+          check: { method: "kernel_module_state", name: "cramfs", state: "blacklisted" },
+          remediation: { mechanism: "kernel_module_disable", name: "cramfs" },
+        },
+      ],
+    },
+    {
+      ...common,
+      id: SYSCTL_RULE,
+      title: "Do not send IPv4 ICMP redirects",
+      implementations: [
+        {
+          default: true,
+          check: { method: "sysctl_value", key: "net.ipv4.conf.all.send_redirects", expected: "0" },
+          remediation: { mechanism: "sysctl_set", key: "net.ipv4.conf.all.send_redirects", value: "0" },
+        },
+      ],
+    },
+  ];
+  seed(rulesDir, Object.fromEntries(rules.map((r) => [`${r.id}.yml`, JSON.stringify(r, null, 2)])));
+  return rulesDir;
+}
+
 // ---------------------------------------------------------------- the attacks
 
 export interface Attack {
@@ -349,6 +386,8 @@ export const ATTACKS: Attack[] = [
     offending: "sysctl.conf",
     build() {
       const img = baseImage("chardev");
+      // os-release unreadable means "unknown OS": the rules must not depend on the platform, or nothing reads sysctl.conf.
+      img.select = ["--rules-dir", portableRules(img.dir)];
       for (const [f, maj, min] of [["etc/sysctl.conf", 1, 3], ["etc/os-release", 5, 2]] as const) {
         rmSync(join(img.root, f));
         const r = spawnSync("mknod", ["-m", "644", join(img.root, f), "c", String(maj), String(min)], { encoding: "utf8" });
@@ -435,7 +474,8 @@ export const ATTACKS: Attack[] = [
         {
           ...base,
           id: "kmod-hostile-esc",
-          title: `Innocent${ESC}[2K${ESC}[1A\rPASS  everything-fine  ${ESC}]0;owned${ESC}\\`,
+          // No CR or LF (the loader refuses those): ESC alone erases the line and moves the cursor up.
+          title: `Innocent${ESC}[2K${ESC}[1APASS  everything-fine  ${ESC}]0;owned${ESC}\\`,
           implementations: [
             {
               default: true,
