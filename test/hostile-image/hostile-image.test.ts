@@ -261,12 +261,13 @@ describe.skipIf(!HAVE_STRACE || (ONLY !== undefined && !ONLY.includes(RACE.name)
       const target = join(img.host, "target");
       const before = fingerprint(target);
       let swapped = false;
-      // Every execve returns 0.3 s late, so the gap between `mktemp` creating the temp file and `cat`
-      // writing it is wide and the swap lands inside it deterministically (polled every 20 ms).
+      // Every process's exit is held 0.15 s: `mktemp` has created the temp file and is exiting, and the
+      // shell opens "$tmp" for `cat >` only after it is gone, so the swap (polled every 20 ms, as soon as
+      // the temp file appears) lands inside that gap deterministically: the window the issue describes.
       const r = await runAudited([BIN, "remediate", "--root", img.root, "--path", "shell", ...img.select], {
         traceFile: join(img.dir, "trace-race.txt"),
         timeoutMs: CMD_MS * 2,
-        straceArgs: ["-e", "inject=execve:delay_exit=300000"],
+        straceArgs: ["-e", "inject=exit_group:delay_enter=150000"],
         onTick() {
           if (swapped || lstatSync(dir).isSymbolicLink()) return;
           if (!readdirSync(dir).some((f) => f.startsWith(".bulwark."))) return;
