@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, readdirSync, renameSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { prerequisite } from "../support/prereq.ts";
 import { BIN, buildBinary } from "../cli/helpers.ts";
 import { nonPathOpens, runAudited, showEvents, straceWorks, unexpectedExecs, writesOutside, type AuditedResult } from "./audit.ts";
@@ -288,4 +288,25 @@ describe.skipIf(!HAVE_STRACE || (ONLY !== undefined && !ONLY.includes(RACE.name)
       if (!process.env.BULWARK_HOSTILE_KEEP) img.cleanup();
     }
   }, CMD_MS * 3);
+});
+
+describe.skipIf(!HAVE_STRACE)("the audit itself", () => {
+  // If strace's output format or the parser drifted, every containment test above would pass vacuously.
+  test("hostile-image/AC-01: the audit sees a write through a planted symlink, a write outside, a device open and a foreign exec (self-test)", async () => {
+    const img = RACE.build("shell");
+    try {
+      symlinkSync(join(img.host, "dir"), join(img.root, "planted"));
+      const dev = join(img.root, "etc/null-dev");
+      Bun.spawnSync(["mknod", "-m", "644", dev, "c", "1", "3"]);
+      const script = `echo x > ${img.host}/direct; mkdir ${img.root}/planted/sub; cat ${dev} >/dev/null; id >/dev/null; echo ok > ${img.root}/etc/inside`;
+      const r = await runAudited(["/bin/sh", "-c", script], { traceFile: join(img.dir, "trace-self.txt"), timeoutMs: CMD_MS });
+      expect(r.code).toBe(0);
+      const allowed = { writeDirs: [join(img.root, "etc")], writePaths: [], binary: "/bin/sh" };
+      expect(writesOutside(r.audit, allowed).map((w) => w.path).sort()).toEqual([join(img.host, "dir/sub"), join(img.host, "direct")]);
+      expect(unexpectedExecs(r.audit, allowed, img.root).map((e) => basename(e.path))).toEqual(["id"]);
+      expect(nonPathOpens(r.audit, [dev]).length).toBe(1);
+    } finally {
+      img.cleanup();
+    }
+  }, CMD_MS);
 });
