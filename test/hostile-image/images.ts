@@ -164,13 +164,13 @@ function stateDb(img: HostileImage): string {
 }
 
 /** Apply FN to every kernel_module_disable pre-state in the image's state database; optionally leave txn 2 interrupted. */
-function tamperPreStates(img: HostileImage, fn: (pre: any) => void, openJournalOn?: number): void {
+function tamperPreStates(img: HostileImage, fn: (pre: any, txnId: number) => void, openJournalOn?: number): void {
   const db = new Database(stateDb(img), { readwrite: true });
   try {
     const rows = db.query("SELECT txn_id, idx, pre_state FROM pre_states").all() as { txn_id: number; idx: number; pre_state: string }[];
     for (const r of rows) {
       const pre = JSON.parse(r.pre_state);
-      fn(pre);
+      fn(pre, r.txn_id);
       db.query("UPDATE pre_states SET pre_state = ? WHERE txn_id = ? AND idx = ?").run(JSON.stringify(pre), r.txn_id, r.idx);
     }
     if (openJournalOn !== undefined) {
@@ -285,11 +285,12 @@ export const ATTACKS: Attack[] = [
       remediateForReal(img, path);
       tamperPreStates(
         img,
-        (pre) => {
+        (pre, txnId) => {
+          // Different bytes per transaction, so rollback (after recover) has something to write too.
           pre.dropIn = {
             path: "/etc/shadow",
             existed: true,
-            b64: Buffer.from("root::0:0:99999:7:::\n").toString("base64"),
+            b64: Buffer.from(`root::0:0:99999:7::: txn ${txnId}\n`).toString("base64"),
             mode: 0o644,
             uid: 0,
             gid: 0,
