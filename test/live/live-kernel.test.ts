@@ -109,6 +109,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
         executables: {
           "/lib/live/modprobe": hostTool(["/usr/bin/kmod", "/bin/kmod"], "kmod"),
           "/lib/live/sysctl": hostTool(["/usr/sbin/sysctl", "/sbin/sysctl"], "procps"),
+          // The shell path's run lock is held by its helper shell with flock(1); Debian's busybox has no flock applet.
+          "/usr/bin/flock": hostTool(["/usr/bin/flock"], "util-linux"),
         },
         extraFiles: {
           // Corpus rules apply to rhel/ubuntu: the guest says it is RHEL 9.
