@@ -119,7 +119,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
           "/sbin/modprobe": shim("modprobe"),
           "/sbin/sysctl": shim("sysctl"),
         },
-        timeoutMs: 240_000,
+        // TCG on a busy 2-core machine: the shell scenarios (helper-held lock) need more than 4 minutes there.
+        timeoutMs: 480_000,
       });
       for (const r of run.results) byId.set(r.id, r);
       const t = run.timings;
@@ -132,7 +133,7 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
       bootError = e as Error;
       console.log(`live-kernel: boot failed: ${bootError.message}`);
     }
-  }, 300_000);
+  }, 540_000);
 
   const result = (id: string): { status: string; detail: string } => {
     if (bootError) throw bootError;
