@@ -19,7 +19,7 @@
  *   drop the file's directives and could turn a check's verdict around.
  */
 import { type DirEntry, type FileState, type Host, HostIoError } from "../host/host.ts";
-import type { ConfDir, ConfFile } from "./modprobe-config.ts";
+import type { ConfDir, ConfFile } from "../config/modprobe.ts";
 
 export const MODPROBE_DIRS = [
   "/etc/modprobe.d",

@@ -20,7 +20,7 @@ import type { Host } from "../host/host.ts";
 import { ModuleName } from "../rules/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { MODPROBE_DIRS, gatherDirs } from "./fs-gather.ts";
-import { evaluateModprobe, isDisablingCommand, isModprobeConfName, moduleConfig, type Source } from "./modprobe-config.ts";
+import { evaluateModprobe, isDisablingCommand, isModprobeConfName, moduleConfig, type Source } from "../config/modprobe.ts";
 import { registerCheck } from "./registry.ts";
 
 export const KernelModuleStateParams = v.object({

@@ -16,7 +16,7 @@ import { SysctlKey, SysctlValue } from "../rules/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { gatherDirs, gatherFile } from "./fs-gather.ts";
 import { registerCheck } from "./registry.ts";
-import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName } from "./sysctl-config.ts";
+import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName } from "../config/sysctl.ts";
 
 export const COMPARATORS = ["eq", "ne", "ge", "le", "gt", "lt"] as const;
 export type Comparator = (typeof COMPARATORS)[number];

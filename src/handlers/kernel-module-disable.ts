@@ -13,7 +13,7 @@
  *    or vendor `install NAME …` is dead and left alone.
  * 2. An `install NAME <not disabling>` line in a file that still sorts
  *    earlier (`00-aaa.conf`, in any modprobe.d directory, masking applied —
- *    the evaluator in checks/modprobe-config.ts decides) would win. It is
+ *    the evaluator in config/modprobe.ts decides) would win. It is
  *    neutralised: commented out with `# bulwark: ` as a captured, reversible
  *    line edit. That file must resolve inside a modprobe.d directory (the
  *    footprint); otherwise the step fails naming the file and line before
@@ -48,7 +48,7 @@ import {
   moduleConfig,
   type ConfDir,
   type InstallLine,
-} from "../checks/modprobe-config.ts";
+} from "../config/modprobe.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import {

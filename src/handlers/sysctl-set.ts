@@ -18,7 +18,7 @@
  *    which sorts after `99-bulwark-…`). Every explicit assignment of the key
  *    read after ours with another value is neutralised: commented out with
  *    `# bulwark: ` as a captured, reversible line edit (evaluator:
- *    checks/sysctl-config.ts). A file outside the sysctl directories (a
+ *    config/sysctl.ts). A file outside the sysctl directories (a
  *    symlink elsewhere) fails the step naming file:line before any write.
  * 4. Re-evaluates: the effective persistent value must equal the target.
  *
@@ -39,7 +39,7 @@ import {
   sysctlDotted,
   sysctlPath,
   type ConfDir,
-} from "../checks/sysctl-config.ts";
+} from "../config/sysctl.ts";
 import { compareSysctl } from "../checks/sysctl-value.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";

@@ -13,7 +13,7 @@ import * as v from "valibot";
 import { checkNames, getCheck } from "../../src/checks/index.ts";
 import { KernelModuleStateParams } from "../../src/checks/kernel-module-state.ts";
 import { gatherDirs, MODPROBE_DIRS } from "../../src/checks/fs-gather.ts";
-import { evaluateModprobe, isModprobeConfName, moduleConfig } from "../../src/checks/modprobe-config.ts";
+import { evaluateModprobe, isModprobeConfName, moduleConfig } from "../../src/config/modprobe.ts";
 import { type Capability, type Host, allHostPaths, createHost, kernelIoUnavailable } from "../../src/host/index.ts";
 
 const paths = allHostPaths.filter((p) => p !== "kernel-io" || kernelIoUnavailable() === null);

@@ -6,7 +6,7 @@ import "../../src/checks/index.ts";
 import "../../src/handlers/index.ts";
 import { getCheck } from "../../src/checks/registry.ts";
 import { gatherDirs, gatherFile, resolveLogical } from "../../src/checks/fs-gather.ts";
-import { SYSCTL_CONF, SYSCTL_DIRS, evaluateSysctl, isSysctlConfName } from "../../src/checks/sysctl-config.ts";
+import { SYSCTL_CONF, SYSCTL_DIRS, evaluateSysctl, isSysctlConfName } from "../../src/config/sysctl.ts";
 import { CaptureIncomplete } from "../../src/handlers/mechanism.ts";
 import { sysctlSet as m, sysctlDropInName, type SysctlSetParams } from "../../src/handlers/sysctl-set.ts";
 import { allHostPaths, type Host, type HostPath } from "../../src/host/index.ts";

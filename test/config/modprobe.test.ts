@@ -7,7 +7,7 @@ import {
   kmodUnderscores,
   moduleConfig,
   renderModprobeC,
-} from "../../src/checks/modprobe-config.ts";
+} from "../../src/config/modprobe.ts";
 import { kernelModuleName } from "../../src/rules/validators.ts";
 
 const E = "/etc/modprobe.d";

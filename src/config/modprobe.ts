@@ -1,6 +1,6 @@
 /**
  * The effective modprobe.d configuration, evaluated the way kmod (libkmod 30)
- * reads it. Pure: the caller gathers the files (see fs-gather.ts).
+ * reads it. Pure: the caller gathers the files (see checks/fs-gather.ts).
  *
  * Why model kmod instead of grepping: the first `install` line for a module
  * wins, files mask each other by name across directories, and both spellings
@@ -8,7 +8,7 @@
  * earlier `install x /sbin/modprobe --ignore-install x` keeps it loadable.
  *
  * The rules below were checked against kmod 30 (`modprobe -c`) by the
- * property test in test/checks/modprobe-config.property.test.ts:
+ * property test in test/config/modprobe.property.test.ts:
  * - A directory entry counts when its name does not start with `.` and ends
  *   in `.conf` or `.alias` (kmod still reads legacy `.alias` files).
  * - Directories are given in precedence order; a name seen in an earlier one
