@@ -1,33 +1,50 @@
 /**
  * Property test: our evaluator against kmod itself.
  *
- * For each of N fresh random trees, the five modprobe.d directories are
- * written under a temp dir and kmod is asked for the effective configuration
- * with `modprobe -c -C D1 -C D2 …`. kmod 30 accepts `-C` repeatedly: each one
- * appends a config path, in order, replacing the built-in list — so argument
- * order is precedence order and the masking rule applies across them (checked
- * by hand before writing this: a name in the first -C dir masks the same name
- * in the second, and files are read in name order across both).
+ * For each of N fresh random trees, a sysroot is laid out either merged-/usr
+ * (`lib -> usr/lib`) or split (`lib` a real directory beside `usr/lib`), with
+ * files in every modprobe.d directory a distribution might have, including
+ * /usr/lib/modprobe.d. Our side reads it the way the check does: through a
+ * real Host rooted there, with kmod's directory list (KMOD30_DIRS), so a
+ * split-/usr /usr/lib/modprobe.d must stay unread. kmod's side is given its
+ * compiled-in list mapped under the root with `-C` (kmod 30 accepts `-C`
+ * repeatedly; each replaces the built-in list in order, so argument order is
+ * precedence order and masking applies across them).
  *
- * `modprobe -c` also prints `options` lines taken from /proc/cmdline and
- * `alias` lines from the module indexes; only `blacklist ` and `install `
- * lines are compared, in order, against renderModprobeC(). The baseline (an
- * empty config) must have none, or the comparison would be meaningless.
+ * Two judgements per tree:
+ * - `modprobe -c`: the `blacklist ` and `install ` lines, in order, must equal
+ *   renderModprobeC() (kmod prints a glob name as the pattern it stored);
+ * - `modprobe -n -v -d KROOT -S 9.9.9 NAME` for two query modules that exist
+ *   in a module index (empty .ko files + depmod, built once): the first
+ *   `install …`/`insmod …` line must be what probeAction() predicts — this is
+ *   where kmod's fnmatch() of install names (first match wins) shows.
+ * The generator covers globs in install/blacklist/options names, CRLF,
+ * trailing whitespace, comments after commands, continuations, /dev/null
+ * masks and bad lines. All kmod calls of a run go through one sh script.
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConfDir, evaluateModprobe, renderModprobeC } from "../../src/config/modprobe.ts";
+import { KMOD30_DIRS, type ConfDir, evaluateModprobe, isModprobeConfName, probeAction, renderModprobeC } from "../../src/config/modprobe.ts";
+import { gatherDirs } from "../../src/checks/fs-gather.ts";
+import { createHost, kernelIoUnavailable } from "../../src/host/index.ts";
 import { type Prng, prng } from "./prng.ts";
 import { prerequisite } from "../support/prereq.ts";
 
 const TREES = Number(process.env.BULWARK_PROPERTY_TREES ?? 1000);
 const SEED = Number(process.env.BULWARK_PROPERTY_SEED ?? 20240601);
+/** Where files are put: every directory a distribution may have; which of them kmod reads depends on the layout. */
 const DIRS = ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d"];
 const FILE_NAMES = ["00-a.conf", "10-b.conf", "50-x.conf", "a.conf", "b.alias", "c.txt", ".h.conf", "Z.conf", "_u.conf", "-d.conf", "x.conf.bak", "99-bulwark.conf"];
-const MODULES = ["usb-storage", "usb_storage", "cramfs", "fat-x", "fat_x", "dccp", "a-b_c", "a_b-c", "sctp", "x[a-b]-y", "bad]name"];
-const COMMANDS = ["/bin/false", "/bin/true", "/usr/bin/false", "false", "/sbin/modprobe --ignore-install M", "/bin/echo hi # c", "/bin/false\t", " /bin/true"];
+const MODULES = [
+  "usb-storage", "usb_storage", "cramfs", "fat-x", "fat_x", "dccp", "a-b_c", "a_b-c", "sctp", "x[a-b]-y", "bad]name",
+  // globs: kmod fnmatch()es install names, strcmp()s blacklist/options names
+  "cram*", "usb[-_]storage", "usb?storage", "*", "fat[!y]*", "[a-c]*", "d*p", "cramf[[:alpha:]]", "*-x",
+];
+/** Modules in the index (empty .ko files): the ones `modprobe -n -v` is asked about. */
+const QUERIES = ["cramfs", "usb-storage", "fat-x", "a-b_c", "dccp"];
+const COMMANDS = ["/bin/false", "/bin/true", "/usr/bin/false", "false", "/sbin/modprobe --ignore-install M", "/bin/echo hi # c", "/bin/false\t", " /bin/true", "/bin/false # disabled by policy", "/bin/false  "];
 
 const kmod = Bun.which("modprobe") ?? (Bun.file("/usr/sbin/modprobe").size ? "/usr/sbin/modprobe" : null);
 const base = mkdtempSync(join(tmpdir(), "bulwark-kmod-prop-"));
@@ -54,7 +71,7 @@ function randomLine(r: Prng): string {
       // A continuation splitting a keyword or a name.
       return r.pick([`bla\\\ncklist ${m}`, `install ${m} \\\n/bin/false`, `install \\\n${m} /bin/true`]);
     case 8:
-      return r.pick([`options ${m} a=1`, `alias foo ${m}`, `softdep ${m} pre: x`, `remove ${m} /bin/true`]);
+      return r.pick([`options ${m} a=1`, `options ${m}\tb=2 # c`, `alias foo ${m}`, `softdep ${m} pre: x`, `remove ${m} /bin/true`, `blacklist ${m} # comment`, `blacklist ${m}  `]);
     case 9:
       return r.pick(["blacklist", `install ${m}`, `install ${m} `, "frob x", `  blacklist ${m}`, `\tinstall ${m} /bin/false`]);
     case 10:
@@ -65,13 +82,14 @@ function randomLine(r: Prng): string {
 }
 
 function randomTree(r: Prng): ConfDir[] {
+  // The generator's ConfDirs hold logical paths; which are read is the layout's business.
   return DIRS.map((d) => {
     const files = new Map<string, string>();
     if (r.chance(0.75)) {
       const n = r.int(5);
       for (let i = 0; i < n; i++) {
         const lines = Array.from({ length: r.int(8) }, () => randomLine(r));
-        let content = lines.join(r.chance(0.1) ? "\r\n" : "\n") + (r.chance(0.8) ? "\n" : "");
+        let content = lines.join(r.chance(0.15) ? "\r\n" : "\n") + (r.chance(0.8) ? "\n" : "");
         if (r.chance(0.03)) content += "blacklist eof\\";
         files.set(r.pick(FILE_NAMES), content);
       }
@@ -80,50 +98,85 @@ function randomTree(r: Prng): ConfDir[] {
   });
 }
 
-function kmodConfig(dirs: string[]): string[] {
-  const out = Bun.spawnSync([kmod!, "-c", ...dirs.flatMap((d) => ["-C", d])], { stdout: "pipe", stderr: "pipe" });
-  return Buffer.from(out.stdout)
-    .toString("latin1")
-    .split("\n")
-    .filter((l) => l.startsWith("blacklist ") || l.startsWith("install "));
+const q = (x: string) => `'${x.replaceAll("'", `'\\''`)}'`;
+
+/** kmod's compiled-in directory list (kmod 30) mapped under ROOT. */
+const kmodArgs = (root: string) => KMOD30_DIRS.flatMap((d) => ["-C", join(root, d)]);
+
+/** The index kmod looks modules up in: empty .ko files are enough for depmod and `modprobe -n`. */
+function buildIndex(): string {
+  const kroot = join(base, "kroot");
+  const kdir = join(kroot, "lib/modules/9.9.9/kernel");
+  mkdirSync(kdir, { recursive: true });
+  for (const m of QUERIES) writeFileSync(join(kdir, `${m}.ko`), "");
+  Bun.spawnSync(["depmod", "-b", kroot, "9.9.9"], { stdout: "ignore", stderr: "ignore" });
+  return kroot;
 }
 
-test.skipIf(!prerequisite("kmod (modprobe)", kmod !== null))(`modprobe-config/AC-09: ${TREES} random trees agree with kmod's modprobe -c`, () => {
+test.skipIf(!prerequisite("kmod (modprobe, depmod)", kmod !== null && Bun.which("depmod") !== null))(`modprobe-config/AC-09: ${TREES} random trees (globs, split /usr, CRLF) agree with kmod's modprobe -c and modprobe -n -v`, async () => {
+  const kroot = buildIndex();
   const empty = join(base, "empty");
   mkdirSync(empty);
-  expect(kmodConfig([empty])).toEqual([]);
+  const baseline = Bun.spawnSync([kmod!, "-c", "-C", empty], { stdout: "pipe", stderr: "pipe" });
+  expect(Buffer.from(baseline.stdout).toString().split("\n").filter((l) => /^(blacklist|install) /.test(l))).toEqual([]);
 
   const r = prng(SEED);
   const started = performance.now();
-  let lines = 0;
+  const hostPath = kernelIoUnavailable() === null ? "kernel-io" : "shell";
+  const expected: { root: string; render: string[]; probes: [string, string][] }[] = [];
+  const lines: string[] = ["set -u"];
   let masked = 0;
+  let split = 0;
   for (let t = 0; t < TREES; t++) {
     const root = join(base, `t${t}`);
+    const isSplit = r.chance(0.5);
+    split += isSplit ? 1 : 0;
+    mkdirSync(join(root, "usr/lib"), { recursive: true });
+    if (isSplit) mkdirSync(join(root, "lib"));
+    else symlinkSync("usr/lib", join(root, "lib"));
     const tree = randomTree(r);
-    const real: string[] = [];
     for (const dir of tree) {
+      // merged /usr: lib/modprobe.d IS usr/lib/modprobe.d, so its files land there too
       const p = join(root, dir.path);
-      real.push(p);
       mkdirSync(p, { recursive: true });
       for (const f of dir.files) {
         // Now and then mask with a /dev/null symlink, the distro idiom: kmod reads it as empty.
         if (r.chance(0.05)) {
-          symlinkSync("/dev/null", join(p, f.name));
-          f.content = "";
+          try { symlinkSync("/dev/null", join(p, f.name)); } catch { /* merged: already there via the other name */ }
         } else writeFileSync(join(p, f.name), Buffer.from(f.content, "latin1"));
       }
     }
     const names = tree.flatMap((d) => d.files.map((f) => f.name));
     masked += names.length - new Set(names).size;
-    const ours = renderModprobeC(evaluateModprobe(tree.map((d) => ({ ...d, path: join(root, d.path) }))));
-    const theirs = kmodConfig(real);
-    if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-      // Keep the tree for replay and say which seed/tree it was.
-      throw new Error(`tree ${t} (seed ${SEED}) at ${root} disagrees:\nours:   ${JSON.stringify(ours)}\nkmod:   ${JSON.stringify(theirs)}`);
+    const host = createHost({ path: hostPath, root });
+    const cfg = evaluateModprobe(await gatherDirs(host, KMOD30_DIRS, isModprobeConfName));
+    const queries = [r.pick(QUERIES), r.pick(QUERIES)];
+    const probes = queries.map((m): [string, string] => {
+      const a = probeAction(cfg, m);
+      return [m, a.kind === "install" ? `install ${a.command} ${a.options}` : `insmod ${kroot}/lib/modules/9.9.9/kernel/${m}.ko ${a.options}`];
+    });
+    expected.push({ root, render: renderModprobeC(cfg), probes });
+    const args = kmodArgs(root).map(q).join(" ");
+    lines.push(`echo "== ${t} c"`, `${q(kmod!)} -c ${args} 2>/dev/null | grep -aE '^(blacklist|install) ' || true`);
+    for (const m of queries) {
+      lines.push(`echo "== ${t} n"`, `${q(kmod!)} -n -v -d ${q(kroot)} -S 9.9.9 ${args} ${q(m)} 2>/dev/null | grep -aE '^(install|insmod) ' | head -n 1 || true`);
     }
-    lines += theirs.length;
-    rmSync(root, { recursive: true, force: true });
   }
+  const out = Bun.spawnSync(["sh", "-c", lines.join("\n")], { stdout: "pipe", stderr: "pipe" });
+  const blocks = Buffer.from(out.stdout).toString("latin1").split(/^== \d+ [cn]\n/m).slice(1);
+  expect(blocks.length).toBe(TREES * 3);
+  let compared = 0;
+  expected.forEach((e, t) => {
+    const theirs = blocks[t * 3]!.split("\n").slice(0, -1);
+    if (JSON.stringify(e.render) !== JSON.stringify(theirs)) {
+      throw new Error(`tree ${t} (seed ${SEED}) at ${e.root}: modprobe -c disagrees:\nours:   ${JSON.stringify(e.render)}\nkmod:   ${JSON.stringify(theirs)}`);
+    }
+    e.probes.forEach(([m, want], i) => {
+      const got = blocks[t * 3 + 1 + i]!.replace(/\n$/, "");
+      if (got !== want) throw new Error(`tree ${t} (seed ${SEED}) at ${e.root}: modprobe -n -v ${m} disagrees:\nours:   ${JSON.stringify(want)}\nkmod:   ${JSON.stringify(got)}`);
+    });
+    compared += theirs.length + 2;
+  });
   const ms = performance.now() - started;
-  console.log(`kmod property: ${TREES} trees, ${lines} blacklist/install lines compared, ${masked} masked names, ${ms.toFixed(0)} ms`);
-}, 600_000);
+  console.log(`kmod property: ${TREES} trees (${split} split /usr), ${compared} lines compared, ${masked} masked names, ${ms.toFixed(0)} ms`);
+}, 900_000);
