@@ -48,7 +48,8 @@ const COMMANDS = ["/bin/false", "/bin/true", "/usr/bin/false", "false", "/sbin/m
 
 const kmod = Bun.which("modprobe") ?? (Bun.file("/usr/sbin/modprobe").size ? "/usr/sbin/modprobe" : null);
 const base = mkdtempSync(join(tmpdir(), "bulwark-kmod-prop-"));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+// 1,000 trees take a while to remove on a loaded machine: give the hook room.
+afterAll(() => rmSync(base, { recursive: true, force: true }), 300_000);
 
 function ws(r: Prng): string {
   return r.pick([" ", " ", "  ", "\t", " \t "]);

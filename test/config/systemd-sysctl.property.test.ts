@@ -75,7 +75,8 @@ const NAMES = ["00-a.conf", "10-network-security.conf", "50-default.conf", "99-b
 const SENTINEL = "@unset@";
 
 const base = mkdtempSync(join(tmpdir(), "bulwark-systemd-sysctl-prop-"));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+// 1,000 trees take a while to remove on a loaded machine: give the hook room.
+afterAll(() => rmSync(base, { recursive: true, force: true }), 300_000);
 
 function spell(r: Prng, path: string): string {
   const extra = SPELLINGS[path];
