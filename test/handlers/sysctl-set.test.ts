@@ -123,7 +123,7 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
     expect((await m.rollback(s.host, pre)).ok).toBe(true);
     expect(s.snap()).toEqual(before);
     expect(await m.capture(s.host, P({ key: "net.ipv4.tcp_syncookies", value: "1" }))).toEqual(pre);
-  });
+  }, 30_000);
 
   test("sysctl-set/AC-05: lines with the same value are left untouched; an earlier one with another value is neutralised too (auditors read it)", async () => {
     s.put({ "/etc/sysctl.d/10-early.conf": "kernel.randomize_va_space = 0\n", "/etc/sysctl.conf": "kernel.randomize_va_space = 02\n" });
