@@ -58,7 +58,7 @@ describe.each(allHostPaths)("engine + shipped rules on %s host", (hostPath: Host
 
   test.skipIf(!haveKmod)("kernel-module-disable/AC-14: after the committed run kmod runs install /bin/false for every shipped module", async () => {
     const rules = shippedRules("kernel_module_disable", s.host.capabilities);
-    s.put({ "/usr/lib/modprobe.d/0-vendor.conf": "install udf /sbin/modprobe --ignore-install udf\n" });
+    s.put({ "/lib/modprobe.d/0-vendor.conf": "install udf /sbin/modprobe --ignore-install udf\n" });
     const report = await runRemediation({ store, host: s.host, rules });
     expect(report.transactions.every((t) => t.status === "committed")).toBe(true);
     for (const r of rules) {
