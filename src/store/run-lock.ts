@@ -110,9 +110,8 @@ function ensureStateDir(dir: string, root: string | undefined): void {
 
 /**
  * Open state.lock for locking: create it fresh (O_EXCL: then it is ours), or
- * open the existing one without following a symlink and without blocking on
- * a FIFO, and accept it only as a regular file with one link — the same file
- * lstat saw. Nothing is truncated or written before that check.
+ * open the existing one through openExisting. Nothing is truncated or
+ * written before that check.
  */
 function openLockFile(path: string): number {
   const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -121,6 +120,15 @@ function openLockFile(path: string): number {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
+  return openExisting(path, flags);
+}
+
+/**
+ * Open an existing state.lock with FLAGS (which carry O_NOFOLLOW|O_NONBLOCK:
+ * no symlink read through, no FIFO waited on) and accept it only as a regular
+ * file with one link — the same file lstat saw.
+ */
+function openExisting(path: string, flags: number): number {
   const l = lstatSync(path);
   if (l.isSymbolicLink()) throw new LockFileRefused(path, `it is a symlink (-> ${readlinkSync(path)})`);
   if (!l.isFile()) throw new LockFileRefused(path, `it is ${kind(l)}`);
@@ -138,6 +146,41 @@ function openLockFile(path: string): number {
     throw new LockFileRefused(path, why);
   }
   return fd;
+}
+
+/** What a read-only look at state.lock found: the live holder, if any, or why the file was refused. */
+export interface LockPeek {
+  /** The recorded holder while it (or its helper shell) is alive; holderEnded when only the helper is. */
+  holder: (LockHolder & { holderEnded: boolean }) | null;
+  /** Set when state.lock is not a plain file (LockFileRefused's message); nothing was read from it. */
+  refused?: string;
+}
+
+/**
+ * Who holds the run lock of `stateDir`, read without taking it, creating or
+ * writing anything: the same checked open as acquireRunLock (read-only), a
+ * bounded read, and a holder reported only while its process or its helper
+ * shell is alive (the shell path's lock outlives an ended run's last command).
+ */
+export function peekRunLock(stateDir: string): LockPeek {
+  const path = join(stateDir, LOCK_FILE);
+  let fd: number;
+  try {
+    fd = openExisting(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof LockFileRefused) return { holder: null, refused: e.message };
+    return { holder: null }; // absent, or unreadable: nobody we can name
+  }
+  try {
+    const h = readHolder(fd);
+    if (!h) return { holder: null };
+    const pidAlive = alive(h.pid);
+    const helperAlive = h.helper !== undefined && Number.isInteger(h.helper) && h.helper > 0 && alive(h.helper);
+    if (!pidAlive && !helperAlive) return { holder: null };
+    return { holder: { ...h, since: String(h.since), holderEnded: !pidAlive } };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The holder recorded in the (verified, open) lock file; null while it is empty or unreadable. */
