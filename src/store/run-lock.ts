@@ -12,6 +12,7 @@
  * opened without following symlinks and without blocking, and anything but a
  * regular file with one link is refused before a byte is written to it.
  */
+import { BulwarkError } from "../errors.ts";
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { prepareStateDir } from "./state-path.ts";
@@ -26,7 +27,7 @@ export interface LockHolder {
 }
 
 /** The lock is held by another run (or by the helper of a run that has just ended). */
-export class LockHeld extends Error {
+export class LockHeld extends BulwarkError {
   constructor(readonly path: string, readonly holder: LockHolder | null, readonly holderEnded = false) {
     const who = holder ? `pid ${holder.pid}${holder.helper ? `, helper shell pid ${holder.helper}` : ""}, since ${holder.since}` : "pid not yet recorded";
     super(
@@ -40,7 +41,7 @@ export class LockHeld extends Error {
 }
 
 /** The run lock's file (or a directory above it) is not what it must be; nothing was written to it. */
-export class LockFileRefused extends Error {
+export class LockFileRefused extends BulwarkError {
   constructor(readonly path: string, why: string) {
     super(
       `refusing ${path} for the run lock: ${why}; nothing was written to it. ` +
@@ -51,7 +52,7 @@ export class LockFileRefused extends Error {
 }
 
 /** The process holding the lock for this run died: the run's changes are no longer covered by it. */
-export class LockLost extends Error {
+export class LockLost extends BulwarkError {
   constructor(readonly path: string, why: string) {
     super(`lost the run lock ${path}: ${why}; stopped, and nothing more is changed. Run \`bulwark recover\` to undo what is unfinished`);
     this.name = "LockLost";
