@@ -1,5 +1,5 @@
 /** The state database: journal, transactions, pre-states, and the run lock. */
-export { openStore, openStoreReadOnly } from "./open.ts";
+export { openStore, openStoreExisting, openStoreReadOnly, stateDatabasePresent } from "./open.ts";
 export { inspect, type StateInspection } from "./inspect.ts";
 export { Store, type UndoOutcomeRecord } from "./store.ts";
 export { StoreError, StoreCorrupt, StoreTooNew, StoreUnavailable, StatePathRefused } from "./errors.ts";

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { recover, takeRunLock } from "../../engine/index.ts";
 import type { Store } from "../../store/index.ts";
-import { buildHost, openStateStore, stateDirFor } from "../context.ts";
+import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
@@ -21,14 +21,20 @@ export const recoverCommand = defineCommand({
   async run({ args }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
+    // No state database: no run ever changed this target, so nothing is pending. Taking the lock
+    // would create the state directory and state.lock in the image: say so and create nothing.
+    if (!hasStateStore(host, args)) {
+      renderUndo(out, "recover", []);
+      return EXIT.ok;
+    }
     // The run lock before the database: see remediate. On the shell path a killed run's helper
     // shell holds it until its last command has finished, so recover never races that write.
     const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
     let store: Store | null = null;
     let rows;
     try {
-      store = openStateStore(host, args);
-      rows = (await recover({ store, host, lock })).map(undoJson);
+      store = openExistingStateStore(host, args);
+      rows = store ? (await recover({ store, host, lock })).map(undoJson) : [];
     } finally {
       store?.close();
       await lock.release();
