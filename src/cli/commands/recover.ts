@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
-import { recover, takeRunLock } from "../../engine/index.ts";
+import { Interrupted, recover, takeRunLock } from "../../engine/index.ts";
+import { stopOnSignals } from "../stop-signals.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
@@ -32,14 +33,23 @@ export const recoverCommand = defineCommand({
     const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
     let store: Store | null = null;
     let rows;
+    let interrupted: Interrupted | null = null;
+    // SIGINT/SIGTERM: finish the transaction in flight, start no other (a recover run again continues).
+    const stop = stopOnSignals();
     try {
       store = openExistingStateStore(host, args);
-      rows = store ? (await recover({ store, host, lock })).map(undoJson) : [];
+      rows = store ? (await recover({ store, host, lock, signal: stop.signal })).map(undoJson) : [];
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = e;
+      rows = e.reports.map(undoJson);
     } finally {
+      stop.dispose();
       store?.close();
       await lock.release();
     }
     renderUndo(out, "recover", rows);
+    if (interrupted) throw interrupted;
     return rows.every((r) => r.status === "recovered") ? EXIT.ok : EXIT.failed;
   },
 });

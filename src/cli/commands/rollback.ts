@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
-import { rollbackLast, rollbackRun, rollbackTxn, takeRunLock, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import { Interrupted, rollbackLast, rollbackRun, rollbackTxn, takeRunLock, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import { stopOnSignals } from "../stop-signals.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
@@ -52,20 +53,27 @@ export const rollbackCommand = defineCommand({
     const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
     let store: Store | null = null;
     let reports: RollbackReport[];
+    let interrupted: Interrupted | null = null;
+    // SIGINT/SIGTERM: finish the transaction in flight, start no other (the same command run again continues).
+    const stop = stopOnSignals();
     try {
       store = openExistingStateStore(host, args);
       if (!store) throw missing();
-      const o = { store, host, force: !!args.force, lock };
+      const o = { store, host, force: !!args.force, lock, signal: stop.signal };
       reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
     } catch (e) {
       if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${stateDirFor(host, args)} has committed transactions`);
-      throw e;
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = e;
+      reports = e.reports;
     } finally {
+      stop.dispose();
       store?.close();
       await lock.release();
     }
     const rows = reports.map(undoJson);
     renderUndo(out, "rollback", rows);
+    if (interrupted) throw interrupted;
     return rows.every((r) => r.status === "rolled_back") ? EXIT.ok : EXIT.failed;
   },
 });
