@@ -11,7 +11,7 @@ import type { Rule } from "../rules/schema.ts";
 import { parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
 import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
-import { locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
+import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
@@ -194,9 +194,13 @@ export function openExistingStateStore(host: Host, flags: TargetFlags): Store | 
   return openStoreExisting(stateLocationFor(host, flags));
 }
 
-/** Is there a state database (or a lost one's WAL) for this command? Looked up without creating anything. */
+/** Is there a state database (or a lost one's WAL) for this command? Looked up without creating anything; refuses a hostile state.lock. */
 export function hasStateStore(host: Host, flags: TargetFlags): boolean {
-  return stateDatabasePresent(stateLocationFor(host, flags));
+  const loc = stateLocationFor(host, flags);
+  if (stateDatabasePresent(loc)) return true;
+  // Nothing to do, but a hostile state.lock is still reported (as taking the lock would).
+  checkLockFile(loc.dir);
+  return false;
 }
 
 /** The state database opened read-write (created when missing), for commands that change the target. */

@@ -4,6 +4,6 @@ export { inspect, type StateInspection } from "./inspect.ts";
 export { Store, type UndoOutcomeRecord } from "./store.ts";
 export { StoreError, StoreCorrupt, StoreTooNew, StoreUnavailable, StatePathRefused } from "./errors.ts";
 export { locateState, resolveStateDir, STATE_DB, LOCK_FILE, type StateLocation } from "./paths.ts";
-export { acquireRunLock, peekRunLock, LockHeld, LockFileRefused, LockLost, type RunLock, type LockHolder, type AcquireOptions, type Locker, type HostLock, type LockPeek } from "./run-lock.ts";
+export { acquireRunLock, checkLockFile, peekRunLock, LockHeld, LockFileRefused, LockLost, type RunLock, type LockHolder, type AcquireOptions, type Locker, type HostLock, type LockPeek } from "./run-lock.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export * from "./types.ts";

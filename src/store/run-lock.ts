@@ -149,6 +149,22 @@ function openExisting(path: string, flags: number): number {
   return fd;
 }
 
+/**
+ * Refuse a state.lock that exists but is not a plain file (LockFileRefused),
+ * as acquireRunLock would, without creating, locking or writing anything: for
+ * commands that find nothing to do and so never take the lock.
+ */
+export function checkLockFile(stateDir: string): void {
+  let fd: number;
+  try {
+    fd = openExisting(join(stateDir, LOCK_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof LockFileRefused) throw e;
+    return; // absent (or unreadable): nothing to refuse
+  }
+  closeSync(fd);
+}
+
 /** What a read-only look at state.lock found: the live holder, if any, or why the file was refused. */
 export interface LockPeek {
   /** The recorded holder while it (or its helper shell) is alive; holderEnded when only the helper is. */

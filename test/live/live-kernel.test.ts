@@ -5,7 +5,7 @@
  * are the sh script fixtures/live-kernel.sh; each prints one marker
  * `live-kernel/AC-NN/<path>` and each becomes one test here.
  *
- * Needs qemu-system-x86, busybox-static, kmod, procps and (first run only) a
+ * Needs qemu-system-x86, busybox-static, kmod, procps, util-linux (flock) and (first run only) a
  * Debian mirror; see README.md. Without qemu-system-x86_64 the suite FAILS
  * when CI is set and is skipped with a notice otherwise. BULWARK_SKIP_LIVE=1
  * skips it too (ignored, i.e. failing, under CI).
@@ -128,8 +128,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
         executables: {
           "/lib/live/modprobe": hostTool(["/usr/bin/kmod", "/bin/kmod"], "kmod"),
           "/lib/live/sysctl": hostTool(["/usr/sbin/sysctl", "/sbin/sysctl"], "procps"),
-          // The shell path's run lock is held by its helper shell with flock(1); Debian's busybox has no flock applet.
-          "/usr/bin/flock": hostTool(["/usr/bin/flock"], "util-linux"),
+          // The shell path's run lock is held by its helper shell through flock(1) (util-linux).
+          "/bin/flock": hostTool(["/usr/bin/flock", "/bin/flock"], "util-linux"),
         },
         extraFiles: {
           // Corpus rules apply to rhel/ubuntu: the guest says it is RHEL 9.
@@ -139,8 +139,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
           "/sbin/modprobe": shim("modprobe"),
           "/sbin/sysctl": shim("sysctl"),
         },
-        // TCG on a busy 2-core machine: the shell scenarios (helper-held lock) need more than 4 minutes there.
-        timeoutMs: 480_000,
+        // Both paths, 9 scenarios each, under TCG on a shared 2-core machine: well over 4 minutes.
+        timeoutMs: 600_000,
       });
       for (const r of run.results) byId.set(r.id, r);
       const t = run.timings;
@@ -153,7 +153,7 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
       bootError = e as Error;
       console.log(`live-kernel: boot failed: ${bootError.message}`);
     }
-  }, 540_000);
+  }, 660_000);
 
   const result = (id: string): { status: string; detail: string } => {
     if (bootError) throw bootError;
