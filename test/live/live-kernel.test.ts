@@ -135,7 +135,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
           // Corpus rules apply to rhel/ubuntu: the guest says it is RHEL 9.
           "/etc/os-release": { content: 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\n' },
           "/live/rules/live-kmod-disable-crc-itu-t.yml": { content: CRC_RULE },
-          "/live/rules/live-binfmt-register.yml": { content: BINFMT_RULE },
+          // Its own directory: the loader refuses this rule (not a sysctl), which would fail every load of /live/rules.
+          "/live/rules-binfmt/live-binfmt-register.yml": { content: BINFMT_RULE },
           "/sbin/modprobe": shim("modprobe"),
           "/sbin/sysctl": shim("sysctl"),
         },
