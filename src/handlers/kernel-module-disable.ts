@@ -67,7 +67,7 @@ import {
   restoreStepFiles,
 } from "./file-state.ts";
 import { editsRestoredDiff } from "./restored.ts";
-import { filePreSchema, vendorOverridesSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
+import { filePreSchema, unfixableSchema, vendorOverridesSchema, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "kernel_module_disable";
 export const MODPROBE_D = "/etc/modprobe.d";
@@ -122,17 +122,7 @@ function preState(p: KernelModuleDisableParams): v.GenericSchema<unknown, Kernel
     dropIn: filePreSchema(fp, modprobeDropIn(p.name)),
     edits: lineEditsSchema(fp),
     overrides: vendorOverridesSchema(fp),
-    unfixable: v.pipe(
-      v.array(
-        v.strictObject({
-          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
-          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
-          command: v.pipe(v.string(), v.maxLength(65_536)),
-          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-        }),
-      ),
-      v.maxLength(256, "unfixable lists too many lines"),
-    ),
+    unfixable: unfixableSchema("command", 65_536),
     wasLoaded: v.nullable(v.boolean("wasLoaded must be true, false or null")),
   }) as v.GenericSchema<unknown, KernelModuleDisablePre>;
 }

@@ -163,3 +163,21 @@ export function vendorOverridesSchema(footprint: readonly string[]) {
   );
   return v.optional(v.pipe(v.array(one), v.maxLength(MAX_EDITS, "overrides lists too many files")));
 }
+
+/**
+ * Lines a capture found that override the rule but cannot be neutralised (reported, never acted on): file,
+ * line, the conflicting text under FIELD (bounded by MAX_TEXT_LEN), and an optional reason.
+ */
+export function unfixableSchema<F extends string>(field: F, maxTextLen: number) {
+  return v.pipe(
+    v.array(
+      v.strictObject({
+        file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
+        line: v.pipe(v.number(), v.integer(), v.minValue(1)),
+        [field]: v.pipe(v.string(), v.maxLength(maxTextLen)),
+        reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+      } as { file: any; line: any; reason: any } & Record<F, any>),
+    ),
+    v.maxLength(256, "unfixable lists too many lines"),
+  );
+}

@@ -65,7 +65,7 @@ import {
   restoreStepFiles,
 } from "./file-state.ts";
 import { editsRestoredDiff } from "./restored.ts";
-import { filePreSchema, vendorOverridesSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
+import { filePreSchema, unfixableSchema, vendorOverridesSchema, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "sysctl_set";
 export const SYSCTL_D = "/etc/sysctl.d";
@@ -150,17 +150,7 @@ function preState(p: SysctlSetParams): v.GenericSchema<unknown, SysctlSetPre> {
     dropIn: filePreSchema(fp, sysctlPersistFile(p)),
     edits: lineEditsSchema(fp),
     overrides: vendorOverridesSchema(fp),
-    unfixable: v.pipe(
-      v.array(
-        v.strictObject({
-          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
-          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
-          value: v.pipe(v.string(), v.maxLength(4096)),
-          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-        }),
-      ),
-      v.maxLength(256, "unfixable lists too many lines"),
-    ),
+    unfixable: unfixableSchema("value", 4096),
   }) as v.GenericSchema<unknown, SysctlSetPre>;
 }
 
