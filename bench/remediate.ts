@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, resolveStateDir, rollbackTxn, runRemediation } from "../src/engine/index.ts";
-import { shippedRules } from "../src/handlers/resolve-shipped.ts";
+import { shippedRules } from "../test/support/resolve-shipped.ts";
 import { createHost, type HostPath } from "../src/host/index.ts";
 
 type Sample = { remediateMs: number; rollbackMs: number; rules: number };

@@ -17,7 +17,7 @@
  */
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
-import { ModuleName } from "../rules/validators.ts";
+import { ModuleName } from "../params/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { gatherModprobe } from "./fs-gather.ts";
 import { evaluateModprobe, isDisablingCommand, moduleConfig, type InstallLine, type Source } from "../config/modprobe.ts";

@@ -12,7 +12,7 @@
  */
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
-import { SysctlKey, SysctlValue } from "../rules/validators.ts";
+import { SysctlKey, SysctlValue } from "../params/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { registerCheck } from "./registry.ts";
 import { gatherSysctlFiles, judgePersistentSysctl } from "./sysctl-boot.ts";

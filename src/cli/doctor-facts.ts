@@ -1,9 +1,8 @@
 /** What `doctor` and `version --verbose` report: facts about this machine, gathered read-only. */
 import { existsSync, readFileSync } from "node:fs";
-import { kernelIoUnavailable, type Host } from "../host/index.ts";
+import { kernelIoUnavailable, libcDescription, type Host } from "../host/index.ts";
 import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
 import { effectiveSysctl, evaluateSysctl, isSysctlConfName, SYSCTL_CONF, SYSCTL_DIRS } from "../config/sysctl.ts";
-import { loadLibc } from "../kernelio/mod.ts";
 
 export interface DoctorFacts {
   libc: string;
@@ -25,7 +24,6 @@ function hasCapSysModule(): boolean | null {
 }
 
 export function gatherFacts(): DoctorFacts {
-  const libc = loadLibc();
   const why = kernelIoUnavailable();
   let modulesDisabled: string | null = null;
   try {
@@ -34,7 +32,7 @@ export function gatherFacts(): DoctorFacts {
     // absent on kernels without module support
   }
   return {
-    libc: "error" in libc ? `none (${libc.error})` : `${libc.version} (${libc.path})`,
+    libc: libcDescription(),
     kernelIo: why ? { available: false, why } : { available: true },
     autoPath: why ? "shell" : "kernel-io",
     moduleSupport: existsSync("/proc/modules"),

@@ -38,7 +38,7 @@
  *   /etc, /run, /lib. Neither reads /usr/lib/modprobe.d by that name: it is
  *   read only where /lib is a link to usr/lib (merged /usr), as /lib.
  */
-import { MODULE_NAME_RE, kernelModuleName } from "../rules/validators.ts";
+import { MODULE_NAME_RE, kernelModuleName } from "../params/validators.ts";
 import { fnmatch, isGlob } from "./fnmatch.ts";
 
 /** One configuration file: its name in the directory, and its bytes decoded as latin1 (one char per byte). */

@@ -43,8 +43,8 @@
  */
 import * as v from "valibot";
 import type { Host, UnloadOutcome } from "../host/host.ts";
-import { kernelModuleName } from "../host/module-name.ts";
-import { ModuleName } from "../rules/validators.ts";
+import { kernelModuleName } from "../params/module-name.ts";
+import { ModuleName } from "../params/validators.ts";
 import { MODPROBE_DIRS, gatherModprobe, resolveLogical } from "../checks/fs-gather.ts";
 import { applyOverride, captureOverride, describeOverride, isUnderEtc, type VendorOverride } from "./vendor-override.ts";
 import {

@@ -6,8 +6,8 @@
 import type * as v from "valibot";
 import type { Capability, Host } from "../host/host.ts";
 
-/** Plain JSON: what a pre-state is made of (file bytes as base64). */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import type { Json } from "../params/json.ts";
+export type { Json };
 
 export interface StepResult {
   /** False when the load-bearing change was not made. */

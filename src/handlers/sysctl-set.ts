@@ -33,7 +33,7 @@
  */
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
-import { SysctlKey, SysctlValue } from "../rules/validators.ts";
+import { SysctlKey, SysctlValue } from "../params/validators.ts";
 import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
 import {
   SYSCTL_CONF,

@@ -11,7 +11,7 @@ export { KernelIoHost } from "./kernel-io-host.ts";
 export { ShellHost } from "./shell-host.ts";
 export { shellQuote, localExecutor, persistentShell, type Executor } from "./executor.ts";
 export type { HeldLock } from "./file-lock.ts";
-export { kernelModuleName, isValidModuleName } from "./module-name.ts";
+export { kernelModuleName, isValidModuleName } from "../params/module-name.ts";
 export { pathComponents, mapUnder, InvalidPath } from "./sysroot.ts";
 
 export const allHostPaths: readonly HostPath[] = ["kernel-io", "shell"];
@@ -21,6 +21,12 @@ export interface HostChoice {
   /** Sysroot; "/" or undefined for the live host. */
   root?: string;
   executor?: Executor;
+}
+
+/** The libc kernel-io would bind, as one line for `doctor` ("none (why)" when it cannot load); never throws. */
+export function libcDescription(): string {
+  const l = loadLibc();
+  return "error" in l ? `none (${l.error})` : `${l.version} (${l.path})`;
 }
 
 /** Why `auto` would not pick kernel-io, or null when it would. */

@@ -10,7 +10,7 @@ import {
 } from "./host.ts";
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
-import { kernelModuleName, parseProcModules } from "./module-name.ts";
+import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
 import { pathComponents } from "./sysroot.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";

@@ -18,7 +18,7 @@ import {
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
 import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
-import { kernelModuleName, parseProcModules } from "./module-name.ts";
+import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";

@@ -4,7 +4,7 @@
  * the new picture, never half of each.
  */
 import type { Database } from "bun:sqlite";
-import type { Json } from "../handlers/mechanism.ts";
+import type { Json } from "../params/json.ts";
 import type {
   HistoryFilter,
   JournalStep,

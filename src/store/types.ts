@@ -1,5 +1,5 @@
 /** Plain records the state database holds. */
-import type { Json } from "../handlers/mechanism.ts";
+import type { Json } from "../params/json.ts";
 
 /** Lifecycle of a transaction. The first four are in flight; the rest are terminal. */
 export type TxnStatus =

@@ -12,7 +12,7 @@ import {
   probeAction,
   renderModprobeC,
 } from "../../src/config/modprobe.ts";
-import { kernelModuleName } from "../../src/rules/validators.ts";
+import { kernelModuleName } from "../../src/params/validators.ts";
 
 const E = "/etc/modprobe.d";
 const U = "/usr/lib/modprobe.d";

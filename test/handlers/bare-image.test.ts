@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, resolveStateDir, rollbackTxn, runRemediation } from "../../src/engine/index.ts";
-import { shippedRules } from "../../src/handlers/resolve-shipped.ts";
+import { shippedRules } from "../support/resolve-shipped.ts";
 import { allHostPaths, type HostPath } from "../../src/host/index.ts";
 import { snapshot } from "../support/sysroot.ts";
 import { sysrootHost } from "./support.ts";

@@ -8,7 +8,7 @@ import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, resolveStateDir, rollbackTxn, runRemediation } from "../../src/engine/index.ts";
 import { runRuleCheck } from "../../src/engine/check.ts";
-import { shippedRules } from "../../src/handlers/resolve-shipped.ts";
+import { shippedRules } from "../support/resolve-shipped.ts";
 import { allHostPaths, type HostPath } from "../../src/host/index.ts";
 import { snapshot } from "../support/sysroot.ts";
 import { haveKmod, kmodDryRun, sysrootHost } from "./support.ts";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
-import { kernelModuleName } from "../../src/host/module-name.ts";
+import { kernelModuleName } from "../../src/params/module-name.ts";
 import { makeSysroot, seed, snapshot } from "../support/sysroot.ts";
 import { prerequisite } from "../support/prereq.ts";
 

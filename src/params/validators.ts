@@ -12,7 +12,7 @@ import * as v from "valibot";
 // Module names: the pattern and THE `-`→`_` normalisation live in the host
 // layer (the Host applies them before delete_module); re-exported here so the
 // edge validators and the checks share the one definition.
-import { MODULE_NAME_RE, kernelModuleName } from "../host/module-name.ts";
+import { MODULE_NAME_RE, kernelModuleName } from "./module-name.ts";
 export { MODULE_NAME_RE, kernelModuleName };
 
 /** A module name as written in a rule (either spelling). */

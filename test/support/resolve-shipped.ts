@@ -4,11 +4,11 @@
  * benchmark. Not used by the CLI, which resolves rules through its own
  * selection flags.
  */
-import "../checks/index.ts";
-import "./index.ts";
-import { loadEmbeddedRules } from "../rules/embedded.ts";
-import { chooseImplementation } from "../rules/select.ts";
-import type { ResolvedRule } from "../engine/types.ts";
+import "../../src/checks/index.ts";
+import "../../src/handlers/index.ts";
+import { loadEmbeddedRules } from "../../src/rules/embedded.ts";
+import { chooseImplementation } from "../../src/rules/select.ts";
+import type { ResolvedRule } from "../../src/engine/types.ts";
 
 export function shippedRules(mechanism: "kernel_module_disable" | "sysctl_set", caps: ReadonlySet<string>): ResolvedRule[] {
   const { rules, errors } = loadEmbeddedRules();
