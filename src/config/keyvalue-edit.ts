@@ -1,0 +1,142 @@
+/**
+ * Planning an in-place `key<sep>value` edit: which physical lines change so
+ * that the program reading the file ends with the value, touching nothing
+ * else. Pure: the handler (handlers/config-set.ts) captures, journals and
+ * applies the plan; this module only decides it and renders it.
+ *
+ * The plan, whatever the format's winner (first or last):
+ * - the first assignment in scope is rewritten in place when its value
+ *   differs (its indentation kept, the rest `key<sep>value`);
+ * - every other assignment in scope with another value is neutralised
+ *   (commented out with the `# bulwark: ` marker, reversible line by line);
+ * - when nothing in scope assigns the key, one line is inserted: at the end
+ *   of the file, at the end of the section (sectioned formats; the header is
+ *   added when the section is absent), or before the first `Match` line
+ *   (sshd_config: a line after it would be conditional, not global).
+ * So afterwards every remaining assignment holds the value, and the first and
+ * the last agree. Scope: the whole file; for sectioned formats the section;
+ * for sshd the lines before the first Match (a Match block's own value is a
+ * deliberate per-connection override and is reported, never edited).
+ */
+import { assigns, parseKeyValue, programValue, textLines, type KvEntry, type KvFormat } from "./keyvalue.ts";
+
+/** The marker that comments out a neutralised line (the same as handlers/file-state.ts NEUTRALISE_MARKER). */
+export const KV_MARKER = "# bulwark: ";
+
+export interface KvPlan {
+  /** The first assignment in scope, rewritten: its 1-based line and text before and after. */
+  replace: { line: number; before: string; after: string } | null;
+  /** Lines inserted before prior line `at` (1-based; one past the last line means at the end). */
+  insert: { at: number; lines: string[] } | null;
+  /** A newline added to a last line that had none, so the insertion starts a line of its own. */
+  addedNewline: boolean;
+  /** Other assignments in scope with another value, commented out: prior line numbers and text. */
+  neutralise: { line: number; text: string }[];
+  /** Match-block assignments of the key (sshd): left as they are, named in the plan. */
+  conditional: KvEntry[];
+}
+
+export interface KvTarget {
+  path: string;
+  key: string;
+  value: string;
+  separator: string;
+  /** The section the key belongs in (sectioned formats); null for none. */
+  section: string | null;
+}
+
+/** A reason the plan cannot be made (e.g. a sectioned file and no section), or the plan. */
+export type KvPlanResult = { plan: KvPlan } | { refused: string };
+
+/** The new line for TARGET, indented like INDENT. */
+export const kvLine = (t: KvTarget, indent = ""): string => `${indent}${t.key}${t.separator}${t.value}`;
+
+/** 1-based index of the first sshd `Match` line, or null. */
+function firstMatchLine(lines: readonly string[]): number | null {
+  const i = lines.findIndex((l) => /^[ \t]*match(?:[ \t=]|$)/i.test(l));
+  return i < 0 ? null : i + 1;
+}
+
+/** Header lines (1-based) of each section, in order. */
+function sectionHeaders(lines: readonly string[]): { line: number; name: string }[] {
+  const out: { line: number; name: string }[] = [];
+  lines.forEach((l, i) => {
+    const s = l.trim();
+    if (s.startsWith("[") && s.endsWith("]")) out.push({ line: i + 1, name: s.slice(1, -1) });
+  });
+  return out;
+}
+
+/** Where a new assignment goes when none exists in scope: before line `at`, with the lines to insert. */
+function insertion(lines: readonly string[], f: KvFormat, t: KvTarget): { at: number; lines: string[] } | { refused: string } {
+  const end = lines.length + 1;
+  const line = kvLine(t);
+  if (f.matchBlocks) return { at: firstMatchLine(lines) ?? end, lines: [line] };
+  if (!f.sections) return { at: end, lines: [line] };
+  const headers = sectionHeaders(lines);
+  if (t.section === null) {
+    if (headers.length === 0) return { at: end, lines: [line] };
+    return { refused: `${t.path} has [sections] and the rule names none for ${t.key}: give section` };
+  }
+  const mine = headers.filter((h) => h.name === t.section);
+  if (mine.length === 0) return { at: end, lines: [`[${t.section}]`, line] };
+  // The end of the last block of the section: before the next header, above any blank lines.
+  const last = mine[mine.length - 1]!;
+  const next = headers.find((h) => h.line > last.line);
+  let at = next ? next.line : end;
+  while (at - 1 > last.line && lines[at - 2]!.trim() === "") at--;
+  return { at, lines: [line] };
+}
+
+/** Plan setting T in CONTENT (null: the file is absent), read in format F. */
+export function planKeyValue(content: string | null, f: KvFormat, t: KvTarget): KvPlanResult {
+  const text = content ?? "";
+  const lines = textLines(text);
+  const entries = parseKeyValue({ path: t.path, content: text }, f).filter((e) => assigns(e, t.key, f, f.sections ? t.section : undefined));
+  const scoped = entries.filter((e) => !e.inMatch);
+  const conditional = entries.filter((e) => e.inMatch);
+  const want = programValue(t.value, f);
+  const differs = (e: KvEntry) => e.value !== want;
+  const plan: KvPlan = { replace: null, insert: null, addedNewline: false, neutralise: [], conditional };
+  if (scoped.length === 0) {
+    const ins = insertion(lines, f, t);
+    if ("refused" in ins) return ins;
+    plan.insert = ins;
+    plan.addedNewline = ins.at === lines.length + 1 && text !== "" && !text.endsWith("\n");
+    return { plan };
+  }
+  const [first, ...rest] = scoped;
+  if (differs(first!)) {
+    const before = lines[first!.line - 1]!;
+    plan.replace = { line: first!.line, before, after: kvLine(t, /^[ \t]*/.exec(before)![0]) };
+  }
+  for (const e of rest) if (differs(e)) plan.neutralise.push({ line: e.line, text: lines[e.line - 1]! });
+  return { plan };
+}
+
+/** True when the plan changes nothing. */
+export const planIsEmpty = (p: KvPlan): boolean => !p.replace && !p.insert && p.neutralise.length === 0;
+
+/** PRIOR with PLAN applied. Throws when a planned line is not what the plan saw (the file changed). */
+export function renderPlan(prior: string, plan: KvPlan): string {
+  const lines = textLines(prior);
+  const check = (n: number, text: string) => {
+    if (lines[n - 1] !== text) throw new Error(`line ${n} is not "${text}"`);
+  };
+  const out = [...lines];
+  if (plan.replace) {
+    check(plan.replace.line, plan.replace.before);
+    out[plan.replace.line - 1] = plan.replace.after;
+  }
+  for (const n of plan.neutralise) {
+    check(n.line, n.text);
+    out[n.line - 1] = KV_MARKER + n.text;
+  }
+  if (plan.insert) out.splice(plan.insert.at - 1, 0, ...plan.insert.lines);
+  const endsWithNewline = prior === "" || prior.endsWith("\n") || plan.addedNewline;
+  if (out.length === 0) return "";
+  const body = out.join("\n");
+  // Keep the prior file's last-line newline state unless the insertion landed at the end.
+  const insertedAtEnd = plan.insert !== null && plan.insert.at === lines.length + 1;
+  return body + (endsWithNewline || insertedAtEnd ? "\n" : "");
+}
