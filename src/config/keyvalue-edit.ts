@@ -23,7 +23,7 @@ import { assigns, parseKeyValue, programValue, textLines, type KvEntry, type KvF
 /** The marker that comments out a neutralised line (the same as handlers/file-state.ts NEUTRALISE_MARKER). */
 export const KV_MARKER = "# bulwark: ";
 
-export interface KvPlan {
+export type KvPlan = {
   /** The first assignment in scope, rewritten: its 1-based line and text before and after. */
   replace: { line: number; before: string; after: string } | null;
   /** Lines inserted before prior line `at` (1-based; one past the last line means at the end). */
@@ -33,8 +33,8 @@ export interface KvPlan {
   /** Other assignments in scope with another value, commented out: prior line numbers and text. */
   neutralise: { line: number; text: string }[];
   /** Match-block assignments of the key (sshd): left as they are, named in the plan. */
-  conditional: KvEntry[];
-}
+  conditional: { line: number; value: string }[];
+};
 
 export interface KvTarget {
   path: string;
@@ -94,7 +94,7 @@ export function planKeyValue(content: string | null, f: KvFormat, t: KvTarget): 
   const lines = textLines(text);
   const entries = parseKeyValue({ path: t.path, content: text }, f).filter((e) => assigns(e, t.key, f, f.sections ? t.section : undefined));
   const scoped = entries.filter((e) => !e.inMatch);
-  const conditional = entries.filter((e) => e.inMatch);
+  const conditional = entries.filter((e) => e.inMatch).map((e) => ({ line: e.line, value: e.value }));
   const want = programValue(t.value, f);
   const differs = (e: KvEntry) => e.value !== want;
   const plan: KvPlan = { replace: null, insert: null, addedNewline: false, neutralise: [], conditional };
@@ -139,4 +139,51 @@ export function renderPlan(prior: string, plan: KvPlan): string {
   // Keep the prior file's last-line newline state unless the insertion landed at the end.
   const insertedAtEnd = plan.insert !== null && plan.insert.at === lines.length + 1;
   return body + (endsWithNewline || insertedAtEnd ? "\n" : "");
+}
+
+/**
+ * Undo PLAN in CURRENT, line by line, when the file changed since apply
+ * (another transaction's edit, an operator's): the inserted lines are
+ * removed, the rewritten line gets its old text back, the marker comes off
+ * the neutralised lines — each found at its planned line, else at the one
+ * place it appears. Lines found nowhere (or in two places) are returned as
+ * `missing`, for an operator to restore by hand; a line already back is fine.
+ */
+export function revertPlan(current: string, plan: KvPlan): { content: string; missing: string[] } {
+  const lines = textLines(current);
+  let endsWithNewline = current === "" || current.endsWith("\n");
+  const missing: string[] = [];
+  const findUnique = (want: string, at: number): number => {
+    if (lines[at] === want) return at;
+    const hits = lines.flatMap((l, i) => (l === want ? [i] : []));
+    return hits.length === 1 ? hits[0]! : -1;
+  };
+  if (plan.insert) {
+    const block = plan.insert.lines;
+    const matchesAt = (i: number) => block.every((l, k) => lines[i + k] === l);
+    let at = matchesAt(plan.insert.at - 1) ? plan.insert.at - 1 : -1;
+    if (at < 0) {
+      const hits = lines.flatMap((_, i) => (matchesAt(i) ? [i] : []));
+      at = hits.length === 1 ? hits[0]! : -1;
+    }
+    if (at >= 0) {
+      const wasLast = at + block.length === lines.length;
+      lines.splice(at, block.length);
+      if (wasLast && plan.addedNewline) endsWithNewline = false;
+    } else {
+      missing.push(`inserted ${JSON.stringify(block.join("\n"))}`);
+    }
+  }
+  if (plan.replace) {
+    const i = findUnique(plan.replace.after, plan.replace.line - 1);
+    if (i >= 0) lines[i] = plan.replace.before;
+    else if (findUnique(plan.replace.before, plan.replace.line - 1) < 0) missing.push(`line ${plan.replace.line} ${JSON.stringify(plan.replace.before)}`);
+  }
+  for (const n of plan.neutralise) {
+    const i = findUnique(KV_MARKER + n.text, n.line - 1);
+    if (i >= 0) lines[i] = n.text;
+    else if (findUnique(n.text, n.line - 1) < 0) missing.push(`line ${n.line} ${JSON.stringify(n.text)}`);
+  }
+  const content = lines.length === 0 ? "" : lines.join("\n") + (endsWithNewline ? "\n" : "");
+  return { content, missing };
 }

@@ -187,3 +187,63 @@ export function effectiveKeyValue(files: readonly KvFile[], key: string, f: KvFo
 export function sameProgramValue(a: string, b: string, f: KvFormat): boolean {
   return programValue(a, f) === programValue(b, f);
 }
+
+/** A drop-in directory as gathered: its logical path and its files (name, text). */
+export interface KvDir {
+  path: string;
+  files: { name: string; content: string }[];
+}
+
+/** Where a file's drop-ins are and whether the program reads them before or after the file itself. */
+export interface KvDropins {
+  /** Directories in precedence order (an earlier one masks a same-named file in a later one). */
+  dirs: string[];
+  /** pwquality reads its drop-ins first (the main file wins); systemd reads them after (they win). */
+  order: "before" | "after";
+  /** Which names count as drop-ins. */
+  accept: (name: string) => boolean;
+}
+
+const isByteLess = (a: string, b: string) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1"));
+
+/**
+ * The drop-ins the program reading PATH also reads: libpwquality's
+ * `<file>.d/*.conf` (filter_conf: the first ".conf" ends the name; hidden
+ * names included), systemd's `NAME.conf.d/*.conf` under /etc, /run,
+ * /usr/local/lib and /usr/lib (conf_files_list: hidden names skipped), or
+ * the rule's own `dropin_dir` read after the file when nothing else is known.
+ */
+export function dropinsFor(path: string, f: KvFormat, dropinDir?: string): KvDropins | null {
+  if (f.name === "pwquality" && !path.includes(".conf.d/")) {
+    return { dirs: [dropinDir ?? `${path}.d`], order: "before", accept: (n) => n.indexOf(".conf") === n.length - 5 && n.length > 5 };
+  }
+  const sd = /^\/etc\/systemd\/([^/]+\.conf)$/.exec(path);
+  if (f.name === "systemd" && sd) {
+    const name = sd[1]!;
+    return {
+      dirs: ["/etc/systemd", "/run/systemd", "/usr/local/lib/systemd", "/usr/lib/systemd"].map((d) => `${d}/${name}.d`),
+      order: "after",
+      accept: (n) => n.endsWith(".conf") && !n.startsWith("."),
+    };
+  }
+  return dropinDir ? { dirs: [dropinDir], order: "after", accept: (n) => n.endsWith(".conf") && !n.startsWith(".") } : null;
+}
+
+/**
+ * The files in the order the program reads them: drop-ins (a name in an
+ * earlier directory masks the same name later; sorted by name bytes) before
+ * or after the main file. MAIN null: the file is absent.
+ */
+export function readingOrder(path: string, main: string | null, dropins: KvDropins | null, dirs: readonly KvDir[]): KvFile[] {
+  const own = main === null ? [] : [{ path, content: main }];
+  if (!dropins) return own;
+  const seen = new Map<string, KvFile>();
+  for (const d of dirs) {
+    for (const file of d.files) {
+      if (!dropins.accept(file.name) || seen.has(file.name)) continue;
+      seen.set(file.name, { path: `${d.path}/${file.name}`, content: file.content });
+    }
+  }
+  const ins = [...seen.entries()].sort(([a], [b]) => isByteLess(a, b)).map(([, file]) => file);
+  return dropins.order === "before" ? [...ins, ...own] : [...own, ...ins];
+}
