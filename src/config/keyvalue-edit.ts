@@ -187,3 +187,42 @@ export function revertPlan(current: string, plan: KvPlan): { content: string; mi
   const content = lines.length === 0 ? "" : lines.join("\n") + (endsWithNewline ? "\n" : "");
   return { content, missing };
 }
+
+/** sudo reads `#include`/`#includedir` as `@include`/`@includedir` (sudoers(5)): one directive, two spellings. */
+const sudoInclude = (s: string): string => s.replace(/^#(include(?:dir)?[ \t])/, "@$1");
+
+/** A line as its program reads it: inline comment cut (pam-style formats), blanks collapsed; null for a comment or blank. */
+function normalisedLine(text: string, f: KvFormat, path: string): string | null {
+  let t = path === "/etc/sudoers" ? sudoInclude(text.trim()) : text;
+  if (f.inlineHash && !t.startsWith("@")) t = t.split("#")[0]!;
+  t = t.trim();
+  if (t === "" || f.commentChars.includes(t[0]!)) return null;
+  return t.split(/[ \t]+/).join(" ");
+}
+
+/**
+ * The 1-based line of FILE_CONTENT that says what LINE says, as its program
+ * reads it (blanks, inline comments, key case and `key = value` vs `key=value`
+ * spelling aside), or null when none does.
+ */
+export function equivalentLine(content: string, line: string, f: KvFormat, path: string): number | null {
+  const want = normalisedLine(line, f, path);
+  const lines = textLines(content);
+  for (let i = 0; i < lines.length; i++) if (want !== null && normalisedLine(lines[i]!, f, path) === want) return i + 1;
+  const [kv] = parseKeyValue({ path, content: line }, f);
+  if (!kv) return null;
+  const hit = parseKeyValue({ path, content }, f).find((e) => !e.inMatch && assigns(e, kv.key, f) && e.value === kv.value);
+  return hit?.line ?? null;
+}
+
+/** Plan appending LINE to CONTENT (null: absent) unless an equivalent line is there. */
+export function planAppend(content: string | null, line: string, f: KvFormat, path: string): { plan: KvPlan; present: number | null } {
+  const text = content ?? "";
+  const plan: KvPlan = { replace: null, insert: null, addedNewline: false, neutralise: [], conditional: [] };
+  const present = content === null ? null : equivalentLine(text, line, f, path);
+  if (present !== null) return { plan, present };
+  const n = textLines(text).length;
+  plan.insert = { at: n + 1, lines: [line] };
+  plan.addedNewline = text !== "" && !text.endsWith("\n");
+  return { plan, present };
+}

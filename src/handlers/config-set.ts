@@ -32,13 +32,13 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { ConfigFilePath, ConfigKey, ConfigSeparator, ScalarText, SectionName, ServiceName, unresolvedVariable } from "../params/keyvalue.ts";
 import { defaultSection, effectiveKeyValue, formatFor, programValue, type KvFile, type KvFormat } from "../config/keyvalue.ts";
-import { planIsEmpty, planKeyValue, renderPlan, revertPlan, type KvPlan, type KvTarget } from "../config/keyvalue-edit.ts";
+import { planIsEmpty, planKeyValue, renderPlan, type KvPlan, type KvTarget } from "../config/keyvalue-edit.ts";
 import { gatherKeyValue } from "../checks/keyvalue-gather.ts";
-import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
+import { CaptureIncomplete, type Mechanism, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
-import { captureFile, fromLatin1, priorBytes, restoreFile, sameBytes, toLatin1, type FilePre } from "./file-state.ts";
+import { captureFile, priorBytes, toLatin1, type FilePre } from "./file-state.ts";
 import { filePreSchema } from "./pre-state-schema.ts";
-import { kvPlanSchema, serviceNotes } from "./keyvalue-shared.ts";
+import { createRefusal, kvPlanSchema, planRestoredDiff, rollbackPlan, serviceNotes, writePlan } from "./keyvalue-shared.ts";
 
 const NAME = "config_set";
 
@@ -123,6 +123,8 @@ async function capture(host: Host, p: ConfigSetParams): Promise<ConfigSetPre> {
   const variable = unresolvedVariable(p.value);
   if (variable) return pre(empty, `value names the rule variable {{ ${variable} }}, which this version does not resolve`);
   if (!file.existed && !p.create) return pre(empty, `${p.path} does not exist and the rule does not say create: true`);
+  const cannot = await createRefusal(host, file);
+  if (cannot) return pre(empty, cannot);
   const prior = file.existed ? toLatin1(priorBytes(file)) : null;
   const planned = planKeyValue(prior, f, t);
   if ("refused" in planned) return pre(empty, planned.refused);
@@ -134,16 +136,8 @@ async function apply(host: Host, p: ConfigSetParams, pre: ConfigSetPre): Promise
   const { f, t } = target(p);
   const notes = serviceNotes(host, p);
   if (pre.refused) return { ok: false, detail: `${pre.refused}; nothing written`, notes };
-  const now = await host.readFile(p.path);
-  const prior = priorBytes(pre.file);
-  if (now.exists !== pre.file.existed || (now.exists && !sameBytes(now.bytes, prior))) {
-    return { ok: false, detail: `${p.path} changed since it was captured; nothing written`, notes };
-  }
-  if (!planIsEmpty(pre.plan)) {
-    const next = fromLatin1(renderPlan(toLatin1(prior), pre.plan));
-    if (!pre.file.existed) await host.mkdirp(p.path.slice(0, p.path.lastIndexOf("/")) || "/");
-    await host.writeFile(p.path, next, pre.file.existed ? undefined : { mode: 0o644 });
-  }
+  const refusal = await writePlan(host, pre);
+  if (refusal) return { ok: false, detail: refusal, notes };
   const g = await gatherKeyValue(host, p.path, f);
   const eff = effectiveKeyValue(g.files, p.key, f, f.sections ? t.section : undefined);
   const want = programValue(p.value, f);
@@ -155,41 +149,6 @@ async function apply(host: Host, p: ConfigSetParams, pre: ConfigSetPre): Promise
   if (pre.plan.neutralise.length) parts.push(`neutralised line(s) ${pre.plan.neutralise.map((n) => n.line).join(", ")}`);
   if (pre.plan.conditional.length) parts.push(`Match block line(s) ${pre.plan.conditional.map((c) => c.line).join(", ")} left as they are (per-connection overrides)`);
   return { ok: true, detail: (planIsEmpty(pre.plan) ? "already set: " : "set ") + parts.join("; "), notes };
-}
-
-async function rollback(host: Host, pre: ConfigSetPre): Promise<RollbackResult> {
-  try {
-    const now = await host.readFile(pre.path);
-    const prior = priorBytes(pre.file);
-    const wrote = fromLatin1(renderPlan(toLatin1(prior), pre.plan));
-    if (!now.exists || sameBytes(now.bytes, prior) || sameBytes(now.bytes, wrote)) {
-      // Untouched since apply (or apply never ran): the captured file, whole.
-      const r = await restoreFile(host, pre.file);
-      return { ok: true, partial: r.keptDir !== undefined, detail: r.detail };
-    }
-    // Changed since apply: undo only this step's lines, keep the rest.
-    const { content, missing } = revertPlan(toLatin1(now.bytes), pre.plan);
-    if (!pre.file.existed && content === "") {
-      const r = await restoreFile(host, pre.file);
-      return { ok: missing.length === 0, partial: false, detail: r.detail };
-    }
-    if (!sameBytes(fromLatin1(content), now.bytes)) await host.writeFile(pre.path, fromLatin1(content));
-    if (missing.length) {
-      return { ok: false, partial: false, detail: `${pre.path} changed since apply; not found, restore by hand: ${missing.join(", ")}` };
-    }
-    return { ok: true, partial: false, detail: `${pre.path} changed since apply: undid this step's lines only, kept the other changes` };
-  } catch (e) {
-    return { ok: false, partial: false, detail: `cannot roll back ${pre.path}: ${(e as Error).message}` };
-  }
-}
-
-/** Restored when the file's bytes and metadata are back, or (shared file) when a re-capture plans the same lines again. */
-function restoredDiff(pre: ConfigSetPre, now: ConfigSetPre): string[] {
-  const meta = (x: FilePre) => [x.existed, x.mode, x.uid, x.gid];
-  if (!Bun.deepEquals(meta(pre.file), meta(now.file))) return ["file"];
-  if (pre.file.b64 === now.file.b64) return [];
-  const texts = (pl: KvPlan) => [pl.replace?.before ?? null, pl.replace?.after ?? null, pl.insert?.lines ?? null, pl.neutralise.map((n) => n.text)];
-  return Bun.deepEquals(texts(pre.plan), texts(now.plan)) ? [] : ["file"];
 }
 
 function describe(p: ConfigSetParams, pre: ConfigSetPre): string[] {
@@ -211,10 +170,10 @@ export const configSet: Mechanism<ConfigSetParams, ConfigSetPre> = {
   requires: [],
   capture,
   apply,
-  rollback,
+  rollback: rollbackPlan,
   footprint,
   preState,
-  restoredDiff,
+  restoredDiff: planRestoredDiff,
   describe,
 };
 

@@ -2,5 +2,6 @@
 import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
 import "./config-set.ts";
+import "./config-append.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";
