@@ -97,7 +97,7 @@ describe.each(allHostPaths)("file_content on %s host", (hostPath: HostPath) => {
   beforeEach(() => (s = sysrootHost(hostPath, ["etc"])));
   afterEach(() => s.cleanup());
 
-  test("file-content/AC-01: exact compares every byte and names the first differing line; contains and regex find the text", async () => {
+  test("config-value/AC-08: file_content — exact compares every byte and names the first differing line; contains and regex find the text", async () => {
     s.put({ "/etc/issue.net": "Authorized uses only.\nAll activity may be monitored.\n" });
     const p = (x: Record<string, unknown>) => run(s.host, { path: "/etc/issue.net", ...x }, "file_content");
     expect((await p({ expected_content: "Authorized uses only.\nAll activity may be monitored.\n" })).status).toBe("pass");
@@ -114,7 +114,7 @@ describe.each(allHostPaths)("file_content on %s host", (hostPath: HostPath) => {
     expect((await p({ expected_content: "\\\\[rvm]", match: "regex" })).status).toBe("fail");
   });
 
-  test("file-content/AC-02: an absent file fails; a bad regex is refused at load; an unresolved variable is an error", async () => {
+  test("config-value/AC-09: file_content — an absent file fails; a bad regex is refused at load; an unresolved variable is an error", async () => {
     expect(await run(s.host, { path: "/etc/motd", expected_content: "x" }, "file_content")).toEqual({ status: "fail", detail: "/etc/motd does not exist" });
     expect(v.safeParse(getCheck("file_content")!.params, { path: "/etc/motd", expected_content: "(", match: "regex" }).success).toBe(false);
     expect((await run(s.host, { path: "/etc/motd", expected_content: "{{ banner_text }}" }, "file_content")).status).toBe("error");
