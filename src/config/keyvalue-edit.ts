@@ -92,6 +92,12 @@ function insertion(lines: readonly string[], f: KvFormat, t: KvTarget): { at: nu
 export function planKeyValue(content: string | null, f: KvFormat, t: KvTarget): KvPlanResult {
   const text = content ?? "";
   const lines = textLines(text);
+  // The line we would write must read back as this key and value (a "=" separator in login.defs,
+  // a "#" in a pwquality value would not): refuse before planning anything.
+  const [own] = parseKeyValue({ path: t.path, content: (f.sections && t.section ? `[${t.section}]\n` : "") + kvLine(t) + "\n" }, f);
+  if (!own || !assigns(own, t.key, f) || own.value !== programValue(t.value, f)) {
+    return { refused: `${t.path} (${f.name}) would not read "${kvLine(t)}" as ${t.key} = "${programValue(t.value, f)}"${own ? `: it reads ${own.key} = "${own.value}"` : ""}` };
+  }
   const entries = parseKeyValue({ path: t.path, content: text }, f).filter((e) => assigns(e, t.key, f, f.sections ? t.section : undefined));
   const scoped = entries.filter((e) => !e.inMatch);
   const conditional = entries.filter((e) => e.inMatch).map((e) => ({ line: e.line, value: e.value }));
@@ -108,7 +114,8 @@ export function planKeyValue(content: string | null, f: KvFormat, t: KvTarget): 
   const [first, ...rest] = scoped;
   if (differs(first!)) {
     const before = lines[first!.line - 1]!;
-    plan.replace = { line: first!.line, before, after: kvLine(t, /^[ \t]*/.exec(before)![0]) };
+    // Indentation and a CRLF line end are the file's, kept.
+    plan.replace = { line: first!.line, before, after: kvLine(t, /^[ \t]*/.exec(before)![0]) + (before.endsWith("\r") ? "\r" : "") };
   }
   for (const e of rest) if (differs(e)) plan.neutralise.push({ line: e.line, text: lines[e.line - 1]! });
   return { plan };

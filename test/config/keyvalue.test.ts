@@ -77,6 +77,14 @@ describe("config/keyvalue-edit: the in-place plan", () => {
     });
   });
 
+  test("keyvalue/AC-08: a line that would not read back as the key and value (login.defs with \"=\", a # in a pwquality value) is refused; CRLF kept", () => {
+    expect(planKeyValue("", formatFor("/etc/login.defs"), tgt("/etc/login.defs", "UMASK", "027", "="))).toEqual({
+      refused: '/etc/login.defs (login.defs) would not read "UMASK=027" as UMASK = "027"',
+    });
+    expect("refused" in planKeyValue("", formatFor("/etc/security/pwquality.conf"), tgt("/etc/security/pwquality.conf", "badwords", "a#b", " = "))).toBe(true);
+    expect(renderPlan("UMASK 022\r\n", plan("UMASK 022\r\n", tgt("/etc/login.defs", "UMASK", "027")))).toBe("UMASK 027\r\n");
+  });
+
   test("keyvalue/AC-09: revert after a later edit keeps the other change and removes only ours; a line gone is reported", () => {
     const prior = "PASS_MAX_DAYS 99999\nPASS_MAX_DAYS 400\n";
     const pl = plan(prior, tgt("/etc/login.defs", "PASS_MAX_DAYS", "365"));
