@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import "../../src/handlers/index.ts";
 import { configSet as m, type ConfigSetParams } from "../../src/handlers/config-set.ts";
+import { CaptureIncomplete } from "../../src/handlers/mechanism.ts";
 import { effectiveKeyValue, formatFor } from "../../src/config/keyvalue.ts";
 import { allHostPaths, type Host, type HostPath } from "../../src/host/index.ts";
 import { RecordingHost } from "../../src/host/recording-host.ts";
@@ -167,6 +168,15 @@ describe.each(allHostPaths)("config_set on %s host", (hostPath: HostPath) => {
     expect(res.ok).toBe(false);
     expect(res.detail).toBe("/etc/login.defs changed since it was captured; nothing written");
     expect(readFileSync(join(s.root, "etc/login.defs"), "latin1")).toBe(LOGIN_DEFS + "UMASK 077\n");
+  });
+
+  test("config-set/AC-09: a symlinked target (an image's /etc/login.defs -> /etc/shadow) is refused at capture; nothing written", async () => {
+    s.put({ "/etc/shadow": "root:*:19000:0:99999:7:::\n" });
+    symlinkSync("/etc/shadow", join(s.root, "etc/login.defs"));
+    const before = s.snap();
+    const p = P({ path: "/etc/login.defs", key: "root:x", value: "1" });
+    await expect(m.capture(s.host, p)).rejects.toBeInstanceOf(CaptureIncomplete);
+    expect(s.snap()).toEqual(before);
   });
 
   test("config-set/AC-10: the written bytes are identical on both Host paths", async () => {
