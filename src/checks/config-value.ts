@@ -19,9 +19,11 @@ import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { registerCheck } from "./registry.ts";
 import { gatherKeyValue } from "./keyvalue-gather.ts";
 
+/** Every comparator config_value accepts (the reference corpus uses ==, >=, <=). */
 export const CONFIG_COMPARATORS = ["==", "!=", ">=", "<=", ">", "<", "in", "not in", "absent"] as const;
 export type ConfigComparator = (typeof CONFIG_COMPARATORS)[number];
 
+/** config_value parameters; `expected` is required unless the comparator is `absent`. */
 export const ConfigValueParams = v.pipe(
   v.strictObject(
     {
@@ -108,6 +110,7 @@ async function run(host: Host, p: ConfigValueParams): Promise<CheckResult> {
     : { status: "fail", detail: `${at} sets ${p.key} to "${eff.winner.value}", expected ${want}${others}` };
 }
 
+/** The config_value check method, registered under that name. */
 export const configValue: CheckMethod<ConfigValueParams> = {
   name: "config_value",
   params: ConfigValueParams,

@@ -14,6 +14,7 @@ import { resolveLogical } from "./fs-gather.ts";
 
 const MAX_CONTENT = 1024 * 1024;
 
+/** file_content parameters; a regex is compiled at load, so a bad one never reaches a host. */
 export const FileContentParams = v.pipe(
   v.strictObject(
     {
@@ -73,6 +74,7 @@ async function run(host: Host, p: FileContentParams): Promise<CheckResult> {
     : { status: "fail", detail: `${p.path} has no match for /${p.expected_content}/` };
 }
 
+/** The file_content check method, registered under that name. */
 export const fileContent: CheckMethod<FileContentParams> = {
   name: "file_content",
   params: FileContentParams,

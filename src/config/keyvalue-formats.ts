@@ -84,6 +84,7 @@ const base: KvFormat = {
   defaultSeparator: " ",
 };
 
+/** The formats by program (see the module comment for each one's source). */
 export const LOGIN_DEFS: KvFormat = { ...base, name: "login.defs", quotes: "login-defs" };
 export const PWQUALITY: KvFormat = { ...base, name: "pwquality", caseInsensitive: true, inlineHash: true, split: "blank-or-eq", defaultSeparator: " = " };
 export const FAILLOCK: KvFormat = { ...PWQUALITY, name: "faillock", caseInsensitive: false };

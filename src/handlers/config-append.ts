@@ -23,6 +23,7 @@ import { createRefusal, kvPlanSchema, planRestoredDiff, rollbackPlan, serviceNot
 
 const NAME = "config_append";
 
+/** config_append parameters as a rule writes them; validated at load and again on every journal read. */
 export const ConfigAppendParams = v.strictObject(
   {
     path: ConfigFilePath,
@@ -38,6 +39,7 @@ export const ConfigAppendParams = v.strictObject(
 );
 export type ConfigAppendParams = v.InferOutput<typeof ConfigAppendParams>;
 
+/** What rollback needs: the whole file as captured and the one-line plan made from those bytes. */
 export type ConfigAppendPre = {
   v: 1;
   path: string;
@@ -103,6 +105,7 @@ function describe(p: ConfigAppendParams, pre: ConfigAppendPre): string[] {
   return [`${pre.file.existed ? "append to" : "create"} ${p.path}: ${JSON.stringify(p.line)} as line ${pre.plan.insert!.at}; rollback removes exactly it`];
 }
 
+/** The config_append mechanism, registered under that name. */
 export const configAppend: Mechanism<ConfigAppendParams, ConfigAppendPre> = {
   name: NAME,
   params: ConfigAppendParams,

@@ -42,6 +42,7 @@ import { createRefusal, kvPlanSchema, planRestoredDiff, rollbackPlan, serviceNot
 
 const NAME = "config_set";
 
+/** config_set parameters as a rule writes them; validated at load and again on every journal read. */
 export const ConfigSetParams = v.strictObject(
   {
     path: ConfigFilePath,
@@ -57,6 +58,7 @@ export const ConfigSetParams = v.strictObject(
 );
 export type ConfigSetParams = v.InferOutput<typeof ConfigSetParams>;
 
+/** What rollback needs: the whole file as captured and the plan made from those bytes (or why apply must refuse). */
 export type ConfigSetPre = {
   v: 1;
   path: string;
@@ -164,6 +166,7 @@ function describe(p: ConfigSetParams, pre: ConfigSetPre): string[] {
   return out;
 }
 
+/** The config_set mechanism, registered under that name. */
 export const configSet: Mechanism<ConfigSetParams, ConfigSetPre> = {
   name: NAME,
   params: ConfigSetParams,
