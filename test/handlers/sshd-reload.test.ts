@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "../engine/fixtures/registry-all.ts";
 import { allHostPaths, createHost, type Host } from "../../src/host/index.ts";
-import { openStore, resolveStateDir, rollbackTxn, runRemediation } from "../../src/engine/index.ts";
+import { armRun, fireDue, openStore, resolveStateDir, rollbackTxn, runRemediation, takeRunLock } from "../../src/engine/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { planRule } from "../../src/engine/transaction.ts";
 import { reloadSshd, touchesSshd, validateSshd } from "../../src/handlers/sshd-reload.ts";
@@ -117,6 +117,24 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
       expect(c.snap()).toEqual(before);
       expect(calls().filter((l) => !l.includes("is-active"))).toEqual([`sshd -t -f ${join(c.root, "etc/ssh/sshd_config")}`, "systemctl reload ssh.service"]);
       expect(rb.detail).toContain("sshd: reloaded");
+    });
+
+    test("sshd-reload/AC-08: a deadman firing on an unconfirmed sshd change restores the file and reloads sshd with it", async () => {
+      const before = c.snap();
+      let now = Date.parse("2026-01-01T00:00:00Z");
+      const clock = { now: () => new Date(now) };
+      await runRemediation({ store: c.store, host: c.host, rules: [sshdRule(GOOD)], onRunStarted: (id) => armRun(c.store, id, 60, clock) });
+      writeFileSync(log, "");
+      now += 61_000;
+      const lock = await takeRunLock(c.host, c.store.dir);
+      try {
+        const [f] = await fireDue({ store: c.store, host: c.host, lock, clock });
+        expect(f!.ok).toBe(true);
+      } finally {
+        await lock.release();
+      }
+      expect(c.snap()).toEqual(before);
+      expect(calls().filter((l) => !l.includes("is-active"))).toEqual([`sshd -t -f ${join(c.root, "etc/ssh/sshd_config")}`, "systemctl reload ssh.service"]);
     });
 
     test("sshd-reload/AC-04: a change to no sshd file runs neither sshd -t nor a reload", async () => {
