@@ -436,9 +436,11 @@ function glob(view: TreeView, pattern: string): string[] {
     const k = view.kind(pattern);
     return k === "file" || k === "dir" ? [pattern] : [];
   }
+  // Like glibc, start at the longest directory prefix without magic: its parents are never looked at.
   const parts = pattern.split("/");
-  let bases: string[] = [parts[0] === "" ? "" : "."];
-  for (let i = 1; i < parts.length; i++) {
+  const firstMagic = parts.findIndex((c) => isGlob(c));
+  let bases: string[] = [parts.slice(0, firstMagic).join("/")];
+  for (let i = firstMagic; i < parts.length; i++) {
     const comp = parts[i]!;
     const last = i === parts.length - 1;
     const next: string[] = [];
@@ -916,4 +918,28 @@ export function wouldDecide(tree: SshdTree, keyword: string, file: string, conte
   if (listing && !listing.includes(base)) dirs.set(dir, [...listing, base]);
   const eff = effectiveSshd(evaluateSshd({ ...tree, files, dirs }), keyword);
   return eff !== null && eff.source !== null && normPath(eff.source.file) === normPath(file) && eff.source.line === line;
+}
+
+/**
+ * What `sshd -T` would print for KEYWORD set to VALUE in an otherwise empty
+ * configuration (e.g. permitrootlogin "prohibit-password" → "without-password",
+ * logingracetime "1m" → "60", ciphers "+aes128-cbc" → the full list), or null
+ * when sshd would refuse the line. Lets a rule say a value the way a
+ * configuration file says it.
+ */
+export function printedSshdValue(keyword: string, value: string): string | null {
+  const name = canonicalSshdKeyword(keyword);
+  if (name === null || /[\n\0]/.test(value)) return null;
+  const cfg = evaluateSshd({ files: new Map([[SSHD_CONFIG, `${name} ${value}\n`]]), dirs: new Map(), complete: true });
+  return cfg.errors.length > 0 ? null : (cfg.values.get(name)?.value ?? null);
+}
+
+/** How a keyword's printed value is compared item by item: comma lists, space lists, or not a list. */
+export function sshdValueShape(keyword: string): "comma-list" | "space-list" | "scalar" | "number" {
+  const k = K.get(keyword.toLowerCase());
+  if (!k) return "scalar";
+  if (k.kind === "algos") return "comma-list";
+  if (k.kind === "accum" || k.kind === "hostkey" || k.kind === "authkeys") return "space-list";
+  if (k.kind === "int" || k.kind === "time") return "number";
+  return "scalar";
 }

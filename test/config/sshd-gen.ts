@@ -133,7 +133,7 @@ function line(r: Prng, k: string, v: string): string {
   return `${lead}${spellKeyword(r, k)}${sep}${quoteValue(r, v)}${tail}`;
 }
 
-const MATCHES = ["Match User bob", "Match all", "Match Group adm", "Match Address 10.0.0.0/8", "Match LocalPort 2222", "match ALL", "Match User alice Host example.org", "Match all # everyone", "Match Host *.example.com"];
+const MATCHES = ["Match User bob", "Match all", "Match Group adm", "Match Address 10.0.0.0/8", "match ALL", "Match all", "Match User alice Host example.org", "Match all # everyone", "Match Host *.example.com"];
 const COMMENTS = ["# a comment", "#PermitRootLogin yes", "", "   ", "\t# indented comment", "#Include /etc/ssh/never/*"];
 
 interface Ctx {
@@ -157,6 +157,8 @@ function fileBody(c: Ctx, n: number): string {
     } else if (roll === 2) {
       lines.push(r.pick(MATCHES));
       inMatch = true;
+    } else if (roll === 4 && r.chance(0.05)) {
+      lines.push(r.pick(["Match LocalPort 2222", "MaxAuthTries 3\0junk", "LogLevel INFO \0x", "#\0"]));
     } else if (roll === 3 && c.errors && r.chance(0.1)) {
       lines.push(r.pick(["NoSuchKeyword yes", "PermitRootLogin maybe", "MaxAuthTries many", "LogLevel LOUD", "Ciphers rot13", "X11Forwarding yes no", "Match Nobody x", "AcceptEnv A=B"]));
     } else {
