@@ -14,7 +14,7 @@
  * "1m" equals "60", "1G 1h" equals "1073741824 3600").
  */
 import * as v from "valibot";
-import type { Host } from "../host/host.ts";
+import type { DirEntry, Host } from "../host/host.ts";
 import { HostIoError } from "../host/host.ts";
 import {
   canonicalSshdKeyword,
@@ -60,22 +60,39 @@ const MAX_PATHS = 4096;
  * Gather the sshd_config tree through the Host, following Include globs
  * (symlinks resolved inside the root), and evaluate it. Every lookup the
  * evaluator asks for is answered; the loop ends when it asks for nothing new.
+ * Plain files whose type a parent listing already gave are read in one batch
+ * per round (one round trip on the shell path).
  */
 export async function gatherSshdConfig(host: Host, main: string = SSHD_CONFIG): Promise<{ cfg: SshdConfig; tree: SshdTree }> {
   const files = new Map<string, string>();
   const dirs = new Map<string, string[]>();
   const absent = new Set<string>();
+  const types = new Map<string, DirEntry["type"]>();
   const tree: SshdTree = { files, dirs, absent };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cfg = evaluateSshd(tree, main);
     if (cfg.needs.length === 0) return { cfg, tree };
-    for (const p of cfg.needs) await lookup(host, p, files, dirs, absent);
+    const plain = cfg.needs.filter((p) => types.get(p) === "file");
+    const states = await host.readFiles(plain);
+    plain.forEach((p, i) => (states[i]!.exists ? files.set(p, latin1(states[i]!.bytes)) : absent.add(p)));
+    for (const p of cfg.needs) {
+      if (types.get(p) === "file") continue;
+      if (types.get(p) === "other") files.set(p, ""); // a FIFO or device: sshd reads nothing it can parse
+      else await lookup(host, p, files, dirs, absent, types);
+    }
     if (files.size + dirs.size + absent.size > MAX_PATHS) break;
   }
   throw new Error(`following Include in ${main} needed more than ${MAX_ROUNDS} rounds or ${MAX_PATHS} paths: refusing a tree this large`);
 }
 
-async function lookup(host: Host, p: string, files: Map<string, string>, dirs: Map<string, string[]>, absent: Set<string>): Promise<void> {
+async function lookup(
+  host: Host,
+  p: string,
+  files: Map<string, string>,
+  dirs: Map<string, string[]>,
+  absent: Set<string>,
+  types: Map<string, DirEntry["type"]>,
+): Promise<void> {
   let real: string;
   try {
     real = await resolveLogical(host, p);
@@ -89,7 +106,11 @@ async function lookup(host: Host, p: string, files: Map<string, string>, dirs: M
     throw e;
   });
   if (listing === null) return void absent.add(p);
-  if (listing !== undefined) return void dirs.set(p, listing.map((e) => e.name));
+  if (listing !== undefined) {
+    dirs.set(p, listing.map((e) => e.name));
+    for (const e of listing) types.set(`${p === "/" ? "" : p}/${e.name}`, e.type);
+    return;
+  }
   const st = await host.readFile(real);
   if (st.exists) files.set(p, latin1(st.bytes));
   else absent.add(p);
