@@ -60,60 +60,98 @@ const MAX_PATHS = 4096;
  * Gather the sshd_config tree through the Host, following Include globs
  * (symlinks resolved inside the root), and evaluate it. Every lookup the
  * evaluator asks for is answered; the loop ends when it asks for nothing new.
- * Plain files whose type a parent listing already gave are read in one batch
- * per round (one round trip on the shell path).
+ *
+ * Round trips matter on the shell path, so a path is looked up through its
+ * parent's listing: the listing types every entry, plain files are then read
+ * in one batch per round, and only symlinks are resolved component by component.
  */
 export async function gatherSshdConfig(host: Host, main: string = SSHD_CONFIG): Promise<{ cfg: SshdConfig; tree: SshdTree }> {
-  const files = new Map<string, string>();
-  const dirs = new Map<string, string[]>();
-  const absent = new Set<string>();
-  const types = new Map<string, DirEntry["type"]>();
-  const tree: SshdTree = { files, dirs, absent };
+  const g = new Gather(host);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const cfg = evaluateSshd(tree, main);
-    if (cfg.needs.length === 0) return { cfg, tree };
-    const plain = cfg.needs.filter((p) => types.get(p) === "file");
-    const states = await host.readFiles(plain);
-    plain.forEach((p, i) => (states[i]!.exists ? files.set(p, latin1(states[i]!.bytes)) : absent.add(p)));
-    for (const p of cfg.needs) {
-      if (types.get(p) === "file") continue;
-      if (types.get(p) === "other") files.set(p, ""); // a FIFO or device: sshd reads nothing it can parse
-      else await lookup(host, p, files, dirs, absent, types);
-    }
-    if (files.size + dirs.size + absent.size > MAX_PATHS) break;
+    const cfg = evaluateSshd(g.tree, main);
+    if (cfg.needs.length === 0) return { cfg, tree: g.tree };
+    await g.answer(cfg.needs);
+    if (g.size() > MAX_PATHS) break;
   }
   throw new Error(`following Include in ${main} needed more than ${MAX_ROUNDS} rounds or ${MAX_PATHS} paths: refusing a tree this large`);
 }
 
-async function lookup(
-  host: Host,
-  p: string,
-  files: Map<string, string>,
-  dirs: Map<string, string[]>,
-  absent: Set<string>,
-  types: Map<string, DirEntry["type"]>,
-): Promise<void> {
-  let real: string;
-  try {
-    real = await resolveLogical(host, p);
-  } catch (e) {
-    if (e instanceof HostIoError && e.code === "ELOOP") return void absent.add(p);
-    throw e;
+const parentOf = (p: string) => p.slice(0, p.lastIndexOf("/")) || "/";
+const childOf = (dir: string, name: string) => `${dir === "/" ? "" : dir}/${name}`;
+
+/** What is known so far: the evaluator's tree plus, per listed directory, its real path and its entries' types. */
+class Gather {
+  readonly files = new Map<string, string>();
+  readonly dirs = new Map<string, string[]>();
+  readonly absent = new Set<string>();
+  readonly tree: SshdTree = { files: this.files, dirs: this.dirs, absent: this.absent };
+  private readonly real = new Map<string, string>();
+  private readonly types = new Map<string, DirEntry["type"]>();
+
+  constructor(private readonly host: Host) {}
+
+  size(): number {
+    return this.files.size + this.dirs.size + this.absent.size;
   }
-  if (real === "/dev/null") return void files.set(p, "");
-  const listing = await host.listDir(real).catch((e) => {
-    if (e instanceof HostIoError && e.code === "ENOTDIR") return undefined;
-    throw e;
-  });
-  if (listing === null) return void absent.add(p);
-  if (listing !== undefined) {
-    dirs.set(p, listing.map((e) => e.name));
-    for (const e of listing) types.set(`${p === "/" ? "" : p}/${e.name}`, e.type);
-    return;
+
+  async answer(needs: readonly string[]): Promise<void> {
+    const batch: { p: string; real: string }[] = [];
+    for (const p of needs) {
+      const parent = parentOf(p);
+      const realParent = this.real.get(parent);
+      const type = this.types.get(p);
+      if (p === "/" || (realParent === undefined && !this.files.has(parent) && !this.absent.has(parent))) {
+        // Parent not seen yet: list it first (p is answered from its listing next round), or resolve "/" itself.
+        await this.resolve(p === "/" ? p : parent);
+      } else if (realParent === undefined || type === undefined) {
+        this.absent.add(p); // the parent is a file or absent, or p is not in its listing
+      } else if (type === "file") {
+        batch.push({ p, real: childOf(realParent, p.slice(parent.length + (parent === "/" ? 0 : 1))) });
+      } else if (type === "dir") {
+        await this.list(p, childOf(realParent, p.slice(parent.length + (parent === "/" ? 0 : 1))));
+      } else if (type === "other") {
+        this.files.set(p, ""); // a FIFO or device: nothing sshd could parse
+      } else {
+        await this.resolve(p);
+      }
+    }
+    if (batch.length === 0) return;
+    const states = await this.host.readFiles(batch.map((b) => b.real));
+    batch.forEach((b, i) => (states[i]!.exists ? this.files.set(b.p, latin1(states[i]!.bytes)) : this.absent.add(b.p)));
   }
-  const st = await host.readFile(real);
-  if (st.exists) files.set(p, latin1(st.bytes));
-  else absent.add(p);
+
+  /** Record the listing of logical directory P, whose real (symlink-free) path is REAL; false when REAL is not a directory. */
+  private async list(p: string, real: string): Promise<boolean> {
+    const listing = await this.host.listDir(real).catch((e) => {
+      if (e instanceof HostIoError && e.code === "ENOTDIR") return undefined;
+      throw e;
+    });
+    if (listing === undefined) return false;
+    if (listing === null) {
+      this.absent.add(p);
+      return true;
+    }
+    this.dirs.set(p, listing.map((e) => e.name));
+    this.real.set(p, real);
+    for (const e of listing) this.types.set(childOf(p, e.name), e.type);
+    return true;
+  }
+
+  /** Resolve P's symlinks inside the root, then record it as a directory, a file, or absent. */
+  private async resolve(p: string): Promise<void> {
+    let real: string;
+    try {
+      real = await resolveLogical(this.host, p);
+    } catch (e) {
+      if (e instanceof HostIoError && e.code === "ELOOP") return void this.absent.add(p);
+      throw e;
+    }
+    if (real === "/dev/null") return void this.files.set(p, "");
+    if (await this.list(p, real)) return;
+    const st = await this.host.readFile(real);
+    if (st.exists) this.files.set(p, latin1(st.bytes));
+    else this.absent.add(p);
+  }
 }
 
 /** The items of a printed value, for the list comparators. */

@@ -33,6 +33,7 @@ export async function openSshdJudge(): Promise<SshdJudge | null> {
     return null;
   }
   if (typeof image.copyImage !== "function" || typeof image.sshdT !== "function") return null;
+  if (typeof image.imageAvailable === "function" && !image.imageAvailable()) return null;
   const copy = await image.copyImage("debian12");
   const root: string = typeof copy === "string" ? copy : copy.root ?? copy.dir ?? copy.path;
   const cleanup = typeof copy === "object" && typeof copy.cleanup === "function" ? () => copy.cleanup() : () => rmSync(root, { recursive: true, force: true });
@@ -78,4 +79,16 @@ export function readTree(root: string, dirs: readonly string[]): SshdTree {
     }
   }
   return { files, dirs: listing, complete: true };
+}
+
+/** sshd -T output as keyword → value; keywords printed once per item are joined like SshdEffective.value (subsystem lines by newline). */
+export function parseSshdT(stdout: string): Map<string, string> {
+  const out = new Map<string, string[]>();
+  for (const l of stdout.split("\n")) {
+    const i = l.indexOf(" ");
+    if (i <= 0) continue;
+    const k = l.slice(0, i);
+    out.set(k, [...(out.get(k) ?? []), l.slice(i + 1)]);
+  }
+  return new Map([...out].map(([k, vs]) => [k, vs.join(k === "subsystem" ? "\n" : " ")]));
 }

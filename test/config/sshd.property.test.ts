@@ -12,28 +12,13 @@ import { evaluateSshd, modeledSshdKeywords } from "../../src/config/sshd.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { prng } from "./prng.ts";
 import { randomSshdTree } from "./sshd-gen.ts";
-import { openSshdJudge, readTree } from "./sshd-judge.ts";
+import { openSshdJudge, parseSshdT, readTree } from "./sshd-judge.ts";
 
 const ROUNDS = Number(process.env.BULWARK_PROPERTY_TREES ?? 1000);
 const SEED = Number(process.env.BULWARK_PROPERTY_SEED ?? 2215);
 
 const judge = await openSshdJudge();
 afterAll(() => judge?.cleanup());
-
-/** Keywords printed once per value; their values are compared joined (subsystem lines by newline). */
-const MULTI_LINE = new Set(["acceptenv", "allowusers", "denyusers", "allowgroups", "denygroups", "hostkey", "subsystem"]);
-
-/** sshd -T output as keyword → value, the multi-line keywords joined like SshdEffective.value. */
-export function parseSshdT(stdout: string): Map<string, string> {
-  const out = new Map<string, string[]>();
-  for (const l of stdout.split("\n")) {
-    const i = l.indexOf(" ");
-    if (i <= 0) continue;
-    const k = l.slice(0, i);
-    out.set(k, [...(out.get(k) ?? []), l.slice(i + 1)]);
-  }
-  return new Map([...out].map(([k, vs]) => [k, vs.join(k === "subsystem" ? "\n" : " ")]));
-}
 
 test.skipIf(!prerequisite("the Debian 12 image's sshd (test/support/debian-image.ts) for the sshd -T judge", judge !== null))(
   `sshd-config/AC-12: ${ROUNDS} random sshd_config trees agree with the image's own sshd -T`,
