@@ -75,6 +75,7 @@ export interface SshdEffective {
   sources: SshdSource[];
 }
 
+/** The result of evaluating a tree: errors sshd would refuse with, what was read, and the effective values. */
 export interface SshdConfig {
   /** Problems sshd refuses to start with (it prints them and exits non-zero). */
   errors: string[];
@@ -85,12 +86,15 @@ export interface SshdConfig {
   /** Every file read, in order, with the processing position it started at (a file included twice appears twice). */
   reads: { file: string; seq: number; active: boolean }[];
   occurrences: SshdOccurrence[];
+  /** Lines that apply to every connection from a `Match all` block (sshd's second pass), in order. */
+  matchAllLines: (SshdSource & { keyword: string })[];
   /** Effective values of the modeled keywords, by canonical (lowercase `sshd -T`) name. */
   values: Map<string, SshdEffective>;
 }
 
-/** The main configuration file and the directory relative Includes resolve against. */
+/** The main configuration file sshd reads when started without -f. */
 export const SSHD_CONFIG = "/etc/ssh/sshd_config";
+/** The directory a relative Include pattern is resolved against (SSHDIR, compiled in). */
 export const SSHDIR = "/etc/ssh";
 const MAX_DEPTH = 16;
 
@@ -127,7 +131,7 @@ flag("kerberosauthentication", true, "no");
 flag("kerberosorlocalpasswd", false, "yes");
 flag("kerberosticketcleanup", false, "yes");
 flag("gssapiauthentication", true, "no");
-flag("gssapicleanupcredentials", false, "yes");
+flag("gssapicleanupcredentials gssapicleanupcreds", false, "yes"); // the second: a Debian (GSSAPI key exchange patch) alias
 flag("gssapistrictacceptorcheck", false, "yes");
 flag("passwordauthentication", true, "yes");
 flag("kbdinteractiveauthentication", true, "yes");
@@ -199,7 +203,7 @@ for (const n of ("port hostkeyagent pidfile modulifile syslogfacility logverbose
 // Deprecated/unsupported/ignored: logged and skipped, any arguments.
 const IGNORED = new Set(("pamauthenticationviakbdint serverkeybits keyregenerationinterval rhostsauthentication rhostsrsaauthentication " +
   "rsaauthentication kerberostgtpassing afstokenpassing checkmail uselogin protocol verifyreversemapping reversemappingcheck " +
-  "authorizedkeysfile2 useprivilegeseparation permitblacklistedkeys").split(" "));
+  "authorizedkeysfile2 useprivilegeseparation permitblacklistedkeys gssapiusesessioncredcache").split(" "));
 const IGNORED_IN_MATCH = new Set(["rhostsrsaauthentication", "rsaauthentication", "authorizedkeysfile2"]);
 
 /** The canonical `sshd -T` name of KEYWORD (any case, aliases), or null when sshd does not know it. */
@@ -617,6 +621,7 @@ function runPass(view: TreeView, main: string, connection: boolean, result: Sshd
     }
     if (!k) return null; // deprecated / unsupported: logged, arguments consumed
     if (!connection) occurrences.push({ ...src, seq: st.seq++, keyword: k.name, args, active: st.active });
+    else if (st.active) result.matchAllLines.push({ ...src, keyword: k.name });
     const argc = (n: number): string | null => (args.length > n ? `keyword ${head.keyword} extra arguments at end of line` : null);
     const a0 = args[0];
     switch (k.kind) {
@@ -769,7 +774,7 @@ function mergeMatch(base: Acc, over: Acc): Acc {
  */
 export function evaluateSshd(tree: SshdTree, main: string = SSHD_CONFIG): SshdConfig {
   const view = new TreeView(tree);
-  const result: SshdConfig = { errors: [], testOnlyErrors: [], needs: [], reads: [], occurrences: [], values: new Map() };
+  const result: SshdConfig = { errors: [], testOnlyErrors: [], needs: [], reads: [], occurrences: [], matchAllLines: [], values: new Map() };
   try {
     const first = runPass(view, main, false, result);
     let acc = first;
@@ -889,9 +894,11 @@ export function effectiveSshd(cfg: SshdConfig, keyword: string): SshdEffective |
 /**
  * The active lines of KEYWORD that would override a value placed at the top
  * of FILE: for first-wins keywords those processed before FILE is first read
- * while active, for MaxStartups (last wins) those after. Null when sshd never
+ * while active, for MaxStartups (last wins) those after, and for options a
+ * Match block may set, every line under a `Match all` (they apply last). Null when sshd never
  * reads FILE outside a Match (no Include reaches it), so a value there cannot
  * win. FILE's own lines are the caller's business.
+ * @example overridersOf(evaluateSshd(tree), "PermitRootLogin", "/etc/ssh/sshd_config.d/00-bulwark.conf") // [{file: "/etc/ssh/sshd_config", line: 3}]: comment that line out
  */
 export function overridersOf(cfg: SshdConfig, keyword: string, file: string): SshdSource[] | null {
   const name = canonicalSshdKeyword(keyword);
@@ -900,13 +907,22 @@ export function overridersOf(cfg: SshdConfig, keyword: string, file: string): Ss
   const starts = read.seq;
   const lines = cfg.occurrences.filter((o) => o.keyword === name && o.active);
   const chosen = name === "maxstartups" ? lines.filter((o) => o.seq > starts && normPath(o.file) !== normPath(file)) : lines.filter((o) => o.seq < starts);
-  return chosen.map((o) => ({ file: o.file, line: o.line }));
+  const out = chosen.map((o) => ({ file: o.file, line: o.line }));
+  // A `Match all` line of an option a Match may set beats every global line, wherever it is.
+  if (COPIED.has(name)) {
+    for (const m of cfg.matchAllLines) {
+      if (m.keyword !== name || normPath(m.file) === normPath(file) || out.some((o) => o.file === m.file && o.line === m.line)) continue;
+      out.push({ file: m.file, line: m.line });
+    }
+  }
+  return out;
 }
 
 /**
  * True when line LINE of FILE, given CONTENT, would decide KEYWORD's
  * effective value (and sshd accepts the result) — the exact question a
  * drop-in handler asks before writing.
+ * @example wouldDecide(tree, "MaxAuthTries", "/etc/ssh/sshd_config.d/00-bulwark.conf", "MaxAuthTries 4\n", 1) // true when nothing earlier sets it
  */
 export function wouldDecide(tree: SshdTree, keyword: string, file: string, content: string, line: number): boolean {
   const files = new Map(tree.files);

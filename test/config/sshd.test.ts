@@ -178,6 +178,12 @@ describe("who wins", () => {
     ]);
     expect(overridersOf(c, "MaxStartups", "/etc/ssh/sshd_config.d/50-ours.conf")).toEqual([{ file: MAIN, line: 4 }]);
     expect(overridersOf(c, "PermitRootLogin", "/etc/ssh/late/z.conf")).toBeNull();
+    // A later `Match all` line beats a drop-in too (sshd -T's second pass), wherever it sits.
+    const all = ev({ ...files, [MAIN]: "Include sshd_config.d/*.conf\nMatch all\nPermitRootLogin yes\n" });
+    expect(overridersOf(all, "PermitRootLogin", "/etc/ssh/sshd_config.d/50-ours.conf")).toEqual([
+      { file: "/etc/ssh/sshd_config.d/00-early.conf", line: 1 },
+      { file: MAIN, line: 3 },
+    ]);
     expect(overridersOf(c, "PermitRootLogin", "/etc/ssh/nowhere.conf")).toBeNull();
     const tree = treeOf(files);
     expect(wouldDecide(tree, "X11Forwarding", "/etc/ssh/sshd_config.d/00-bulwark.conf", "X11Forwarding yes\n", 1)).toBe(true);
