@@ -203,7 +203,7 @@ for (const n of ("port hostkeyagent pidfile modulifile syslogfacility logverbose
 // Deprecated/unsupported/ignored: logged and skipped, any arguments.
 const IGNORED = new Set(("pamauthenticationviakbdint serverkeybits keyregenerationinterval rhostsauthentication rhostsrsaauthentication " +
   "rsaauthentication kerberostgtpassing afstokenpassing checkmail uselogin protocol verifyreversemapping reversemappingcheck " +
-  "authorizedkeysfile2 useprivilegeseparation permitblacklistedkeys gssapiusesessioncredcache").split(" "));
+  "authorizedkeysfile2 useprivilegeseparation permitblacklistedkeys gssapiusesessioncredcache gssusesessionccache").split(" "));
 const IGNORED_IN_MATCH = new Set(["rhostsrsaauthentication", "rsaauthentication", "authorizedkeysfile2"]);
 
 /** The canonical `sshd -T` name of KEYWORD (any case, aliases), or null when sshd does not know it. */

@@ -198,3 +198,44 @@ describe("who wins", () => {
     expect(evaluateSshd({ files: new Map(), dirs: new Map() }).needs).toEqual([MAIN]);
   });
 });
+
+/**
+ * Every configuration keyword Debian's sshd 9.2p1 knows: each lower-case name
+ * in the binary's strings that `sshd -T` does not call "Bad configuration option"
+ * (collected once with the image's sshd; 438 candidates asked).
+ */
+const DEBIAN_SSHD_KEYWORDS = [
+  "acceptenv", "addressfamily", "afstokenpassing", "allowagentforwarding", "allowgroups", "allowstreamlocalforwarding",
+  "allowtcpforwarding", "allowusers", "authenticationmethods", "authorizedkeyscommand", "authorizedkeyscommanduser", "authorizedkeysfile",
+  "authorizedkeysfile2", "authorizedprincipalscommand", "authorizedprincipalscommanduser", "authorizedprincipalsfile",
+  "casignaturealgorithms", "challengeresponseauthentication", "channeltimeout", "checkmail", "chrootdirectory", "ciphers",
+  "clientalivecountmax", "clientaliveinterval", "compression", "debianbanner", "denygroups", "denyusers", "disableforwarding",
+  "dsaauthentication", "exposeauthinfo", "fingerprinthash", "forcecommand", "gatewayports", "gssapiauthentication",
+  "gssapicleanupcredentials", "gssapicleanupcreds", "gssapikexalgorithms", "gssapikeyexchange", "gssapistorecredentialsonrekey",
+  "gssapistrictacceptorcheck", "gssapiusesessioncredcache", "gssusesessionccache", "hostbasedacceptedalgorithms",
+  "hostbasedacceptedkeytypes", "hostbasedauthentication", "hostbasedusesnamefrompacketonly", "hostcertificate", "hostdsakey",
+  "hostkeyagent", "hostkeyalgorithms", "ignorerhosts", "ignoreuserknownhosts", "include", "ipqos", "kbdinteractiveauthentication",
+  "kerberosauthentication", "kerberosgetafstoken", "kerberosorlocalpasswd", "kerberostgtpassing", "kerberosticketcleanup",
+  "keyregenerationinterval", "listenaddress", "logingracetime", "loglevel", "logverbose", "macs", "maxauthtries", "maxsessions",
+  "modulifile", "pamauthenticationviakbdint", "passwordauthentication", "permitblacklistedkeys", "permitemptypasswords", "permitrootlogin",
+  "permittty", "permittunnel", "permituserenvironment", "permituserrc", "persourcemaxstartups", "persourcenetblocksize", "pidfile",
+  "printlastlog", "printmotd", "protocol", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "pubkeyauthentication",
+  "pubkeyauthoptions", "rdomain", "rekeylimit", "requiredrsasize", "reversemappingcheck", "revokedkeys", "rhostsauthentication",
+  "rhostsrsaauthentication", "securitykeyprovider", "serverkeybits", "setenv", "skeyauthentication", "streamlocalbindmask",
+  "streamlocalbindunlink", "strictmodes", "subsystem", "syslogfacility", "tcpkeepalive", "trustedusercakeys", "unusedconnectiontimeout",
+  "usedns", "uselogin", "usepam", "useprivilegeseparation", "verifyreversemapping", "versionaddendum", "x11displayoffset", "x11forwarding",
+  "x11uselocalhost", "xauthlocation",
+];
+
+describe("keyword table", () => {
+  test("sshd-config/AC-13: every keyword Debian's sshd knows is recognised, and other names are refused", () => {
+    expect(DEBIAN_SSHD_KEYWORDS.length).toBe(118);
+    for (const k of DEBIAN_SSHD_KEYWORDS) {
+      const errors = ev({ [MAIN]: `${k} x\n` }).errors.join("\n");
+      expect({ k, unknown: errors.includes("Bad configuration option") }).toEqual({ k, unknown: false });
+    }
+    for (const k of ["permitrootlogn", "ssh", "sshd", "listen", "setenvs", "hostkeys"]) {
+      expect(ev({ [MAIN]: `${k} x\n` }).errors.join()).toContain(`Bad configuration option: ${k}`);
+    }
+  });
+});
