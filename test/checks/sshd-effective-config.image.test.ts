@@ -14,7 +14,7 @@ import { prerequisite } from "../support/prereq.ts";
 import { openSshdJudge, parseSshdT } from "../config/sshd-judge.ts";
 
 const paths = allHostPaths.filter((p) => p !== "kernel-io" || kernelIoUnavailable() === null);
-const judge = await openSshdJudge();
+const judge = openSshdJudge();
 afterAll(() => judge?.cleanup());
 
 /** Every key the reference corpus checks with sshd_effective_config, and a value to set it to. */

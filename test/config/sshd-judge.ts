@@ -2,55 +2,25 @@
  * The judge for sshd_config: the Debian 12 image's own sshd, run by chroot
  * (`sshd -T -f /etc/ssh/sshd_config` inside a private copy of the image),
  * from test/support/debian-image.ts.
- *
- * `BULWARK_SSHD_JUDGE_ROOT=DIR` points at any other root with a working
- * `/usr/sbin/sshd` (a throwaway chroot made from Debian's openssh-server
- * package during development); it is never used by CI.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { SshdTree } from "../../src/config/sshd.ts";
+import { copyImage, imageAvailable, sshdT } from "../support/debian-image.ts";
 
 export interface SshdJudge {
-  /** The root whose /etc/ssh a test may rewrite (host keys and moduli stay). */
+  /** The root of a private image copy whose /etc/ssh a test may rewrite (host keys and moduli stay). */
   root: string;
-  /** `sshd -T -f PATH` in the root: exit code and output. */
+  /** `sshd -T -f PATH` in the copy: exit code and output. */
   sshdT(configPath: string): { code: number; stdout: string; stderr: string };
   cleanup(): void;
 }
 
-/** Open the judge, or null when neither the image nor a development root is available. */
-export async function openSshdJudge(): Promise<SshdJudge | null> {
-  const dev = process.env.BULWARK_SSHD_JUDGE_ROOT;
-  if (dev && existsSync(join(dev, "usr/sbin/sshd"))) {
-    return { root: dev, sshdT: (p) => chrootSshdT(dev, p), cleanup: () => {} };
-  }
-  const modPath = "../support/debian-image.ts";
-  let image: any;
-  try {
-    image = await import(modPath);
-  } catch {
-    return null;
-  }
-  if (typeof image.copyImage !== "function" || typeof image.sshdT !== "function") return null;
-  if (typeof image.imageAvailable === "function" && !image.imageAvailable()) return null;
-  const copy = await image.copyImage("debian12");
-  const root: string = typeof copy === "string" ? copy : copy.root ?? copy.dir ?? copy.path;
-  const cleanup = typeof copy === "object" && typeof copy.cleanup === "function" ? () => copy.cleanup() : () => rmSync(root, { recursive: true, force: true });
-  return {
-    root,
-    sshdT: (p) => {
-      const r = image.sshdT(root, p);
-      return { code: r.code ?? r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
-    },
-    cleanup,
-  };
-}
-
-function chrootSshdT(root: string, configPath: string) {
-  mkdirSync(join(root, "run/sshd"), { recursive: true });
-  const r = Bun.spawnSync(["chroot", root, "/usr/sbin/sshd", "-T", "-f", configPath], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
-  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+/** A private copy of the image with its sshd as judge, or null when the image cannot be had (prerequisite()). */
+export function openSshdJudge(): SshdJudge | null {
+  if (!imageAvailable()) return null;
+  const copy = copyImage("debian12");
+  return { root: copy.root, sshdT: (p) => sshdT(copy.root, p), cleanup: () => copy.cleanup() };
 }
 
 /** Read every file and directory under ROOT/DIR into a tree keyed by logical paths (latin1). */

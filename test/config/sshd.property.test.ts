@@ -17,7 +17,7 @@ import { openSshdJudge, parseSshdT, readTree } from "./sshd-judge.ts";
 const ROUNDS = Number(process.env.BULWARK_PROPERTY_TREES ?? 1000);
 const SEED = Number(process.env.BULWARK_PROPERTY_SEED ?? 2215);
 
-const judge = await openSshdJudge();
+const judge = openSshdJudge();
 afterAll(() => judge?.cleanup());
 
 test.skipIf(!prerequisite("the Debian 12 image's sshd (test/support/debian-image.ts) for the sshd -T judge", judge !== null))(
