@@ -15,7 +15,7 @@ import { openSshdJudge, parseSshdT } from "../config/sshd-judge.ts";
 
 const paths = allHostPaths.filter((p) => p !== "kernel-io" || kernelIoUnavailable() === null);
 const judge = openSshdJudge();
-afterAll(() => judge?.cleanup());
+afterAll(() => judge?.cleanup(), 120_000);
 
 /** Every key the reference corpus checks with sshd_effective_config, and a value to set it to. */
 const CORPUS_KEYS: Record<string, string> = {

@@ -18,7 +18,7 @@ const ROUNDS = Number(process.env.BULWARK_PROPERTY_TREES ?? 1000);
 const SEED = Number(process.env.BULWARK_PROPERTY_SEED ?? 2215);
 
 const judge = openSshdJudge();
-afterAll(() => judge?.cleanup());
+afterAll(() => judge?.cleanup(), 120_000);
 
 test.skipIf(!prerequisite("the Debian 12 image's sshd (test/support/debian-image.ts) for the sshd -T judge", judge !== null))(
   `sshd-config/AC-12: ${ROUNDS} random sshd_config trees agree with the image's own sshd -T`,
