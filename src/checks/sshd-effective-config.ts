@@ -9,7 +9,7 @@
  * (Ciphers, MACs, KexAlgorithms, …: comma lists; AcceptEnv, AllowUsers, …:
  * space lists) `contains` (every expected item is in the list), `none_of`
  * (no item of the list is expected), `only_from` (every item of the list is
- * expected). Expected values are written as in sshd_config and compared in
+ * expected); list items may use sshd's own `*` and `?` wildcards ("*-cbc"). Expected values are written as in sshd_config and compared in
  * the form sshd prints ("prohibit-password" equals "without-password",
  * "1m" equals "60", "1G 1h" equals "1073741824 3600").
  */
@@ -20,6 +20,7 @@ import {
   canonicalSshdKeyword,
   evaluateSshd,
   isModeledSshdKeyword,
+  matchPattern,
   modeledSshdKeywords,
   printedSshdValue,
   SSHD_CONFIG,
@@ -202,12 +203,12 @@ export function compareSshd(key: string, actual: string, expected: string | stri
     }
     case "contains": {
       const have = items(key, actual);
-      return want.every((w) => have.includes(w));
+      return want.every((w) => have.some((h) => matchPattern(h, w)));
     }
     case "none_of":
-      return !items(key, actual).some((a) => want.includes(a));
+      return !items(key, actual).some((a) => want.some((w) => matchPattern(a, w)));
     case "only_from":
-      return items(key, actual).every((a) => want.includes(a));
+      return items(key, actual).every((a) => want.some((w) => matchPattern(a, w)));
   }
 }
 

@@ -254,8 +254,8 @@ function names(list: string): string[] {
   return out;
 }
 
-/** match.c match_pattern: `*` and `?` only, case-sensitive. */
-function matchPattern(s: string, p: string): boolean {
+/** match.c match_pattern: `*` and `?` only, case-sensitive (the wildcards sshd itself uses in algorithm lists). */
+export function matchPattern(s: string, p: string): boolean {
   const rx = new RegExp("^" + p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[\\s\\S]*").replace(/\?/g, "[\\s\\S]") + "$");
   return rx.test(s);
 }

@@ -94,6 +94,8 @@ describe("parameters and comparators", () => {
     expect(compareSshd("ciphers", ciphers, "aes128-cbc,3des-cbc", "none_of")).toBe(true);
     expect(compareSshd("ciphers", ciphers, ["aes256-ctr"], "only_from")).toBe(false);
     expect(compareSshd("acceptenv", "LANG LC_*", ["LANG", "LC_*", "TZ"], "only_from")).toBe(true);
+    expect(compareSshd("ciphers", "aes128-ctr,aes128-cbc", ["*-cbc", "3des-*"], "none_of")).toBe(false);
+    expect(compareSshd("macs", "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com", ["*-etm@openssh.com"], "only_from")).toBe(true);
     expect(compareSshd("maxauthtries", "4", "many", "==")).toBe('expected "many" is not a value sshd accepts for maxauthtries');
   });
 
