@@ -614,7 +614,9 @@ function runPass(view: TreeView, main: string, connection: boolean, result: Sshd
     if (isMatch) {
       const r = matchLine(head.rest, connection && !flags.neverMatch);
       if (r === null) fatal("Bad Match condition");
-      if (r === "lport") throw new Fatal(`${file} line ${line}: 'Match LocalPort' in configuration but 'lport' not in connection test specification (sshd -T without -C only)`);
+      // sshd -T without -C stops here; the daemon does not. Record it and read on as for a connection
+      // to another port, so the values stay the daemon's for connections no criteria select.
+      if (r === "lport") result.testOnlyErrors.push(`${file} line ${line}: 'Match LocalPort' in configuration but 'lport' not in connection test specification (sshd -T without -C only)`);
       st.active = flags.neverMatch ? false : r === true;
       flags.matchOnly = false;
       return null;

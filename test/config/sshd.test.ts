@@ -155,10 +155,10 @@ describe("refusals", () => {
     expect(err({ [MAIN]: "Include sshd_config\n" })).toContain("Too many recursive configuration includes");
     expect(err({ [MAIN]: "Subsystem a /x\nSubsystem a /y\n" })).toContain("Subsystem 'a' already defined");
     expect(err({ [MAIN]: "PermitRootLogin\n" })).toContain("no argument after keyword");
-    const lport = ev({ [MAIN]: "Match LocalPort 2222\nMaxAuthTries 2\n" });
+    const lport = ev({ [MAIN]: "Match LocalPort 2222\nMaxAuthTries 2\nMatch all\nMaxAuthTries 3\n" });
     expect(lport.errors).toEqual([]);
     expect(lport.testOnlyErrors.join()).toContain("LocalPort");
-    expect(lport.values.get("maxauthtries")!.value).toBe("6");
+    expect(lport.values.get("maxauthtries")!.value).toBe("3"); // the daemon's value for other ports: Match all still applies
     expect(ev({}).errors.join()).toContain("No such file");
   });
 });
