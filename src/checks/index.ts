@@ -3,5 +3,6 @@ import "./kernel-module-state.ts";
 import "./sysctl-value.ts";
 import "./config-value.ts";
 import "./file-content.ts";
+import "./sshd-effective-config.ts";
 
 export { checkNames, getCheck } from "./registry.ts";
