@@ -1,5 +1,7 @@
 /** Importing this module registers every remediation mechanism in the one table. */
 import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
+import "./pam-module-arg.ts";
+import "./pam-module-configure.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -1,19 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   parsePamFile, pamArg, pamArgSpelling, pamControlError, pamServiceFor, pamStack, pamTokens, type PamType,
 } from "../../src/config/pam.ts";
 import { prng } from "./prng.ts";
+import { debian12Pam } from "../support/pam-fixtures.ts";
 
 const tree = (files: Record<string, string>) => new Map(Object.entries(files).map(([k, v]) => [k.startsWith("/") ? k : `/etc/pam.d/${k}`, v]));
 const brief = (s: ReturnType<typeof pamStack>) => s.entries.map((e) => [e.module, ...e.args].join(" ") + (e.bad ? " !" : ""));
-
-/** Debian 12's stock /etc/pam.d (login, passwd, util-linux su, pam-auth-update's common-*). */
-export const DEBIAN12_PAM = join(import.meta.dir, "../fixtures/pam/debian12");
-export function debian12Pam(): Record<string, string> {
-  return Object.fromEntries(readdirSync(DEBIAN12_PAM).map((f) => [f, readFileSync(join(DEBIAN12_PAM, f), "latin1")]));
-}
 
 describe("pam parser (libpam 1.5.2 facts)", () => {
   test("pam-config/AC-01: a trailing backslash continues the line; a # ends it, even before a backslash; blank and comment lines are skipped", () => {
