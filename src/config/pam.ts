@@ -2,34 +2,43 @@
  * /etc/pam.d as Linux-PAM reads it (libpam 1.5.2, Debian 12). Pure: bytes in,
  * the module stack of a service and type out; the caller gathers the files.
  *
- * Facts from libpam's source (pam_line.c `_pam_line_assemble`,
- * pam_misc.c `_pam_tokenize` / `_pam_parse_control`, pam_handlers.c
- * `_pam_parse_conf_file` / `_pam_load_conf_file` / `_pam_init_handlers`):
- * - Physical lines end at "\n". A line whose last non-blank (space, tab,
- *   newline) character is `\` continues on the next one (the `\` becomes a
- *   space) — unless the line holds a `#`, which ends the logical line. A
- *   file that ENDS inside a continuation is a read error: libpam aborts the
- *   whole service (nobody authenticates), so we report it as fatal.
- * - Leading spaces and tabs are skipped; everything from the first `#` is a
- *   comment (no quoting protects it); blank lines are skipped. "\r" is NOT
- *   blank: a CRLF file's last token carries it.
+ * Facts from libpam 1.5.2's source (pam_handlers.c `_pam_assemble_line`,
+ * `_pam_parse_conf_file`, `_pam_load_conf_file`, `_pam_init_handlers`;
+ * pam_misc.c `_pam_StrTok`, `_pam_parse_control`), and for Debian's
+ * `@include` from the real library: test/config/pam.property.test.ts runs
+ * Debian 12's libpam (pam_start_confdir, every module pam_echo.so) on 1,000
+ * random trees and compares what it runs with `pamStack`.
+ * - Lines: a physical line that is blank or whose first non-blank
+ *   (space, tab, newline) character is `#` is skipped — even in the middle
+ *   of a continuation. Otherwise everything from the first `#` is a comment
+ *   and ends the logical line; else a last non-blank `\` continues the
+ *   line on the next physical line (the `\` becomes a space). A file that
+ *   ends with a continuation open is a read error: libpam aborts the whole
+ *   service. "\r" is not blank (a CRLF file's last token carries it). A
+ *   logical line must fit libpam's 1024-byte buffer (else split or hang:
+ *   not modelled, reported as fatal).
  * - Tokens are separated by space, tab, newline. A token starting with `[`
- *   runs to the first `]` (`\]` stands for `]`), and the next token may start
- *   right after that `]`; an unclosed `[` runs to the end of the line.
- * - Fields in a /etc/pam.d file: type (case-insensitive auth, account,
- *   password, session; a leading `-` means "no log when the module is
- *   missing"), control (required, requisite, optional, sufficient, include,
- *   substack — case-insensitive — or `[code=action …]`), module path, args.
- *   A bad type, a missing control or module, or a control that
- *   `_pam_parse_control` rejects does not stop parsing: libpam installs a
- *   handler that always fails (an invalid type line counts as `auth`, or as
- *   the type being included) — a login failure, not a parse error.
- * - `include F` / `substack F` read F's lines of the including line's type;
- *   Debian's `@include F` reads all of F's lines (of the type being read). F
- *   is an absolute path or a name in /etc/pam.d, else /usr/lib/pam.d. An
- *   include that cannot be read, or nesting of 16 levels, installs an
- *   always-failing handler. A service with no file, or with no line of a
- *   type, uses /etc/pam.d/other's lines for that type.
+ *   runs to the first `]` (`\]` stands for `]`), and the next token may
+ *   start right after that `]`; an unclosed `[` runs to the end of the line.
+ * - Fields: type (case-insensitive auth, account, password, session; a
+ *   leading `-` means "no log when the module is missing"), control
+ *   (required, requisite, optional, sufficient, include, substack — any
+ *   case — or `[code=action …]`), module path, args. A bad type or a
+ *   missing control or module installs a handler that always fails (a
+ *   bad-type line counts as `auth`, or as the type being included); a
+ *   control `_pam_parse_control` rejects still runs the module but always
+ *   counts its result as a failure.
+ * - `include F` / `substack F` read F's lines of the including line's type
+ *   (a substack is a handler of its own); F unreadable installs an
+ *   always-failing handler; substacks nest at most 16 deep. Debian's
+ *   `@include F` (any case) reads F's lines of the type being read; in a
+ *   service's own file a failing @include aborts the service, inside an
+ *   include libpam's behaviour is undefined (the failing handler's control
+ *   is uninitialised) — we judge it as failing. An include loop recurses
+ *   until libpam runs out of file descriptors: judged as failing.
+ * - F is an absolute path or a name in /etc/pam.d, else /usr/lib/pam.d.
+ *   The service's file is read, then always `other` (either failing makes
+ *   pam_start fail); a type with no handler in the service uses other's.
  * - Module arguments are the module's business; the modules Bulwark sets
  *   (pam_unix, pam_pwquality, pam_pwhistory, pam_faillock, pam_wheel) read
  *   argv in order, so for `key=value` the LAST occurrence wins.
@@ -41,7 +50,7 @@ export const PAM_CONTROL_KEYWORDS = ["required", "requisite", "optional", "suffi
 
 /** Directories a relative service or include name is looked up in, in order. */
 export const PAM_DIRS = ["/etc/pam.d", "/usr/lib/pam.d"] as const;
-/** libpam's PAM_SUBSTACK_MAX_LEVEL: include nesting depth that aborts. */
+/** libpam's PAM_SUBSTACK_MAX_LEVEL: substack nesting depth whose read fails. */
 export const PAM_MAX_INCLUDE_LEVEL = 16;
 
 /** A token and where it is in the physical line (raw, including `[`/`]`). */
@@ -174,7 +183,7 @@ export function pamMaxJump(control: string | null): number {
 function parseTokens(toks: PamToken[], first: number, last: number): PamLine {
   const line: PamLine = { first, last, tokens: toks, type: null, silent: false, kind: "module", control: null, target: null, args: [], bad: null };
   let typeTok = toks[0]!.value;
-  if (typeTok === "@include") {
+  if (typeTok.toLowerCase() === "@include") {
     line.kind = "@include";
     line.target = toks[1]?.value ?? null;
     if (line.target === null) line.bad = "@include without a file name";
@@ -205,43 +214,56 @@ function parseTokens(toks: PamToken[], first: number, last: number): PamLine {
   return line;
 }
 
-/** Parse one PAM file's bytes (latin1 text) the way libpam reads a /etc/pam.d file. */
+/** libpam 1.5.2's BUF_SIZE: one logical line, continuations included, must fit (with its NUL). */
+export const PAM_LINE_BUFFER = 1024;
+
+/**
+ * Parse one PAM file's bytes (latin1 text) the way libpam 1.5.2
+ * (`_pam_assemble_line`, fgets into a 1024-byte buffer) reads a /etc/pam.d file.
+ */
 export function parsePamFile(content: string): PamFile {
-  if (content.includes("\0")) return { lines: [], fatal: "the file holds a NUL byte" };
+  if (content.includes("\0")) return { lines: [], fatal: "the file holds a NUL byte (not modelled; libpam stops reading the line there)" };
   const lines: PamLine[] = [];
   const phys = physical(content);
-  let assembled: string | null = null;
+  let used = 0; // bytes of the logical line held (libpam's `used`): non-zero means a continuation is open
+  let p = 0; // where the next fgets writes in the buffer
+  let assembled = "";
   let first = 0;
-  let pending = false; // the last physical line was a continuation
   for (let n = 0; n < phys.length; n++) {
-    let s = phys[n]!;
-    let p = s.length;
-    while (p > 0) {
-      p--;
-      if (!" \t\n".includes(s[p]!)) break;
+    const chunk = phys[n]!;
+    // fgets(p, BUF_SIZE - p) reads at most BUF_SIZE - p - 1 bytes: a longer line is split (not modelled: refuse).
+    if (chunk.length > PAM_LINE_BUFFER - p - 1) {
+      return { lines, fatal: `line ${n + 1} does not fit libpam's ${PAM_LINE_BUFFER}-byte line buffer (libpam splits or hangs on it; not modelled)` };
     }
-    const continued = s.length > 0 && s[p] === "\\";
-    if (continued) s = s.slice(0, p) + " ";
-    const eol = !continued || s.includes("#");
-    let body = s.slice(s.length - s.replace(/^[ \t]*/, "").length);
-    body = body.split("#")[0]!;
-    if (assembled === null) first = n + 1;
-    if (eol) {
-      pending = false;
-      if (assembled !== null || (body !== "" && body[0] !== "\n")) {
-        if (body !== "") assembled = (assembled ?? "") + body;
-      }
-      if (assembled !== null && assembled !== "") {
-        const toks = pamTokens(assembled);
-        if (toks.length) lines.push(parseTokens(toks, first, n + 1));
-      }
-      assembled = null;
+    const lead = chunk.length - chunk.replace(/^[ \n\t]*/, "").length;
+    const os = chunk.slice(lead);
+    // A blank line or one starting with "#" is skipped, even inside a continuation.
+    if (os === "" || os[0] === "#") continue;
+    if (used === 0) first = n + 1;
+    const hash = os.indexOf("#");
+    if (hash >= 0) {
+      assembled += chunk.slice(0, lead + hash);
+      used += hash;
     } else {
-      pending = true;
-      if (body !== "") assembled = (assembled ?? "") + body;
+      let e = os.length;
+      while (e > 0 && " \t\n".includes(os[e - 1]!)) e--;
+      if (e > 0 && os[e - 1] === "\\") {
+        // The backslash becomes a space and the line goes on in the next chunk.
+        assembled += chunk.slice(0, lead + e - 1) + " ";
+        used += e;
+        p += lead + e;
+        continue;
+      }
+      assembled += chunk;
+      used += os.length;
     }
+    const toks = pamTokens(assembled);
+    if (toks.length) lines.push(parseTokens(toks, first, n + 1));
+    assembled = "";
+    used = 0;
+    p = 0;
   }
-  if (pending) return { lines, fatal: `the file ends inside a continued line (a trailing "\\" on line ${phys.length}): libpam aborts the whole service` };
+  if (used > 0) return { lines, fatal: `the file ends inside a continued line (a trailing "\\" from line ${first}): libpam aborts the whole service` };
   return { lines, fatal: null };
 }
 
@@ -249,12 +271,17 @@ export function parsePamFile(content: string): PamFile {
 export interface PamEntry {
   type: PamType;
   control: string | null;
-  /** Module path; null for an always-failing include placeholder. */
+  /** Module path; null for a substack's own handler or an always-failing include placeholder. */
   module: string | null;
   args: string[];
   silent: boolean;
   /** Why this handler always fails (bad line, unreadable include); null when sound. */
   bad: string | null;
+  /**
+   * libpam calls the module (a module line with a good type and path): true
+   * even for a bad control, whose result libpam then always treats as a failure.
+   */
+  runs: boolean;
   /** Logical path of the file and the physical line it starts on. */
   file: string;
   line: number;
@@ -289,49 +316,67 @@ export function resolvePamName(files: ReadonlyMap<string, string>, name: string)
 export function pamStack(files: ReadonlyMap<string, string>, service: string, type: PamType): PamStack {
   const read: string[] = [];
   const missing: string[] = [];
-  const load = (name: string, want: PamType | null, level: number, depth: number, out: PamEntry[]): string | null => {
-    if (level >= PAM_MAX_INCLUDE_LEVEL) return "maximum level of inclusions reached";
+  /** A condition that fails the whole service in our judgement: an include loop, undefined libpam behaviour. */
+  let loop: string | null = null;
+  /** Read NAME's lines of WANT (all: null) into OUT; the error that makes libpam fail the read, or null. */
+  const load = (name: string, want: PamType | null, depth: number, chain: readonly string[], out: PamEntry[]): string | null => {
+    if (depth >= PAM_MAX_INCLUDE_LEVEL) return "maximum level of substacks reached";
     const path = resolvePamName(files, name);
     if (path === null) {
       if (!missing.includes(name)) missing.push(name);
       return `cannot open ${name}`;
     }
+    // libpam 1.5.2 has no include depth limit: a loop recurses until it runs out of file descriptors.
+    if (chain.includes(path)) return (loop = `include loop through ${path} (libpam recurses until it runs out of file descriptors; not modelled: judged as failing)`);
     if (!read.includes(path)) read.push(path);
     const parsed = parsePamFile(files.get(path)!);
+    const next = [...chain, path];
     for (const l of parsed.lines) {
-      const lineType = l.kind === "@include" ? want : (l.type ?? want ?? "auth");
-      if (l.kind !== "@include" && want !== null && lineType !== want) continue;
       if (l.kind === "@include") {
-        if (l.target === null) continue;
-        const err = load(l.target, want, level + 1, depth, out);
-        if (err) out.push({ type: want ?? "auth", control: null, module: null, args: [], silent: false, bad: `@include ${l.target}: ${err}`, file: path, line: l.first, depth });
+        // Debian's @include: a missing name crashes libpam (NULL dereference); a file it cannot read aborts this one.
+        if (l.target === null) return "@include without a file name (libpam dereferences NULL: the program crashes)";
+        const err = load(l.target, want, depth, next, out);
+        // Failing, it installs an always-failing handler of the type being read. Reading all types
+        // (a service's own file) that handler has no type and libpam aborts the file; inside an
+        // include its control is whatever the previous line (or stack garbage) left: undefined.
+        if (err && want === null) return `@include ${l.target}: ${err}`;
+        if (err) return (loop = `@include ${l.target} inside an include fails (${err}): libpam's behaviour is undefined there (the failing handler's control is uninitialised); judged as failing`);
         continue;
       }
-      const entryType = lineType!;
+      const entryType = l.type ?? want ?? "auth";
+      if (want !== null && entryType !== want) continue;
       if ((l.kind === "include" || l.kind === "substack") && l.bad === null) {
         const sub: PamEntry[] = [];
-        const err = load(l.target!, entryType, level + 1, depth + (l.kind === "substack" ? 1 : 0), sub);
+        const err = load(l.target!, entryType, depth + (l.kind === "substack" ? 1 : 0), next, sub);
+        // A substack is a handler of its own (so the service's chain is not empty even when the file is).
+        if (l.kind === "substack") out.push({ type: entryType, control: l.control, module: null, args: [], silent: false, bad: null, runs: false, file: path, line: l.first, depth });
         out.push(...sub);
-        if (err) out.push({ type: entryType, control: null, module: null, args: [], silent: false, bad: `${l.kind} ${l.target}: ${err}`, file: path, line: l.first, depth });
+        if (err) out.push({ type: entryType, control: null, module: null, args: [], silent: false, bad: `${l.kind} ${l.target}: ${err}`, runs: false, file: path, line: l.first, depth });
         continue;
       }
-      out.push({ type: entryType, control: l.control, module: l.kind === "module" ? l.target : null, args: l.args, silent: l.silent, bad: l.bad, file: path, line: l.first, depth });
+      const runs = l.kind === "module" && l.type !== null && l.target !== null && (l.bad === null || l.bad.startsWith("bad control"));
+      out.push({ type: entryType, control: l.control, module: l.kind === "module" ? l.target : null, args: l.args, silent: l.silent, bad: l.bad, runs, file: path, line: l.first, depth });
     }
     return parsed.fatal;
   };
+  const fail = (fatal: string): PamStack => ({ entries: [], files: read, fatal, missing, fromOther: false });
+  // _pam_init_handlers: the service's file (when there is one), then always `other`; either failing fails pam_start.
   const own: PamEntry[] = [];
   const svcPath = resolvePamName(files, service);
-  let fatal: string | null = null;
   if (svcPath !== null) {
-    fatal = load(service, null, 0, 0, own);
-    if (fatal) return { entries: [], files: read, fatal: `${svcPath}: ${fatal}`, missing, fromOther: false };
+    const err = load(service, null, 0, [], own);
+    if (err || loop) return fail(`${svcPath}: ${loop ?? err}`);
   }
+  const other: PamEntry[] = [];
+  const otherPath = service === "other" ? null : resolvePamName(files, "other");
+  if (otherPath !== null) {
+    const err = load("other", null, 0, [], other);
+    if (err || loop) return fail(`${otherPath}: ${loop ?? err} (every service fails)`);
+  }
+  if (svcPath === null && otherPath === null) return fail(`neither ${service} nor other exists: libpam refuses to start`);
   const mine = own.filter((e) => e.type === type);
   if (mine.length) return { entries: mine, files: read, fatal: null, missing, fromOther: false };
-  const other: PamEntry[] = [];
-  const otherFatal = resolvePamName(files, "other") !== null ? load("other", null, 0, 0, other) : null;
-  if (otherFatal) return { entries: [], files: read, fatal: `other: ${otherFatal}`, missing, fromOther: true };
-  return { entries: other.filter((e) => e.type === type), files: read, fatal: null, missing, fromOther: true };
+  return { entries: other.filter((e) => e.type === type), files: read, fatal: null, missing, fromOther: otherPath !== null };
 }
 
 /** A module path's file name: `/lib/x86_64-linux-gnu/security/pam_unix.so` → `pam_unix.so`. */

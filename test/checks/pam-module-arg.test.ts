@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as v from "valibot";
 import "../../src/checks/index.ts";
 import { getCheck } from "../../src/checks/registry.ts";
@@ -10,6 +10,7 @@ const method = getCheck("pam_module_arg")!;
 const pamd = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).map(([k, c]) => [`etc/pam.d/${k}`, c]));
 
 describe.each(allHostPaths)("pam_module_arg check on %s host", (hostPath: HostPath) => {
+  setDefaultTimeout(30_000); // the shell path forks per file operation; a shared 2-core machine
   let s: ReturnType<typeof sysrootHost>;
   beforeEach(() => {
     s = sysrootHost(hostPath, ["etc/pam.d"]);

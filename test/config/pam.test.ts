@@ -9,20 +9,22 @@ const tree = (files: Record<string, string>) => new Map(Object.entries(files).ma
 const brief = (s: ReturnType<typeof pamStack>) => s.entries.map((e) => [e.module, ...e.args].join(" ") + (e.bad ? " !" : ""));
 
 describe("pam parser (libpam 1.5.2 facts)", () => {
-  test("pam-config/AC-01: a trailing backslash continues the line; a # ends it, even before a backslash; blank and comment lines are skipped", () => {
-    const f = parsePamFile("# c\n\nauth required \\\n   pam_x.so a \\\n b\nauth required pam_y.so # c \\\nauth required pam_z.so\n");
+  test("pam-config/AC-01: a trailing backslash continues the line, across blank and #-led lines; a # later in a line ends it, even before a backslash", () => {
+    const f = parsePamFile("# c\n\nauth required \\\n   pam_x.so a \\\n\n# note \n b\nauth required pam_y.so # c \\\nauth required pam_z.so\n");
     expect(f.fatal).toBeNull();
     expect(f.lines.map((l) => [l.first, l.last, l.target, l.args])).toEqual([
-      [3, 5, "pam_x.so", ["a", "b"]],
-      [6, 6, "pam_y.so", []],
-      [7, 7, "pam_z.so", []],
+      [3, 7, "pam_x.so", ["a", "b"]],
+      [8, 8, "pam_y.so", []],
+      [9, 9, "pam_z.so", []],
     ]);
+    expect(parsePamFile(`auth required pam_x.so ${"a".repeat(1100)}\n`).fatal).toContain("1024-byte");
   });
 
   test("pam-config/AC-02: a file that ends inside a continued line is fatal (libpam aborts the whole service)", () => {
     expect(parsePamFile("auth required pam_unix.so \\\n").fatal).toContain("continued line");
     expect(parsePamFile("auth required pam_unix.so \\").fatal).toContain("continued line");
     expect(parsePamFile("auth required pam_unix.so # \\\n").fatal).toBeNull();
+    expect(parsePamFile("auth required pam_unix.so \\\n\n# only comments follow\n").fatal).toContain("continued line");
     expect(parsePamFile("auth required pam_unix.so\0").fatal).toContain("NUL");
   });
 
@@ -53,22 +55,26 @@ describe("pam parser (libpam 1.5.2 facts)", () => {
     });
     expect(brief(pamStack(files, "svc", "auth"))).toEqual(["pam_a.so x"]);
     expect(brief(pamStack(files, "svc", "password"))).toEqual(["pam_pw.so minlen=8"]);
-    expect(pamStack(files, "svc", "session").entries[0]).toMatchObject({ module: "pam_s.so", depth: 1 });
+    expect(pamStack(files, "svc", "session").entries).toMatchObject([{ module: null, control: "substack", bad: null, depth: 0 }, { module: "pam_s.so", depth: 1 }]);
+    // A substack of an empty file is still a handler: the service does not fall back to other.
+    expect(pamStack(tree({ svc: "account substack empty\n", empty: "", other: "account required pam_deny.so\n" }), "svc", "account").fromOther).toBe(false);
     const none = pamStack(files, "nosuch", "account");
     expect(none.fromOther).toBe(true);
     expect(brief(none)).toEqual(["pam_deny.so"]);
   });
 
-  test("pam-config/AC-06: an include that cannot be opened, ends inside a continued line or nests 16 deep is an always-failing line; a fatal service file fails the service", () => {
+  test("pam-config/AC-06: include of a file that cannot be opened or read is an always-failing line; @include of one, an include loop, or a fatal service or other file fails the service", () => {
     expect(brief(pamStack(tree({ s: "auth include missing\nauth required pam_a.so\n" }), "s", "auth"))).toEqual([" !", "pam_a.so"]);
-    const loop = pamStack(tree({ s: "auth include s\n" }), "s", "auth");
-    expect(loop.entries.every((e) => e.bad !== null)).toBe(true);
-    expect(loop.entries.at(-1)!.bad).toContain("maximum level");
-    // The service's own file is fatal for the service; an included one is an always-failing line (libpam's include path).
-    expect(pamStack(tree({ s: "auth required pam_a.so \\\n" }), "s", "auth").fatal).toContain("continued line");
-    const inc = pamStack(tree({ s: "@include c\n", c: "auth required pam_a.so\nauth required pam_b.so \\\n" }), "s", "auth");
+    const inc = pamStack(tree({ s: "auth include c\n", c: "auth required pam_a.so\nauth required pam_b.so \\\n" }), "s", "auth");
     expect(inc.fatal).toBeNull();
     expect(brief(inc)).toEqual(["pam_a.so", " !"]);
+    expect(pamStack(tree({ s: "auth required pam_a.so\n@include missing\n" }), "s", "auth").fatal).toContain("cannot open missing");
+    expect(pamStack(tree({ s: "@include\n" }), "s", "auth").fatal).toContain("crashes");
+    expect(pamStack(tree({ s: "auth include c\n", c: "auth include s\n" }), "s", "auth").fatal).toContain("include loop");
+    expect(pamStack(tree({ s: "auth required pam_a.so \\\n" }), "s", "auth").fatal).toContain("continued line");
+    expect(pamStack(tree({ s: "auth required pam_a.so\n", other: "auth required pam_b.so \\\n" }), "s", "auth").fatal).toContain("every service fails");
+    const deep = tree(Object.fromEntries(Array.from({ length: 18 }, (_, i) => [`s${i}`, `auth substack s${i + 1}\n`])));
+    expect(pamStack(deep, "s0", "auth").entries.at(-1)!.bad).toContain("maximum level of substacks");
   });
 
   test("pam-config/AC-07: the last key=value wins; system-auth/password-auth stand for Debian's common-<type> only when absent", () => {

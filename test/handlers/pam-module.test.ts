@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
@@ -25,6 +25,7 @@ const PWQUALITY_COMMON_PASSWORD =
   "password\trequired\t\t\tpam_permit.so\n";
 
 describe.each(allHostPaths)("PAM mechanisms on %s host", (hostPath: HostPath) => {
+  setDefaultTimeout(30_000); // the shell path forks per file operation; a shared 2-core machine
   let s: ReturnType<typeof sysrootHost>;
   beforeEach(() => {
     s = sysrootHost(hostPath, ["etc/pam.d"]);
