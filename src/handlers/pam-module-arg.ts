@@ -75,6 +75,7 @@ export function targetFiles(files: ReadonlyMap<string, string>, p: Pick<PamModul
   const targets: string[] = [];
   const absent: string[] = [];
   const notes: string[] = [];
+  const split: string[] = [];
   for (const f of p.files) {
     if (files.has(f)) {
       if (!targets.includes(f)) targets.push(f);
@@ -83,10 +84,11 @@ export function targetFiles(files: ReadonlyMap<string, string>, p: Pick<PamModul
     const base = f.slice(f.lastIndexOf("/") + 1);
     const commons = (p.type ? [p.type] : PAM_TYPES).map((t: PamType) => `${PAM_D}/common-${t}`).filter((c) => files.has(c));
     if ((base === "system-auth" || base === "password-auth") && commons.length) {
-      notes.push(`${f} does not exist (Debian layout): editing ${commons.join(", ")}, which every service includes`);
+      split.push(f);
       for (const c of commons) if (!targets.includes(c)) targets.push(c);
     } else absent.push(f);
   }
+  if (split.length) notes.push(`${split.join(", ")} ${split.length > 1 ? "do" : "does"} not exist (Debian layout): editing ${targets.filter((t) => /\/common-/.test(t)).join(", ")}, which every service includes`);
   return { targets, absent, notes };
 }
 
