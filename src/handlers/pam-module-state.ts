@@ -47,6 +47,17 @@ export function pamEditPreSchema(footprint: readonly string[]): v.GenericSchema<
       changes: v.pipe(v.array(change), v.minLength(1, "changes must not be empty"), v.maxLength(1024, "changes lists too many lines")),
     }),
     v.forward(v.check((f) => f.prior.path === f.path && f.prior.existed, "prior must be the file's own captured bytes"), ["prior", "path"]),
+    // Capture only plans edits of files libpam reads cleanly, and the changes are computed from those bytes:
+    // a record that says otherwise was not written by capture, and rollback must not put such a file back.
+    v.forward(v.check((f) => parsePamFile(toLatin1(priorBytes(f.prior))).fatal === null, "prior must be a PAM file libpam reads (capture never plans edits of any other)"), ["prior", "b64"]),
+    v.forward(v.check((f) => {
+      try {
+        applyPamChanges(toLatin1(priorBytes(f.prior)), f.changes);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "changes must apply to the captured bytes (each replaced line as recorded)"), ["changes"]),
   );
   return v.strictObject({
     v: v.literal(1, "v must be 1"),

@@ -157,7 +157,7 @@ describe.each(allHostPaths)("PAM mechanisms on %s host", (hostPath: HostPath) =>
     expect(file("common-auth")).toBe(old + "auth optional pam_echo.so\n");
   });
 
-  test("pam-module/AC-09: the journal is input: a pre-state naming a file outside /etc/pam.d or a changes list without lines is refused", async () => {
+  test("pam-module/AC-09: the journal is input: a pre-state naming a file outside /etc/pam.d, an empty changes list, a prior libpam cannot read, or changes that do not fit the prior are refused", async () => {
     const p = v.parse(pamModuleArg.params, { action: "remove", module: "pam_unix.so", arg: "nullok", files: ["/etc/pam.d/common-auth"] });
     const pre = JSON.parse(JSON.stringify(await pamModuleArg.capture(s.host, p)));
     const schema = pamModuleArg.preState(p);
@@ -168,6 +168,13 @@ describe.each(allHostPaths)("PAM mechanisms on %s host", (hostPath: HostPath) =>
     const empty = structuredClone(pre);
     empty.files[0].changes = [];
     expect(v.safeParse(schema, empty).success).toBe(false);
+    // Rollback never restores a PAM file libpam cannot read, nor changes that do not fit the captured bytes.
+    const broken = structuredClone(pre);
+    broken.files[0].prior.b64 = Buffer.from("auth required pam_unix.so \\\n").toString("base64");
+    expect(v.safeParse(schema, broken).success).toBe(false);
+    const moved = structuredClone(pre);
+    moved.files[0].changes[0].before = "auth required pam_permit.so";
+    expect(v.safeParse(schema, moved).success).toBe(false);
     const nl = structuredClone(pre);
     nl.files[0].changes[0].after = "auth required pam_permit.so\nauth sufficient pam_permit.so";
     expect(v.safeParse(schema, nl).success).toBe(false);
