@@ -4,5 +4,6 @@ import "./sysctl-value.ts";
 import "./config-value.ts";
 import "./file-content.ts";
 import "./sshd-effective-config.ts";
+import "./pam-module-arg.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

@@ -3,5 +3,7 @@ import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
 import "./config-set.ts";
 import "./config-append.ts";
+import "./pam-module-arg.ts";
+import "./pam-module-configure.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";
