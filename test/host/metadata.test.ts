@@ -3,7 +3,7 @@
  * in temp sysroots (and a tmpfs mounted inside one, for xdev).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkfifoSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { allHostPaths, createHost, HostIoError, SymlinkRefused, type Host } from "../../src/host/index.ts";
