@@ -13,7 +13,7 @@
  * the swap is reported, but the target's mode has changed by then. kernel-io
  * acts on a descriptor pinned to the inode and has no such window.
  */
-import type { AttributeChange, PathStat, PathType, WalkEntry, WalkOptions } from "./metadata-types.ts";
+import { MAX_WALK_ENTRIES, type AttributeChange, type PathStat, type PathType, type WalkEntry, type WalkOptions } from "./metadata-types.ts";
 import { HostIoError } from "./host.ts";
 
 /** Exit code of a script whose object is not the one expected (stderr: "DEV INO" found). */
@@ -80,8 +80,10 @@ const FIND_TYPE: Record<string, PathType> = { f: "file", d: "dir", l: "symlink" 
  * type filter and the strict xdev rule (an entry on another file system than
  * the start is dropped, mount point included). Sorted by path.
  */
-export function parseWalk(start: string, out: Uint8Array, opts: WalkOptions): WalkEntry[] {
+export function parseWalk(start: string, out: Uint8Array, opts: WalkOptions, limit = MAX_WALK_ENTRIES): WalkEntry[] {
   const recs = Buffer.from(out).toString("utf8").split("\0").filter((r) => r !== "");
+  // The start itself is one record: more than the bound below it is refused, as on kernel-io.
+  if (recs.length > limit + 1) throw new HostIoError("walk", start, "E2BIG", `${start}: more than ${limit} entries; not walked`);
   const entries: WalkEntry[] = [];
   let startDev: number | null = null;
   for (const rec of recs) {

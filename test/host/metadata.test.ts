@@ -153,3 +153,11 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(spawnSync("ls", [root]).stdout.toString()).not.toContain("CANARY");
   });
 });
+
+test("host-metadata/AC-10: the shell walk refuses more entries than its bound (MAX_WALK_ENTRIES by default) with E2BIG rather than truncate", async () => {
+  const { parseWalk } = await import("../../src/host/shell-metadata.ts");
+  const rec = (i: number) => `f 644 0 0 1 ${i + 2} 1 x${i}\0`;
+  const out = (n: number) => new TextEncoder().encode("d 755 0 0 1 1 0 \0" + Array.from({ length: n }, (_, i) => rec(i)).join(""));
+  expect(parseWalk("/d", out(100), { maxDepth: 1, xdev: false }, 100).length).toBe(101);
+  expect(() => parseWalk("/d", out(101), { maxDepth: 1, xdev: false }, 100)).toThrow("more than 100 entries");
+});
