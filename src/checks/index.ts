@@ -5,5 +5,7 @@ import "./config-value.ts";
 import "./file-content.ts";
 import "./sshd-effective-config.ts";
 import "./pam-module-arg.ts";
+import "./file-permission.ts";
+import "./file-exists.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

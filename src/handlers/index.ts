@@ -5,5 +5,6 @@ import "./config-set.ts";
 import "./config-append.ts";
 import "./pam-module-arg.ts";
 import "./pam-module-configure.ts";
+import "./file-permissions.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -29,6 +29,8 @@
  */
 import { BulwarkError } from "../errors.ts";
 import type { HeldLock } from "./file-lock.ts";
+import type { AttributeChange, PathStat, WalkEntry, WalkOptions } from "./metadata-types.ts";
+export * from "./metadata-types.ts";
 
 /** What a Host can do, declared explicitly (never probed from its class). */
 export type Capability =
@@ -142,6 +144,24 @@ export interface Host {
   listDir(path: string): Promise<DirEntry[] | null>;
   /** Target of a symlink (as stored), or `null` when the path is not a symlink. */
   readLink(path: string): Promise<string | null>;
+  /**
+   * lstat of PATH: the final component is never followed (a symlink reports
+   * itself), an intermediate symlink is refused (SymlinkRefused). `null` when absent.
+   */
+  statPath(path: string): Promise<PathStat | null>;
+  /**
+   * chown/chmod of a regular file or directory, never through a symlink
+   * (SymlinkRefused) nor on a device, FIFO or socket (EFTYPE). When EXPECT is
+   * given, the object must still be that one (same dev and inode, else
+   * ECHANGED, nothing changed). Owner first, then mode (chown clears setuid).
+   */
+  setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void>;
+  /**
+   * find-style listing of DIR (depth 0) and below, up to opts.maxDepth, sorted
+   * by path. Never follows a symlink, never descends into (with xdev: nor
+   * reports) another file system. `null` when DIR does not exist.
+   */
+  walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null>;
 
   /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
   loadedModules(): Promise<Set<string> | null>;

@@ -6,6 +6,7 @@ import * as kio from "../kernelio/mod.ts";
 import { localExecutor, type Executor } from "./executor.ts";
 import {
   CapabilityMissing, HostIoError, SymlinkRefused,
+  type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
   type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
@@ -16,6 +17,9 @@ import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
+import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
+import { metadataError } from "./kernel-io-metadata.ts";
+import { MAX_WALK_ENTRIES } from "./metadata-types.ts";
 
 /** Translate kernelio errors into the Host's error types, naming the logical path. */
 function hostError(op: string, path: string, e: unknown): Error {
@@ -94,6 +98,32 @@ export class KernelIoHost implements Host {
 
   readLink(path: string): Promise<string | null> {
     return this.guard("readlink", path, (p) => (p.length ? kio.readLinkAt(this.libc, this.root, p) : null));
+  }
+
+  statPath(path: string): Promise<PathStat | null> {
+    return this.guard("stat", path, (p) => kio.lstatAt(this.libc, this.root, p));
+  }
+
+  setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void> {
+    return this.guard("chmod", path, (p) => {
+      const c = checkAttributeChange(path, change);
+      try {
+        kio.setAttrsAt(this.libc, this.root, p, c, expect);
+      } catch (e) {
+        throw metadataError("chmod", path, e) ?? e;
+      }
+    });
+  }
+
+  walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null> {
+    return this.guard("walk", dir, (p) => {
+      const o = checkWalkOptions(dir, opts);
+      try {
+        return kio.walkAt(this.libc, this.root, p, o, MAX_WALK_ENTRIES);
+      } catch (e) {
+        throw metadataError("walk", dir, e) ?? e;
+      }
+    });
   }
 
   async loadedModules(): Promise<Set<string> | null> {

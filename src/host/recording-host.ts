@@ -8,6 +8,10 @@
  * sees exactly what the real Host can do (reference defect 2).
  */
 import type {
+  AttributeChange,
+  PathStat,
+  WalkEntry,
+  WalkOptions,
   Capability,
   DirEntry,
   FileState,
@@ -29,7 +33,8 @@ export class FootprintViolation extends Error {
   }
 }
 
-export type TouchOp = "write" | "remove" | "mkdir" | "rmdir";
+/** "attr": a chown/chmod (setAttributes), gated like a write of that path. */
+export type TouchOp = "write" | "remove" | "mkdir" | "rmdir" | "attr";
 
 export interface Touch {
   op: TouchOp;
@@ -66,6 +71,11 @@ export class RecordingHost implements Host {
     this.root = inner.root;
     this.offline = inner.offline;
     this.capabilities = inner.capabilities;
+  }
+
+  /** Distinct logical paths whose mode or owner was set (setAttributes); their bytes were not touched. */
+  attributeChanges(): string[] {
+    return [...new Set(this.touched.filter((t) => t.op === "attr").map((t) => t.path))].sort();
   }
 
   /** Distinct logical paths written or removed (what a drift check must hash). */
@@ -110,6 +120,16 @@ export class RecordingHost implements Host {
   }
   readLink(path: string): Promise<string | null> {
     return this.inner.readLink(path);
+  }
+  statPath(path: string): Promise<PathStat | null> {
+    return this.inner.statPath(path);
+  }
+  async setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void> {
+    this.note("attr", path);
+    return this.inner.setAttributes(path, change, expect);
+  }
+  walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null> {
+    return this.inner.walk(dir, opts);
   }
   loadedModules(): Promise<Set<string> | null> {
     return this.inner.loadedModules();

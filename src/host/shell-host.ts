@@ -13,6 +13,7 @@
  */
 import {
   CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused,
+  type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
   type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
@@ -24,6 +25,8 @@ import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { errnoFromShellMessage } from "./shell-errors.ts";
+import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
+import { EXIT_ABSENT, EXIT_OBJECT_CHANGED, STAT_FORMAT, findArgs, objectChangedError, parseStatLine, parseWalk, setAttributesLines } from "./shell-metadata.ts";
 import { EXIT_NOT_SYSCTL, sysctlGuardRefusal, sysctlGuardScript, sysctlPath } from "./sysctl-guard.ts";
 
 // Exit codes the scripts use to say what went wrong; stderr carries the detail.
@@ -361,6 +364,49 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
     const text = Buffer.from(r.stdout).toString("utf8");
     if (text.startsWith("NOTLINK")) return null;
     return Buffer.from(text, "base64").toString("utf8").replace(/\n$/, "");
+  }
+
+  /** lstat by absolute path after the component checks (a read: see the race note in host.ts). */
+  async statPath(path: string): Promise<PathStat | null> {
+    const parts = pathComponents(path);
+    const links = Math.max(parts.length - 1, 0);
+    const r = await this.run("stat", path, `${this.guards(parts, links, links)}
+f=${q(mapUnder(this.root, path))}
+if [ -e "$f" ] || [ -L "$f" ]; then stat -c '${STAT_FORMAT}' -- "$f"; else echo ABSENT; fi`);
+    const out = Buffer.from(r.stdout).toString("utf8");
+    return out.startsWith("ABSENT") ? null : parseStatLine(path, out);
+  }
+
+  /** chown -h / chmod by relative name in the verified directory (race note: shell-metadata.ts). */
+  async setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void> {
+    const c = checkAttributeChange(path, change);
+    const parts = pathComponents(path);
+    const dir = await this.enter(parts.slice(0, -1), `exit ${EXIT_ABSENT}`);
+    await this.run("chmod", path, `${NOT_REGULAR_FN}
+${this.guards(parts)}
+${dir.lines}
+n=${parts.length ? q("./" + parts[parts.length - 1]!) : "."}
+if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
+[ -e "$n" ] || exit ${EXIT_ABSENT}
+if [ ! -f "$n" ] && [ ! -d "$n" ]; then notreg "$n" ${q(path)}; fi
+${setAttributesLines(q, path, c, expect)}
+${dir.verify()}
+${SYNC('"$n"')}`, undefined, (x) =>
+      x.code === EXIT_OBJECT_CHANGED ? objectChangedError("chmod", path, x.stderr)
+        : x.code === EXIT_ABSENT ? new HostIoError("chmod", path, "ENOENT", "no such file or directory; nothing changed") : null);
+  }
+
+  /** GNU find -printf inside the verified start directory; find never follows symlinks (-P). */
+  async walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null> {
+    const o = checkWalkOptions(dir, opts);
+    const parts = pathComponents(dir);
+    const d = await this.enter(parts, "{ echo ABSENT; exit 0; }");
+    const r = await this.run("walk", dir, `${this.guards(parts, parts.length, parts.length)}
+${d.lines}
+${findArgs(o)} || exit 95
+${d.verify()}`);
+    if (Buffer.from(r.stdout.subarray(0, 7)).toString() === "ABSENT\n") return null;
+    return parseWalk(dir, r.stdout, o);
   }
 
   async loadedModules(): Promise<Set<string> | null> {

@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
+import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/params/module-name.ts";
@@ -46,6 +46,9 @@ export class RuntimeSim implements Host {
   removeDir(p: string): Promise<boolean> { return this.inner.removeDir(p); }
   listDir(p: string): Promise<DirEntry[] | null> { return this.inner.listDir(p); }
   readLink(p: string): Promise<string | null> { return this.inner.readLink(p); }
+  statPath(p: string): Promise<PathStat | null> { return this.inner.statPath(p); }
+  setAttributes(p: string, c: AttributeChange, e?: { dev: number; ino: number }): Promise<void> { return this.inner.setAttributes(p, c, e); }
+  walk(p: string, o: WalkOptions): Promise<WalkEntry[] | null> { return this.inner.walk(p, o); }
   async loadedModules(): Promise<Set<string> | null> { return new Set(this.loaded); }
   async unloadModule(name: string): Promise<UnloadOutcome> {
     const k = kernelModuleName(name);

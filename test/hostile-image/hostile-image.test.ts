@@ -232,6 +232,13 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
     expect(out(o), `no size limit named\n${where(o)}`).toMatch(/limit|too (large|big)|exceed|larger than|MiB|bytes/i);
     expect(o.r.stdout).not.toMatch(/^(PASS|COMMITTED|PLANNED)\s/m);
   },
+  "perms-symlink-target"(_s, cmd, o) {
+    // The canary (mode 0666) keeps its mode through every command; the real file in the selection is fixed.
+    if (cmd === "remediate") {
+      expect(o.imageAfter["etc/audit/auditd.conf"], where(o)).toMatch(/^file 640 /);
+      expect(out(o), `the symlinked /etc/gshadow not named\n${where(o)}`).toContain("/etc/gshadow");
+    }
+  },
   "binfmt-misc-key"(s, cmd, o) {
     expect(readdirSync(join(s.img!.root, "etc/sysctl.d")).filter((f) => f.includes("binfmt"))).toEqual([]);
     if (cmd === "check" || cmd === "plan" || cmd === "remediate") {

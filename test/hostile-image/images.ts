@@ -420,6 +420,44 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    name: "perms-symlink-target",
+    criterion: "hostile-image/AC-13",
+    what: "file_permissions targets (/etc/gshadow, and entries of a find selection under /etc/audit) are symlinks to host files",
+    commands: ["check", "plan", "remediate", "rollback", "recover", "history"],
+    paths: BOTH,
+    offending: "/etc/gshadow",
+    build() {
+      const img = baseImage("perms");
+      const rulesDir = join(img.dir, "rules");
+      seed(img.root, { "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n", "etc/group": "root:x:0:\nshadow:x:42:\n", "etc/audit/auditd.conf": "x\n" });
+      chmodSync(join(img.root, "etc/audit/auditd.conf"), 0o666);
+      chmodSync(join(img.host, "important.txt"), 0o666);
+      symlinkSync(join(img.host, "important.txt"), join(img.root, "etc/gshadow"));
+      symlinkSync(join(img.host, "important.txt"), join(img.root, "etc/audit/audit.rules"));
+      symlinkSync(join(img.host, "dir"), join(img.root, "etc/audit/rules.d"));
+      const common = { description: "d", rationale: "r", severity: "low", category: "access-control" };
+      const rules = [
+        {
+          ...common,
+          id: "perms-hostile-gshadow",
+          title: "gshadow 0000 root:shadow",
+          implementations: [{ default: true, check: { method: "file_permission", path: "/etc/gshadow", owner: "root", group: "shadow", mode: "0000" }, remediation: { mechanism: "file_permissions", path: "/etc/gshadow", owner: "root", group: "shadow", mode: "0000" } }],
+        },
+        {
+          ...common,
+          id: "perms-hostile-audit",
+          title: "audit configuration 0640",
+          implementations: [{ default: true, check: { method: "file_permission", path: "/etc/audit/auditd.conf", mode: "0640" }, remediation: { mechanism: "file_permissions", find_paths: ["/etc/audit"], find_type: "f", find_args: "-perm /0137", mode: "0640" } }],
+        },
+      ];
+      seed(rulesDir, Object.fromEntries(rules.map((r) => [`${r.id}.yml`, JSON.stringify(r, null, 2)])));
+      img.select = ["--rules-dir", rulesDir];
+      // The one real file the audit rule may change (chmod); the symlinks and their targets never.
+      img.footprint = ["var", "var/lib", "var/lib/bulwark/", "etc/audit/auditd.conf"];
+      return img;
+    },
+  },
+  {
     name: "binfmt-misc-key",
     criterion: "hostile-image/AC-10",
     what: "a rule (--rules-dir) sets fs.binfmt_misc.register, which is not a sysctl",
