@@ -1,5 +1,8 @@
 /** Importing this module registers every remediation mechanism in the one table. */
 import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
+import "./config-set-dropin.ts";
+import "./file-content.ts";
+import "./file-absent.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";
