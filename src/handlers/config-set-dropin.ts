@@ -105,11 +105,12 @@ export const ConfigSetDropinParams = v.pipe(
     },
     "config_set_dropin takes {dir, file, key, value, separator?, section?, reload?, restart?}",
   ),
-  v.forward(v.check((p) => dropinLayout(p.dir)!.accepts(p.file), "file is not a name the directory's reader reads (e.g. sshd, systemd, pwquality, limits: *.conf; profile.d: *.sh; sudoers.d: no '.' and no trailing '~')"), ["file"]),
-  v.forward(v.check((p) => KEY_RULES[dropinLayout(p.dir)!.format]![0].test(p.key), "key does not fit the directory's format"), ["key"]),
-  v.forward(v.check((p) => dropinLayout(p.dir)!.format !== "systemd" || !!(p.section ?? dropinLayout(p.dir)!.section), "section is required for this systemd drop-in directory"), ["section"]),
+  // Each check below runs only on a known dir (the dir field's own issue already names an unknown one).
+  v.forward(v.check((p) => dropinLayout(p.dir)?.accepts(p.file) ?? true, "file is not a name the directory's reader reads (e.g. sshd, systemd, pwquality, limits: *.conf; profile.d: *.sh; sudoers.d: no '.' and no trailing '~')"), ["file"]),
+  v.forward(v.check((p) => KEY_RULES[dropinLayout(p.dir)?.format ?? ""]?.[0].test(p.key) ?? true, "key does not fit the directory's format"), ["key"]),
+  v.forward(v.check((p) => dropinLayout(p.dir)?.format !== "systemd" || !!(p.section ?? dropinLayout(p.dir)!.section), "section is required for this systemd drop-in directory"), ["section"]),
   v.forward(
-    v.check((p) => dropinLayout(p.dir)!.format !== "sudoers" || /\{\{/.test(p.value) || SUDOERS_ENTRY_RE.test(p.value), "value must be a sudoers Defaults entry Bulwark writes: flag, !flag or name=word / name=\"text\""),
+    v.check((p) => dropinLayout(p.dir)?.format !== "sudoers" || /\{\{/.test(p.value) || SUDOERS_ENTRY_RE.test(p.value), "value must be a sudoers Defaults entry Bulwark writes: flag, !flag or name=word / name=\"text\""),
     ["value"],
   ),
 );
