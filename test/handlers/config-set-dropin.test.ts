@@ -8,6 +8,8 @@ import { configSetDropin as m, ConfigSetDropinParams, type ConfigSetDropinPre } 
 import { RecordingHost } from "../../src/host/recording-host.ts";
 import { sysrootHost } from "./support.ts";
 import { haveVisudo, visudoCheck } from "./visudo-judge.ts";
+import { loadRulesFromPath } from "../../src/rules/load.ts";
+import { haveKensaFull, KENSA_FULL_DIR, testLookup } from "../rules/helpers.ts";
 
 const DEBIAN_SSHD = "Include /etc/ssh/sshd_config.d/*.conf\n\n#PermitRootLogin prohibit-password\nPermitRootLogin yes\nUsePAM yes\nMatch User anoncvs\n\tPermitRootLogin yes\n";
 const DEBIAN_SUDOERS = "Defaults\tenv_reset\nDefaults\tmail_badpass\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n";
@@ -248,4 +250,17 @@ describe("config_set_dropin parameters", () => {
     expect(bad({ dir: "/etc/systemd/frobd.conf.d", file: "00-x.conf", key: "A", value: "b" })).toContain("section is required");
     expect(bad({ ...base, extra: 1 })).toContain("extra");
   });
+});
+
+describe.skipIf(!haveKensaFull)("reference corpus", () => {
+  test("config-set-dropin/AC-15: every config_set_dropin (58), file_content (9) and file_absent (2) step of the reference corpus loads", () => {
+    const res = loadRulesFromPath(KENSA_FULL_DIR, { lookup: testLookup });
+    expect(res.errors.map(String)).toEqual([]);
+    const count = new Map<string, number>();
+    for (const r of res.rules) for (const i of r.implementations) for (const st of i.steps) count.set(st.mechanism, (count.get(st.mechanism) ?? 0) + 1);
+    expect([count.get("config_set_dropin"), count.get("file_content"), count.get("file_absent")]).toEqual([58, 9, 2]);
+    for (const r of res.rules) {
+      for (const i of r.implementations) expect((i.unsupported ?? []).filter((u) => /^mechanism (config_set_dropin|file_content|file_absent)$/.test(u))).toEqual([]);
+    }
+  }, SLOW);
 });
