@@ -24,7 +24,7 @@
  *   `Include /etc/ssh/sshd_config.d/*.conf` on the FIRST line, so a drop-in
  *   beats the main file, and an earlier-sorting drop-in beats ours.
  * - systemd (252, conf-files.c): `X.conf`, then `X.conf.d/*.conf` from
- *   /etc, /run, /usr/local/lib, /usr/lib (and /lib where /usr is split),
+ *   /etc, /run, /usr/local/lib, /usr/lib (not /lib: merged /usr),
  *   one per name (the earlier directory masks), sorted by name; the last
  *   assignment in a section wins; keys are case-sensitive; hidden files skipped.
  * - sudo (1.9, sudoers(5)): `@includedir`/`#includedir` reads the directory
@@ -95,7 +95,9 @@ export function dropinLayout(dir: string): DropinLayout | null {
     const x = `systemd/${sd[1]}.conf.d`;
     return {
       format: "systemd", dir, main: `/etc/systemd/${sd[1]}.conf`, mainOrder: "before",
-      dirs: [`/etc/${x}`, `/run/${x}`, `/usr/local/lib/${x}`, `/usr/lib/${x}`, `/lib/${x}`],
+      // No /lib: Debian 12's systemd 252 (merged /usr) does not read /lib/systemd/X.conf.d, as
+      // systemd-analyze cat-config shows (test/config/dropin-order.property.test.ts).
+      dirs: [`/etc/${x}`, `/run/${x}`, `/usr/local/lib/${x}`, `/usr/lib/${x}`],
       accepts: conf, wins: "last", separator: "=", ...(SYSTEMD_SECTIONS[sd[1]!] ? { section: SYSTEMD_SECTIONS[sd[1]!] } : {}),
     };
   }

@@ -22,7 +22,7 @@ const where = (as: { file: string; line: number }[]) => as.map((a) => `${a.file}
 describe("drop-in reading order and who wins", () => {
   test("dropin-order/AC-01: systemd: main file first, then *.conf by name across /etc, /run, /usr/lib with /etc masking the same name; the last assignment in the section wins", () => {
     const l = layout("/etc/systemd/journald.conf.d");
-    expect(l.dirs).toEqual(["/etc/systemd/journald.conf.d", "/run/systemd/journald.conf.d", "/usr/local/lib/systemd/journald.conf.d", "/usr/lib/systemd/journald.conf.d", "/lib/systemd/journald.conf.d"]);
+    expect(l.dirs).toEqual(["/etc/systemd/journald.conf.d", "/run/systemd/journald.conf.d", "/usr/local/lib/systemd/journald.conf.d", "/usr/lib/systemd/journald.conf.d"]);
     const t = settingTarget(l, "Storage", "none");
     expect(t.section).toBe("Journal");
     const tr = tree("[Journal]\nStorage=auto\n", {
