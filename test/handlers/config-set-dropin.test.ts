@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync, chmodSync, chownSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, chownSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import "../../src/handlers/index.ts";
@@ -226,6 +226,27 @@ describe.each(allHostPaths)("config_set_dropin on %s host", (hostPath: HostPath)
     expect(res.ok).toBe(true);
     expect((await m.rollback(s.host, pre)).ok).toBe(true);
     expect(s.snap()).toEqual(before);
+  }, SLOW);
+
+  test("config-set-dropin/AC-17: a symlinked drop-in directory or drop-in file in the image is never written through: nothing changes outside or inside the root", async () => {
+    const outside = sysrootHost(hostPath, ["etc"]);
+    try {
+      s.put({ "etc/security/pwquality.conf": "" });
+      symlinkSync(join(outside.root, "etc"), join(s.root, "etc/security/pwquality.conf.d"));
+      const before = [s.snap(), outside.snap()];
+      const p = params({ dir: "/etc/security/pwquality.conf.d", file: "50-minlen.conf", key: "minlen", value: "14", separator: " = " });
+      const r = await m.capture(s.host, p).then((pre) => m.apply(s.host, p, pre)).then((x) => x.detail, (e: Error) => e.message);
+      expect(r).toMatch(/symlink|ELOOP|ENOTDIR|not a directory/i);
+      expect([s.snap(), outside.snap()]).toEqual(before);
+      rmSync(join(s.root, "etc/security/pwquality.conf.d"));
+      mkdirSync(join(s.root, "etc/security/pwquality.conf.d"));
+      symlinkSync("/etc/shadow", join(s.root, "etc/security/pwquality.conf.d/50-minlen.conf"));
+      const snap2 = s.snap();
+      await expect(m.capture(s.host, p)).rejects.toThrow(/capture incomplete/);
+      expect(s.snap()).toEqual(snap2);
+    } finally {
+      outside.cleanup();
+    }
   }, SLOW);
 });
 
