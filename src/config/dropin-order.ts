@@ -29,7 +29,9 @@
  *   assignment in a section wins; keys are case-sensitive; hidden files skipped.
  * - sudo (1.9, sudoers(5)): `@includedir`/`#includedir` reads the directory
  *   at that line, in lexical order, skipping names that end in `~` or hold a
- *   `.`; for Defaults the last match wins.
+ *   `.`; for Defaults the last match wins, generic entries first and bound
+ *   ones (`Defaults:user`, `@host`, `>runas`, `!cmnd`) after them, wherever
+ *   they stand.
  * - libpwquality (1.4.5, pwquality.conf(5)): "first reads all *.conf files
  *   from /etc/security/pwquality.conf.d in ASCII sorted order", then
  *   pwquality.conf: the MAIN FILE overrides every drop-in. `#` starts a
@@ -156,6 +158,8 @@ export interface Assignment {
   text: string;
   /** False when commenting this line out would drop more than this setting (reason in `unsafe`). */
   safe: boolean;
+  /** sudoers only: a bound Defaults (`Defaults:user`, `@host`, `>runas`, `!cmnd`), applied after every generic one. */
+  bound?: boolean;
   unsafe?: string;
 }
 
@@ -290,7 +294,8 @@ function fileAssignments(t: SettingTarget, file: ReadFile, from = 1, to = Number
     if (inMatch || i + 1 < from || i + 1 > to || /^\s*[#;]/.test(text)) continue;
     if (!assigns(t, text, section)) continue;
     const why = unsafeReason(t, lines, i);
-    out.push({ file: file.path, line: i + 1, text, safe: why === null, ...(why ? { unsafe: why } : {}) });
+    const bound = t.format === "sudoers" && /^\s*Defaults[:@>!]/.test(text);
+    out.push({ file: file.path, line: i + 1, text, safe: why === null, ...(why ? { unsafe: why } : {}), ...(bound ? { bound } : {}) });
   }
   return out;
 }
@@ -355,7 +360,10 @@ export function readAssignments(layout: DropinLayout, tree: DropinTree, t: Setti
 /** The assignment that decides T (first or last read), or null when none is read or the format has no winner. */
 export function winner(layout: DropinLayout, at: readonly Assignment[]): Assignment | null {
   if (layout.wins === "none" || at.length === 0) return null;
-  return layout.wins === "first" ? at[0]! : at[at.length - 1]!;
+  if (layout.wins === "first") return at[0]!;
+  // Bound sudoers Defaults apply after every generic one (only sudoers assignments are ever bound).
+  const applied = [...at.filter((a) => !a.bound), ...at.filter((a) => a.bound)];
+  return applied[applied.length - 1]!;
 }
 
 /**
@@ -368,7 +376,10 @@ export function overriders(layout: DropinLayout, at: readonly Assignment[], ours
   if (layout.wins === "none") return [];
   const idx = at.map((a, i) => (a.file === ours ? i : -1)).filter((i) => i >= 0);
   if (idx.length === 0) return at.filter((a) => a.file !== ours);
-  return layout.wins === "first" ? at.slice(0, idx[0]) : at.slice(idx[idx.length - 1]! + 1);
+  if (layout.wins === "first") return at.slice(0, idx[0]);
+  // sudo applies generic Defaults in file order, then the bound ones (user, host, runas, command):
+  // a bound entry for the parameter overrides ours wherever it stands.
+  return at.filter((a, i) => a.file !== ours && (i > idx[idx.length - 1]! || a.bound === true));
 }
 
 /** The drop-in line for a setting: `key<sep>value`. */

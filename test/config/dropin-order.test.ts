@@ -60,7 +60,7 @@ describe("drop-in reading order and who wins", () => {
     expect(where(overriders(l, at, "/etc/security/pwquality.conf.d/50-ours.conf"))).toEqual(["/etc/security/pwquality.conf:1"]);
   });
 
-  test("dropin-order/AC-04: sudoers: drop-ins are read at @includedir (or #includedir), names with '.' or a trailing '~' are skipped, the last Defaults wins, and a line also setting other parameters is not safe to comment out", () => {
+  test("dropin-order/AC-04: sudoers: drop-ins are read at @includedir (or #includedir), names with '.' or a trailing '~' are skipped, the last generic Defaults wins, a bound Defaults (user, host, runas, command) overrides wherever it stands, and a line also setting other parameters is not safe to comment out", () => {
     const l = layout("/etc/sudoers.d");
     expect(["README", "00-x", "a.conf", "b~", ".hidden"].map(isSudoersIncludedName)).toEqual([true, true, false, false, false]);
     const t = settingTarget(l, "Defaults", "use_pty");
@@ -72,6 +72,9 @@ describe("drop-in reading order and who wins", () => {
     expect(where(over)).toEqual(["/etc/sudoers.d/zz:2", "/etc/sudoers:3"]);
     expect(over.map((o) => o.safe)).toEqual([true, false]);
     expect(over[1]!.unsafe).toContain("other parameters");
+    // sudo applies bound Defaults (user, host, runas, command) after the generic ones, wherever they stand.
+    const bound = readAssignments(l, tree("Defaults>root !use_pty\n@includedir /etc/sudoers.d\n", { "/etc/sudoers.d": { "00-a": "Defaults:alice !use_pty\n", "10-ours": "Defaults use_pty\n" } }), t, "10-ours");
+    expect(where(overriders(l, bound.at, "/etc/sudoers.d/10-ours"))).toEqual(["/etc/sudoers:1", "/etc/sudoers.d/00-a:1"]);
     expect(sudoersContentProblem("# c\nDefaults use_pty\n")).toBeNull();
     expect(sudoersContentProblem("Defaults use_pty\nALL ALL=(ALL) NOPASSWD: ALL\n")).toContain("line 2");
   });

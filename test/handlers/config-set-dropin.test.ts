@@ -112,8 +112,8 @@ describe.each(allHostPaths)("config_set_dropin on %s host", (hostPath: HostPath)
     expect(s.snap()).toEqual(before);
   }, SLOW);
 
-  test("config-set-dropin/AC-06: sudoers.d: mode 0440 owner 0:0; a later `Defaults !use_pty` is neutralised; one that also sets other parameters fails the step naming file:line, nothing written", async () => {
-    s.put({ "etc/sudoers": DEBIAN_SUDOERS, "etc/sudoers.d/zz-op": "Defaults !use_pty\n" });
+  test("config-set-dropin/AC-06: sudoers.d: mode 0440 owner 0:0; a later `Defaults !use_pty` and a bound `Defaults:alice !use_pty` anywhere are neutralised; one that also sets other parameters fails the step naming file:line, nothing written", async () => {
+    s.put({ "etc/sudoers": DEBIAN_SUDOERS, "etc/sudoers.d/zz-op": "Defaults !use_pty\n", "etc/sudoers.d/00-a": "Defaults:alice !use_pty\n" });
     const p = params({ dir: "/etc/sudoers.d", file: "00-use-pty", key: "Defaults", value: "use_pty", separator: " " });
     const { pre, res } = await run(p);
     expect(res.ok).toBe(true);
@@ -121,6 +121,8 @@ describe.each(allHostPaths)("config_set_dropin on %s host", (hostPath: HostPath)
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o440, 0, 0]);
     expect(read("etc/sudoers.d/00-use-pty")).toEndWith("\nDefaults use_pty\n");
     expect(read("etc/sudoers.d/zz-op")).toBe("# bulwark: Defaults !use_pty\n");
+    // A bound Defaults applies after every generic one, though it sorts first.
+    expect(read("etc/sudoers.d/00-a")).toBe("# bulwark: Defaults:alice !use_pty\n");
     await m.rollback(s.host, pre);
 
     s.put({ "etc/sudoers.d/zz-op": "Defaults !use_pty, env_reset\n" });
