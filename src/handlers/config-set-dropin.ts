@@ -40,7 +40,6 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { gatherDirs, gatherFile, latin1, resolveLogical } from "../checks/fs-gather.ts";
 import {
-  type Assignment,
   type DropinLayout,
   type DropinTree,
   dropinLayout,
@@ -50,7 +49,6 @@ import {
   settingLine,
   settingTarget,
   SUDOERS_ENTRY_RE,
-  isSudoersIncludedName,
   winner,
 } from "../config/dropin-order.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
@@ -306,14 +304,6 @@ function describe(p: ConfigSetDropinParams, pre: ConfigSetDropinPre): string[] {
   return lines;
 }
 
-/** Exported for tests: the overriding lines a capture would neutralise, from a tree already gathered. */
-export function overridingLines(p: ConfigSetDropinParams, tree: DropinTree, existing: string | null): Assignment[] {
-  const l = layoutOf(p);
-  const content = dropinText(l, existing, targetOf(p), lineOf(p));
-  const { at: lines } = readAssignments(l, withDropIn(tree, p.dir, p.file, content), targetOf(p), p.file);
-  return overriders(l, lines, dropInPath(p));
-}
-
 export const configSetDropin: Mechanism<ConfigSetDropinParams, ConfigSetDropinPre> = {
   name: NAME,
   params: ConfigSetDropinParams,
@@ -329,4 +319,3 @@ export const configSetDropin: Mechanism<ConfigSetDropinParams, ConfigSetDropinPr
 
 registerMechanism(configSetDropin);
 
-export { isSudoersIncludedName };
