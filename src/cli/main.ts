@@ -25,6 +25,8 @@ import { planCommand } from "./commands/plan.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { recoverCommand } from "./commands/recover.ts";
 import { historyCommand } from "./commands/history.ts";
+import { confirmCommand } from "./commands/confirm.ts";
+import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
 
 export const main = defineCommand({
@@ -46,6 +48,7 @@ export const main = defineCommand({
     plan: planCommand,
     rollback: rollbackCommand,
     recover: recoverCommand,
+    confirm: confirmCommand,
     history: historyCommand,
     rules: rulesCommand,
     doctor: doctorCommand,
@@ -78,6 +81,8 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     // `bulwark --version [--verbose]` is the same as `bulwark version`.
     if (argv[0] === "--version" || argv[0] === "-V") argv = ["version", ...argv.slice(1)];
+    // The confirm deadman's detached watcher (started by remediate --confirm-within, not by people).
+    if (argv[0] === DEADMAN_WATCH) return await runDeadmanWatch(argv.slice(1));
     const inv = await resolveInvocation(main, "bulwark", argv);
     const dashdash = inv.rest.indexOf("--");
     const flags = dashdash < 0 ? inv.rest : inv.rest.slice(0, dashdash);

@@ -37,6 +37,8 @@ export interface RunOptions {
   lock?: RunLock;
   /** Called before each rule starts (0-based index): progress reporting. */
   onRule?: (index: number, ruleId: string) => void;
+  /** Called once the run row exists, before the first rule (arms the confirm deadman); a throw ends the run unchanged. */
+  onRunStarted?: (runId: number) => void;
   /**
    * Stop request (SIGTERM from systemd, Ctrl-C): checked between rules, never
    * inside a transaction, so every started transaction still ends committed or
@@ -68,6 +70,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
     try {
+      o.onRunStarted?.(runId);
       for (const [i, rule] of o.rules.entries()) {
         await letSignalsIn();
         if (o.signal?.aborted) break;

@@ -15,6 +15,7 @@ import { faultPoint } from "./fault.ts";
 import { preflight, type PlannedStep } from "./preflight.ts";
 import type { ResolvedRule, StepReport, TxnReport } from "./types.ts";
 import { undoSteps } from "./undo.ts";
+import { servicesPlan, servicesReload, servicesValidate } from "../handlers/sshd-reload.ts";
 
 export interface TxnContext {
   store: Store;
@@ -101,15 +102,22 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
 
   if (!failure) {
     store.setStatus(txnId, "validating");
-    const after = await runRuleCheck(host, rule);
-    // `error` counts as failed: a remediation that cannot be shown to work is not kept.
-    if (after.status !== "pass") {
+    // A service's own test (sshd -t) first: a config it refuses must never be reloaded or kept.
+    const svc = await servicesValidate(host, [...changed]);
+    const after = svc && !svc.ok ? null : await runRuleCheck(host, rule);
+    if (!after) {
+      failure = { detail: `validation: ${svc!.detail}`, trigger: "validation" };
+    } else if (after.status !== "pass") {
+      // `error` counts as failed: a remediation that cannot be shown to work is not kept.
       failure = { detail: `validation: check ${after.status}: ${after.detail}`, trigger: "validation" };
     } else {
       faultPoint("before-commit");
       const files = await digestAll(host, [...changed].sort());
-      const detail = `remediated; validated: ${after.detail}`;
+      let detail = `remediated; validated: ${after.detail}`;
       store.commit(txnId, files, detail);
+      // Reloaded only once committed: a crash before this leaves the daemon on its old config.
+      const reloaded = await servicesReload(host, [...changed], { tested: true });
+      if (reloaded) store.setStatus(txnId, "committed", (detail = `${detail}; ${reloaded}`));
       return { txnId, ruleId: rule.id, status: "committed", detail, steps: reports };
     }
   }
@@ -141,7 +149,7 @@ export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnRepor
     ...base,
     status: "planned",
     detail: `check ${before.status}: ${before.detail}`,
-    plan: pf.steps.flatMap((s) => s.mechanism.describe(s.params, s.pre)),
+    plan: pf.steps.flatMap((s) => [...s.mechanism.describe(s.params, s.pre), ...servicesPlan(host, s.footprint)]),
     steps: pf.steps.map((s) => ({
       index: s.index,
       mechanism: s.mechanism.name,

@@ -11,6 +11,7 @@ import type { TxnRecord, TxnStatus } from "../store/types.ts";
 import { leftStates } from "./digest.ts";
 import { trustFiles, trustSteps } from "./journal-trust.ts";
 import { undoSteps, type UndoStep } from "./undo.ts";
+import { servicesReload } from "../handlers/sshd-reload.ts";
 
 export interface RecordedUndo {
   status: Extract<TxnStatus, "rolled_back" | "recovered" | "rollback_failed">;
@@ -51,7 +52,9 @@ export async function undoRecorded(
   if (trigger === "manual") store.openRollbackJournal(txn.id);
   const undo = await undoSteps(host, trusted.steps);
   const status = undo.ok ? okStatus : "rollback_failed";
-  const detail = `${prefix}${undo.ok ? okWord : failWord}: ${undo.detail}`;
+  // The restored config must reach the running daemon too (a deadman undoing an sshd change).
+  const reloaded = await servicesReload(host, [...txn.files.map((f) => f.path), ...undo.changed]);
+  const detail = `${prefix}${undo.ok ? okWord : failWord}: ${undo.detail}${reloaded ? `; ${reloaded}` : ""}`;
   const left = await leftStates(host, [...txn.files.map((f) => f.path), ...undo.changed]);
   store.finishUndo(txn.id, { status, detail, ok: undo.ok, verified: undo.verified, trigger, forced, left });
   return { status, detail, verified: undo.verified };

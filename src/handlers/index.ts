@@ -4,5 +4,7 @@ import "./sysctl-set.ts";
 import "./config-set-dropin.ts";
 import "./file-content.ts";
 import "./file-absent.ts";
+import "./config-set.ts";
+import "./config-append.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -8,8 +8,21 @@ import type { Capability } from "./host.ts";
 
 export function runtimeCapabilities(offline: boolean): ReadonlySet<Capability> {
   const caps = new Set<Capability>(["files"]);
+  if (offline && servicesStandIn()) caps.add("services");
   if (offline) return caps;
+  caps.add("services");
   if (existsSync("/proc/modules")) caps.add("modules");
   if (existsSync("/proc/sys/kernel")) caps.add("sysctl");
   return caps;
+}
+
+/**
+ * Tests only: an image stands in for a live host's services (sshd -t, reload)
+ * when BULWARK_TEST_LIVE_SERVICES=1 AND a usable BULWARK_TEST_PATH_PREPEND puts
+ * fake programs first on the helper shell's PATH, so a test never reaches the
+ * real machine's sshd.
+ */
+function servicesStandIn(): boolean {
+  const pre = process.env.BULWARK_TEST_PATH_PREPEND;
+  return process.env.BULWARK_TEST_LIVE_SERVICES === "1" && pre !== undefined && pre.startsWith("/") && existsSync(pre);
 }

@@ -37,7 +37,9 @@ export type Capability =
   /** see /proc/modules, unload and load kernel modules on the running kernel */
   | "modules"
   /** read and write the running kernel's /proc/sys */
-  | "sysctl";
+  | "sysctl"
+  /** test a service's configuration with its own program (`sshd -t`) and reload the running service */
+  | "services";
 
 export type HostPath = "kernel-io" | "shell";
 
@@ -86,6 +88,16 @@ export type UnloadOutcome =
 export interface LoadOutcome {
   ok: boolean;
   detail: string;
+}
+
+/** Services whose configuration a Host can test and whose daemon it can reload. */
+export type ServiceName = "sshd";
+
+/** What testing a configuration or reloading a service did; `skipped` when there was nothing to act on (not installed, not running). */
+export interface ServiceOutcome {
+  ok: boolean;
+  detail: string;
+  skipped?: boolean;
 }
 
 export interface Host {
@@ -145,6 +157,14 @@ export interface Host {
   readSysctl(key: string): Promise<string>;
   /** Write a runtime sysctl value (procfs files only, as readSysctl). Needs "sysctl". Rejects with the kernel's reason. */
   writeSysctl(key: string, value: string): Promise<void>;
+
+  /**
+   * Test SERVICE's configuration under the root with the service's own
+   * program (`sshd -t -f ROOT/etc/ssh/sshd_config`), changing nothing. Needs "services".
+   */
+  testServiceConfig(service: ServiceName): Promise<ServiceOutcome>;
+  /** Reload the running SERVICE so it reads its configuration again (skipped when it is not running). Needs "services". */
+  reloadService(service: ServiceName): Promise<ServiceOutcome>;
 
   /**
    * Take the run lock: an exclusive flock on FD — an open LOCAL file (the

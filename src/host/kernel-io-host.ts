@@ -6,7 +6,7 @@ import * as kio from "../kernelio/mod.ts";
 import { localExecutor, type Executor } from "./executor.ts";
 import {
   CapabilityMissing, HostIoError, SymlinkRefused,
-  type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
@@ -15,6 +15,7 @@ import { pathComponents } from "./sysroot.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
+import { reloadService, testServiceConfig } from "./services.ts";
 
 /** Translate kernelio errors into the Host's error types, naming the logical path. */
 function hostError(op: string, path: string, e: unknown): Error {
@@ -130,6 +131,18 @@ export class KernelIoHost implements Host {
     } catch (e) {
       throw hostError("sysctl-write", key, e);
     }
+  }
+
+  /** Delegated to the shell (see services.ts): systemd knows sshd's pid, a pid file may be stale. */
+  async testServiceConfig(service: ServiceName): Promise<ServiceOutcome> {
+    this.need("services");
+    return testServiceConfig(this.exec, this.root, service);
+  }
+
+  /** Delegated to the shell, as testServiceConfig. */
+  async reloadService(service: ServiceName): Promise<ServiceOutcome> {
+    this.need("services");
+    return reloadService(this.exec, this.root, service);
   }
 
   /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */

@@ -14,6 +14,8 @@ import type {
   Host,
   HostPath,
   LoadOutcome,
+  ServiceName,
+  ServiceOutcome,
   UnloadOutcome,
   WriteOptions,
 } from "./host.ts";
@@ -123,6 +125,12 @@ export class RecordingHost implements Host {
   }
   writeSysctl(key: string, value: string): Promise<void> {
     return this.inner.writeSysctl(key, value);
+  }
+  testServiceConfig(service: ServiceName): Promise<ServiceOutcome> {
+    return this.inner.testServiceConfig(service);
+  }
+  reloadService(service: ServiceName): Promise<ServiceOutcome> {
+    return this.inner.reloadService(service);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
     return this.inner.holdLock(fd, waitMs);

@@ -13,7 +13,7 @@
  */
 import {
   CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused,
-  type Capability, type DirEntry, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
@@ -21,6 +21,7 @@ import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
+import { reloadService, testServiceConfig } from "./services.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { errnoFromShellMessage } from "./shell-errors.ts";
 import { EXIT_NOT_SYSCTL, sysctlGuardRefusal, sysctlGuardScript, sysctlPath } from "./sysctl-guard.ts";
@@ -412,6 +413,16 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
       return new HostIoError(op, key, "EFTYPE", `${file} (key ${key}) is not a sysctl file: ${sysctlGuardRefusal(r.stderr)}; nothing read or written`);
     }
     return new HostIoError(op, key, errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`, r.stderr);
+  }
+
+  async testServiceConfig(service: ServiceName): Promise<ServiceOutcome> {
+    this.need("services");
+    return testServiceConfig(this.exec, this.root, service);
+  }
+
+  async reloadService(service: ServiceName): Promise<ServiceOutcome> {
+    this.need("services");
+    return reloadService(this.exec, this.root, service);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */

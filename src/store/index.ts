@@ -7,3 +7,4 @@ export { locateState, resolveStateDir, STATE_DB, LOCK_FILE, type StateLocation }
 export { acquireRunLock, checkLockFile, peekRunLock, LockHeld, LockFileRefused, LockLost, type RunLock, type LockHolder, type AcquireOptions, type Locker, type HostLock, type LockPeek } from "./run-lock.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export * from "./types.ts";
+export { armDeadman, claimDeadman, confirmDeadman, deadmanOf, deadmenIn, finishDeadman, setDeadmanWatcher, type DeadmanRecord, type DeadmanState } from "./deadman.ts";

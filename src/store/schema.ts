@@ -103,6 +103,23 @@ export const MIGRATIONS: readonly string[] = [
     SELECT w.txn_id, 'commit', w.path, w.sha256, COALESCE(t.finished_at, t.started_at)
     FROM written_files w JOIN transactions t ON t.id = w.txn_id ORDER BY w.txn_id, w.path;
   `,
+  // v3: the confirm deadman of `remediate --confirm-within`: one row per armed run. state is
+  // pending → confirmed (bulwark confirm) | firing (the deadline passed, a rollback started) → expired
+  // (the run's rollback finished; ok and detail say how). A durable row, so a watcher that died, or a
+  // reboot before the deadline, still leaves the promise for recover to keep.
+  `
+  CREATE TABLE deadmen (
+    run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+    armed_at    TEXT NOT NULL,
+    deadline    TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    watcher_pid INTEGER,
+    resolved_at TEXT,
+    ok          INTEGER,
+    detail      TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX deadmen_state ON deadmen(state);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
+import type { Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/params/module-name.ts";
@@ -72,6 +72,8 @@ export class RuntimeSim implements Host {
     if (this.rejects.has(key) || !this.sysctl.has(key)) throw new Error(`write /proc/sys/${key}: EINVAL`);
     this.sysctl.set(key, this.normalise(key, value));
   }
+  testServiceConfig(s: ServiceName): Promise<ServiceOutcome> { return this.inner.testServiceConfig(s); }
+  reloadService(s: ServiceName): Promise<ServiceOutcome> { return this.inner.reloadService(s); }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> { return this.inner.holdLock(fd, waitMs); }
 }
 

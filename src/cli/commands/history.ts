@@ -8,6 +8,9 @@ import { formatFlag, idFlag, outputArgs, rootArgs, stateArgs } from "../options.
 import { renderHistory, renderTxn } from "../render/history.ts";
 import { commandHint } from "../hints.ts";
 import { makeOut } from "../render/output.ts";
+import { deadmanJson } from "../render/deadman.ts";
+import { deadmanClock } from "../../engine/index.ts";
+import { deadmenIn } from "../../store/index.ts";
 
 const STATUSES: TxnStatus[] = ["journaled", "applying", "validating", "rolling_back", ...TERMINAL_STATUSES];
 
@@ -74,7 +77,12 @@ export const historyCommand = defineCommand({
       if (txn !== undefined) {
         renderTxn(out, transaction(store, txn), commandHint("recover", args));
       } else {
-        renderHistory(out, history(store, { rule: args.rule, status: args.status as TxnStatus | undefined, since }));
+        const now = deadmanClock().now().toISOString();
+        const deadmen = deadmenIn(store).map((d) => deadmanJson(d, now));
+        renderHistory(out, history(store, { rule: args.rule, status: args.status as TxnStatus | undefined, since }), deadmen, {
+          confirm: (run) => commandHint("confirm", { root: args.root, "state-dir": args["state-dir"] }, String(run)),
+          recover: commandHint("recover", args),
+        });
       }
     } finally {
       store.close();

@@ -1,18 +1,19 @@
 import { defineCommand } from "citty";
-import { Interrupted, recover, takeRunLock } from "../../engine/index.ts";
+import { deadmanClock, fireDue, Interrupted, recover, takeRunLock } from "../../engine/index.ts";
 import { stopOnSignals } from "../stop-signals.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
+import { log } from "../ui.ts";
 import { renderUndo, undoJson } from "../render/rollback.ts";
 
 export const recoverCommand = defineCommand({
   meta: {
     name: "recover",
     description:
-      "Undo every transaction a killed or crashed run left half-done (open journal entries), from the journaled pre-states. Safe to run again; does nothing when nothing is pending. Exit 0 when everything pending was recovered (or nothing was), 2 when something could not be, 1 on error.\n\n" +
+      "Undo every transaction a killed or crashed run left half-done (open journal entries), from the journaled pre-states, and roll back every run whose --confirm-within deadline passed unconfirmed (its watcher died, or the machine rebooted): run it at boot. Safe to run again; does nothing when nothing is pending. Exit 0 when everything pending was recovered (or nothing was), 2 when something could not be, 1 on error.\n\n" +
       "Examples:\n" +
       "  bulwark recover\n" +
       "  bulwark recover --root /mnt/image --format json\n" +
@@ -39,6 +40,11 @@ export const recoverCommand = defineCommand({
     try {
       store = openExistingStateStore(host, args);
       rows = store ? (await recover({ store, host, lock, signal: stop.signal })).map(undoJson) : [];
+      // A deadman whose deadline passed with no watcher left to keep it (reboot, killed): keep it now.
+      for (const f of store ? await fireDue({ store, host, lock, clock: deadmanClock() }) : []) {
+        log.warn(`run ${f.runId}: deadman expired unconfirmed at ${f.deadline}: ${f.detail}`);
+        rows.push(...f.reports.map(undoJson));
+      }
     } catch (e) {
       if (!(e instanceof Interrupted)) throw e;
       interrupted = e;
@@ -50,6 +56,6 @@ export const recoverCommand = defineCommand({
     }
     renderUndo(out, "recover", rows);
     if (interrupted) throw interrupted;
-    return rows.every((r) => r.status === "recovered") ? EXIT.ok : EXIT.failed;
+    return rows.every((r) => r.status === "recovered" || r.status === "rolled_back") ? EXIT.ok : EXIT.failed;
   },
 });

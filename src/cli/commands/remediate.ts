@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../../engine/index.ts";
+import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -23,6 +24,7 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const osInfo = await readOs(host);
   const planned = selectForRun(args, data, host, osInfo, out.quiet);
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
+  const confirmWithin = confirmWithinFlag(args["confirm-within"], dryRun);
   // A dry run records nothing: no lock, and no store is opened (or created).
   // Otherwise the run lock comes first: concurrent runs must queue on it, not race to open and
   // migrate the database ("database is locked").
@@ -36,8 +38,12 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const onSignal = (sig: NodeJS.Signals) => stop.abort(sig);
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  // With a deadman the session may go away (ssh dropped): a hangup stops the run cleanly, the deadman stays armed.
+  if (confirmWithin !== undefined) process.once("SIGHUP", onSignal);
   try {
     if (!dryRun) store = openStateStore(host, args);
+    if (store) refuseDueDeadmen(store, args);
+    const s = store;
     report = await runRemediation({
       store: store as Store,
       host,
@@ -45,14 +51,17 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
       dryRun,
       ...(lock ? { lock } : {}),
       onRule: (i, id) => progress.tick(i + 1, id),
+      ...(s && confirmWithin !== undefined ? { onRunStarted: (runId: number) => armDeadmanAtStart(s, host, args, runId, confirmWithin) } : {}),
       signal: stop.signal,
     });
+    if (store && confirmWithin !== undefined && report.runId !== null) settleDeadmanAtEnd(store, args, report, confirmWithin, out.quiet);
   } finally {
     progress.done();
     store?.close();
     await lock?.release();
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
+    process.off("SIGHUP", onSignal);
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
   const undo = report.runId === null ? "" : commandHint("rollback", args, "--run", String(report.runId));
@@ -69,13 +78,16 @@ export const remediateCommand = defineCommand({
     name: "remediate",
     description:
       "Fix every failing rule, each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
+      "Changing sshd or PAM over ssh? Add --confirm-within 300, then run `bulwark confirm` from a NEW login: if you cannot log in, " +
+      "the whole run is rolled back automatically after 300 s, even if your session was cut.\n\n" +
       "Examples:\n" +
       "  bulwark remediate --rule kmod-disable-cramfs\n" +
       "  bulwark remediate --severity medium --format json\n" +
       "  bulwark remediate --root /mnt/image --path shell     # an offline image, through sh\n" +
-      "  bulwark remediate --dry-run                          # same as bulwark plan",
+      "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
+      "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

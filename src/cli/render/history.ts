@@ -2,6 +2,9 @@
 import type { TxnRecord, TxnSummary } from "../../store/index.ts";
 import { statusWord } from "./check.ts";
 import type { Out } from "./output.ts";
+import { deadmanLine, type deadmanJson } from "./deadman.ts";
+
+type DeadmanRow = ReturnType<typeof deadmanJson>;
 
 export function historyRow(t: TxnSummary) {
   return {
@@ -45,21 +48,29 @@ export function txnDetail(t: TxnRecord) {
   };
 }
 
-export function renderHistory(out: Out, rows: TxnSummary[]): void {
+/** Transactions, then the confirm deadmen (`remediate --confirm-within`) with the exact confirm/recover commands. */
+export function renderHistory(
+  out: Out,
+  rows: TxnSummary[],
+  deadmen: DeadmanRow[] = [],
+  hint: { confirm(run: number): string; recover: string } = { confirm: (r) => `bulwark confirm ${r}`, recover: "bulwark recover" },
+): void {
   const list = rows.map(historyRow);
   const summary = { total: list.length };
-  if (out.format === "json") return out.json({ transactions: list, summary });
-  if (out.format === "jsonl") return out.jsonl(list.map((r) => ({ type: "transaction", ...r })), { type: "summary", ...summary });
+  if (out.format === "json") return out.json({ transactions: list, deadmen, summary });
+  if (out.format === "jsonl") {
+    return out.jsonl([...list.map((r) => ({ type: "transaction", ...r })), ...deadmen.map((d) => ({ type: "deadman", ...d }))], { type: "summary", ...summary });
+  }
   if (list.length === 0) {
     if (!out.quiet) out.line("no transactions recorded");
-    return;
   }
   for (const r of list) {
     out.line(
       `${String(r.id).padStart(5)}  ${out.p.gray(`run ${r.run_id}`)}  ${r.started_at}  ${statusWord(out, r.status)} ${out.p.bold(r.rule)}  ${out.p.gray(r.detail)}`,
     );
   }
-  if (!out.quiet) out.line(`${list.length} transaction${list.length === 1 ? "" : "s"} (newest first)`);
+  for (const d of deadmen) out.line(deadmanLine(d, hint.confirm(d.run_id), hint.recover));
+  if (!out.quiet && list.length) out.line(`${list.length} transaction${list.length === 1 ? "" : "s"} (newest first)`);
 }
 
 /** One transaction in full; RECOVER is the command that undoes an open journal entry, with the flags given. */

@@ -68,7 +68,7 @@ export async function renderHelp(cmd: CommandDef<any>, path: string[], version: 
   const usage = [name];
   if (Object.keys(subs).length) usage.push("<command>");
   if (flags.length) usage.push("[OPTIONS]");
-  for (const [n] of positionals) usage.push(`<${n.toUpperCase()}>`);
+  for (const [n, a] of positionals) usage.push((a as { required?: boolean }).required === false ? `[${n.toUpperCase()}]` : `<${n.toUpperCase()}>`);
   lines.push(`${p.bold("USAGE")}  ${usage.join(" ")}`, "");
 
   const section = (title: string, rows: [string, string][]) => {

@@ -1,0 +1,23 @@
+/**
+ * Start a process that outlives Bulwark and the session that started it: the
+ * confirm deadman's watcher. It gets a new session (setsid, through
+ * `detached`), so a hangup of the operator's terminal or ssh connection is
+ * not delivered to it; no stdin; stdout and stderr appended to a log file;
+ * and it does not keep Bulwark alive.
+ */
+import { closeSync, constants, openSync } from "node:fs";
+
+/**
+ * Spawn ARGV detached in its own session, output appended to LOG (created
+ * 0600, never through a symlink); returns its pid. Throws when it cannot start.
+ */
+export function spawnDetached(argv: string[], log: string, env: Record<string, string | undefined> = process.env): number {
+  const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  try {
+    const proc = Bun.spawn(argv, { stdin: "ignore", stdout: fd, stderr: fd, detached: true, env: env as Record<string, string> });
+    proc.unref();
+    return proc.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
