@@ -8,7 +8,7 @@ import { createHost, type Host } from "../host/index.ts";
 import { loadEmbeddedRules } from "../rules/embedded.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
-import { parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
+import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
 import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
 import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
@@ -54,6 +54,14 @@ export interface OsInfo {
   label: string;
   /** Why there is no os-release: "no os-release under ROOT", or the refused file and the reason. */
   problem?: string;
+  /** Capability facts read from the target's files for `when` gates (rules/select.ts fileFacts). */
+  facts?: ReadonlySet<string>;
+}
+
+/** The target's capability facts, read through the Host; an unreadable file counts as absent. */
+async function readFacts(host: Host): Promise<ReadonlySet<string>> {
+  const sshdConfig = await host.readFile("/etc/ssh/sshd_config").then((f) => (f.exists ? new TextDecoder().decode(f.bytes) : null), () => null);
+  return fileFacts({ sshdConfig });
 }
 
 /** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release); `problem` says why there is none. */
@@ -64,14 +72,14 @@ export async function readOs(host: Host): Promise<OsInfo> {
       const f = await host.readFile(p);
       if (!f.exists) continue;
       const os = parseOsRelease(new TextDecoder().decode(f.bytes));
-      return { os, label: os.id ? `${os.id}${os.versionId ? ` ${os.versionId}` : ""}` : "unknown OS" };
+      return { os, label: os.id ? `${os.id}${os.versionId ? ` ${os.versionId}` : ""}` : "unknown OS", facts: await readFacts(host) };
     } catch (e) {
       // unreadable (e.g. a symlink out of the root): remember why, try the next one
       refused.push(`${p} refused (${oneLine((e as Error).message)})`);
     }
   }
   const problem = refused.length ? `os-release unreadable under ${host.root}: ${refused.join("; ")}` : `no os-release under ${host.root}`;
-  return { os: { id: "", idLike: [] }, label: "unknown OS", problem };
+  return { os: { id: "", idLike: [] }, label: "unknown OS", problem, facts: await readFacts(host) };
 }
 
 /** The embedded corpus, or every --rules-dir. Any load error fails the command (exit 1). */
@@ -131,7 +139,7 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
 export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean): PlannedRule[] {
   const rulesDirs = listFlag(data, "rules-dir");
   const rules = loadRules(rulesDirs);
-  const planned = selectFrom(rules, flags, data, host, os.os);
+  const planned = selectFrom(rules, flags, data, host, os.os, os.facts);
   const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs };
   requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
   // Only now: when the selection is refused, its error already says this, in one line.
@@ -139,14 +147,14 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   return planned;
 }
 
-function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
+function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, facts?: ReadonlySet<string>): PlannedRule[] {
   const sev = severityFlag(flags.severity);
   const sel = selectRules(rules, {
     ids: listFlag(data, "rule"),
     tags: listFlag(data, "tag"),
     severities: sev ? severitiesAtLeast(sev) : undefined,
     os,
-    capabilities: host.capabilities,
+    capabilities: facts ? new Set([...host.capabilities, ...facts]) : host.capabilities,
   });
   if (sel.unknownIds.length) {
     throw new UsageError(`--rule: unknown rule id${sel.unknownIds.length > 1 ? "s" : ""} ${sel.unknownIds.join(", ")} (see bulwark rules list)`);

@@ -1,6 +1,9 @@
 /** Importing this module registers every remediation mechanism in the one table. */
 import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
+import "./config-set-dropin.ts";
+import "./file-content.ts";
+import "./file-absent.ts";
 import "./config-set.ts";
 import "./config-append.ts";
 import "./pam-module-arg.ts";

@@ -6,6 +6,7 @@
  */
 import type { Gate, Platform, Rule, RuleImplementation, Severity } from "./schema.ts";
 import { SEVERITIES } from "./schema.ts";
+import { dropinLayout, includeLine } from "../config/dropin-order.ts";
 
 /** The parts of os-release that platform matching needs. */
 export interface OsRelease {
@@ -101,6 +102,30 @@ export function platformMatches(p: Platform, os: OsRelease): boolean {
 /** A rule with no platforms applies everywhere; otherwise any one entry must match. */
 export function ruleApplies(rule: Pick<Rule, "platforms">, os: OsRelease): boolean {
   return rule.platforms.length === 0 || rule.platforms.some((p) => platformMatches(p, os));
+}
+
+/** The target's files a capability fact is read from (null: absent or unreadable). */
+export interface FactFiles {
+  /** /etc/ssh/sshd_config of the target. */
+  sshdConfig: string | null;
+}
+
+/**
+ * Capability facts of the TARGET (an image's files, never the machine running
+ * Bulwark), for `when` gates. `sshd_config_d`: the target's sshd reads
+ * /etc/ssh/sshd_config.d/*.conf, i.e. its sshd_config has a global `Include`
+ * whose glob covers that directory (config/dropin-order.ts decides, the same
+ * code config_set_dropin uses) — the reference format's gate for its
+ * drop-in implementations.
+ *
+ * @example fileFacts({ sshdConfig: "Include /etc/ssh/sshd_config.d/*.conf\n" }) // Set {"sshd_config_d"}
+ */
+export function fileFacts(files: FactFiles): Set<string> {
+  const facts = new Set<string>();
+  if (files.sshdConfig !== null && includeLine(dropinLayout("/etc/ssh/sshd_config.d")!, files.sshdConfig, "00-bulwark.conf") !== null) {
+    facts.add("sshd_config_d");
+  }
+  return facts;
 }
 
 /** Evaluate a `when` gate against the capabilities the caller declares. */
