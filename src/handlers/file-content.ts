@@ -46,14 +46,21 @@ export const EtcPath = v.pipe(
   v.check((p) => p.startsWith("/etc/") && p.length > 5, "path must be a file under /etc"),
 );
 
-/** A mode as rules write it: "0600" / "600" (octal text) or a YAML integer read as octal digits. */
+/**
+ * A mode as rules write it: "0600" / "600" (octal text) or a YAML integer read as octal digits, kept as octal
+ * TEXT: the journal stores this schema's output and rollback validates it again, so the output must be a fixed
+ * point ("0440" → "0440"; a number here would be read back as octal digits: 288 → refused, 420 → 0o420).
+ */
 export const ModeParam = v.pipe(
   v.union([v.string(), v.number()], "mode must be octal text such as \"0640\""),
   v.transform((m) => String(m)),
   v.regex(/^0?[0-7]{3,4}$/, "mode must be octal text such as \"0640\" (3 or 4 octal digits)"),
-  v.transform((m) => parseInt(m, 8)),
-  v.maxValue(0o7777, "mode must be at most 07777"),
 );
+
+/** The numeric mode of a validated ModeParam. */
+function modeBits(m: string): number {
+  return parseInt(m, 8);
+}
 
 /** An owner or group: a name as in passwd(5) or a decimal id. */
 export const OwnerParam = v.pipe(
@@ -170,7 +177,7 @@ async function capture(host: Host, p: FileContentParams): Promise<FileContentPre
 function target(p: FileContentParams, pre: FileContentPre): { mode: number; uid: number; gid: number } {
   const f = pre.file;
   return {
-    mode: p.mode ?? f.mode ?? (isSudoersDropIn(p.path) ? 0o440 : 0o644),
+    mode: p.mode !== undefined ? modeBits(p.mode) : f.mode ?? (isSudoersDropIn(p.path) ? 0o440 : 0o644),
     uid: pre.uid ?? f.uid ?? 0,
     gid: pre.gid ?? f.gid ?? 0,
   };

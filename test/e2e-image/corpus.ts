@@ -1,7 +1,6 @@
 /**
  * The shipped corpus as the end-to-end image test and the image bench run it:
- * `rules/` (embedded) plus `rules-pending/` (issue-15 rules waiting for their
- * mechanisms), keeping only rules whose every check method and mechanism is
+ * `rules/` (the embedded corpus), keeping only rules whose every check method and mechanism is
  * registered today, so the test grows by itself as mechanisms land.
  */
 import { cpSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
@@ -12,8 +11,8 @@ import "../../src/checks/index.ts";
 import { loadRulesFromPath, unsupportedOf } from "../../src/rules/load.ts";
 
 export const REPO = join(import.meta.dir, "../..");
-/** Where shipped rules live: the embedded folder and the one waiting for mechanisms. */
-export const CORPUS_DIRS = ["rules", "rules-pending"].map((d) => join(REPO, d));
+/** Where shipped rules live: the embedded folder. */
+export const CORPUS_DIRS = ["rules"].map((d) => join(REPO, d));
 
 /** A runnable copy of the shipped corpus and what was left out (with why). */
 export interface RunnableCorpus {

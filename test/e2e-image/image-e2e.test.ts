@@ -6,7 +6,7 @@
  *   → the image's own sshd -t and visudo -c accept the result
  *   → rollback of the run → every file's content, mode and owner as before.
  * It runs whatever shipped rules have their mechanisms registered today
- * (rules/ + rules-pending/), printing how many wait for a mechanism.
+ * (rules/), printing how many wait for a mechanism.
  * The state database lives outside the image (--state-dir), so the digest
  * covers every path of the image.
  */
@@ -34,7 +34,7 @@ beforeAll(() => {
 afterAll(() => corpus?.cleanup());
 
 describe.skipIf(!have)("shipped corpus on the real image", () => {
-  test("test-image/AC-05: every shipped rule loads (rules/ and rules-pending/), with no parameter error", () => {
+  test("test-image/AC-05: every shipped rule loads (rules/), with no parameter error", () => {
     expect(corpus.errors).toEqual([]);
     expect(corpus.included.length + corpus.skipped.size).toBeGreaterThan(100);
   });

@@ -17,7 +17,7 @@ const have = imageAvailable();
 /** keyword → value and the expected sshd -T value, from each rule's sshd_config_d implementation. */
 function sshdRuleValues(): { id: string; key: string; value: string; expectKey: string; expected: string }[] {
   const out = [];
-  for (const rule of loadRulesFromPath(join(REPO, "rules-pending/ssh")).rules) {
+  for (const rule of loadRulesFromPath(join(REPO, "rules/ssh")).rules) {
     for (const impl of rule.implementations) {
       const check = impl.checks[0]!, step = impl.steps[0]!;
       if (check.method !== "sshd_effective_config" || step.mechanism !== "config_set_dropin") continue;
@@ -45,7 +45,7 @@ describe.skipIf(!have)("shipped SSH rule values on the real image's sshd", () =>
   }, 120_000);
 
   test("test-image/AC-09: visudo -c accepts every shipped sudoers drop-in the rules write", () => {
-    const drops = loadRulesFromPath(join(REPO, "rules-pending")).rules.flatMap((r) =>
+    const drops = loadRulesFromPath(join(REPO, "rules")).rules.flatMap((r) =>
       r.implementations.flatMap((i) => i.steps).filter((s) => s.mechanism === "file_content" && String(s.params.path).startsWith("/etc/sudoers.d/")));
     expect(drops.length).toBeGreaterThanOrEqual(2);
     const j = imageJudge(img.root);
