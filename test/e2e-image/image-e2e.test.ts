@@ -36,7 +36,9 @@ afterAll(() => corpus?.cleanup());
 describe.skipIf(!have)("shipped corpus on the real image", () => {
   test("test-image/AC-05: every shipped rule loads (rules/), with no parameter error", () => {
     expect(corpus.errors).toEqual([]);
-    expect(corpus.included.length + corpus.skipped.size).toBeGreaterThan(100);
+    expect(corpus.included.length).toBeGreaterThan(100);
+    // Every mechanism and check method the shipped corpus names is registered: nothing waits.
+    expect(skippedSummary(corpus.skipped)).toBe(skippedSummary(new Map()));
   });
 });
 
@@ -44,7 +46,8 @@ const CASES: { label: ImageLabel; os: string; path: "kernel-io" | "shell" }[] = 
   { label: "debian12", os: "debian 12", path: "kernel-io" },
   { label: "debian12", os: "debian 12", path: "shell" },
   { label: "ubuntu2204", os: "ubuntu 22.04", path: "kernel-io" },
-  { label: "ubuntu2204", os: "ubuntu 22.04", path: "shell" },
+  // The shell path is proven on the Debian 12 copy; the Ubuntu label changes only os-release and selection, which
+  // the kernel-io case covers (the shell case costs ~4 minutes here and CI has a 40-minute budget).
 ];
 
 describe.skipIf(!have).each(CASES)("real image labelled $label, --path $path", ({ label, os, path }) => {
