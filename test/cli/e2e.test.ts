@@ -8,7 +8,7 @@
  * includes a rule contradicted by the image's own /etc/sysctl.conf.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { bulwark, buildBinary, imageSnapshot, json, jsonl, ubuntuRoot, type Result } from "./helpers.ts";
+import { bulwark, buildBinary, imageSnapshot, json, jsonl, KERNEL_RULES, ubuntuRoot, type Result } from "./helpers.ts";
 
 const timings: string[] = [];
 /** The shell path spawns sh per file operation; give the slow steps room on a loaded machine. */
@@ -25,7 +25,7 @@ afterAll(() => {
 });
 
 const PATHS = [
-  { path: "kernel-io", select: [] as string[] },
+  { path: "kernel-io", select: [...KERNEL_RULES] as string[] },
   { path: "shell", select: ["--tag", "network-protocol", "--tag", "redirects"] },
 ] as const;
 

@@ -45,6 +45,12 @@ export function jsonl(r: Result): any[] {
 export const OS_RELEASE = 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 24.04 LTS"\n';
 
 /**
+ * The kernel-module and sysctl rules: what a minimal ubuntuRoot() can be remediated with. The file, SSH and PAM
+ * rules need a real distribution's files and are proven on the Debian 12 image (test/e2e-image).
+ */
+export const KERNEL_RULES = ["--tag", "kernel-module", "--tag", "sysctl"] as const;
+
+/**
  * An Ubuntu 24.04 image: os-release, an unrelated modprobe drop-in, an existing
  * sysctl.conf that contradicts a rule (the remediation must win over it, and
  * rollback must restore it byte for byte), and var/lib so the state directory

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { allHostPaths } from "../../src/host/index.ts";
-import { BIN, buildBinary, bulwark, imageSnapshot, json, ubuntuRoot } from "./helpers.ts";
+import { BIN, buildBinary, bulwark, imageSnapshot, json, KERNEL_RULES, ubuntuRoot } from "./helpers.ts";
 import { spawnBulwark, syncWrapper } from "../lock/support.ts";
 import { prerequisite } from "../support/prereq.ts";
 
@@ -46,7 +46,7 @@ describe.each(allHostPaths)("%s path", (hostPath) => {
     ...["atm", "bluetooth", "can", "cramfs", "dccp", "firewire-core", "freevxfs", "hfs"].map((m) => `kmod-disable-${m}`),
     ...["fs-protected-hardlinks", "fs-protected-symlinks", "fs-suid-dumpable", "kernel-dmesg-restrict"].map((k) => `sysctl-${k}`),
   ].flatMap((id) => ["--rule", id]);
-  const rules = hostPath === "shell" ? SHELL_RULES : [];
+  const rules = hostPath === "shell" ? SHELL_RULES : [...KERNEL_RULES];
 
   /** An image with many rules remediated: many transactions to undo. */
   const remediated = () => {
