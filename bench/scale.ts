@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const REPO = join(import.meta.dir, "..");
-const BIN = join(REPO, "dist/bulwark");
+/** BENCH_BIN: measure another build (e.g. a copy of the binary before a change). */
+const BIN = process.env.BENCH_BIN ?? join(REPO, "dist/bulwark");
 const OS_RELEASE = 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 24.04 LTS"\n';
 
 /** N rule files: even indices sysctl_set on a synthetic key, odd ones kernel_module_disable on a synthetic module. */
