@@ -1,4 +1,5 @@
 /** A remediation run: the run lock, a run row, then one transaction per rule, in order. */
+import { CachedHost } from "../host/cached-host.ts";
 import type { Host } from "../host/host.ts";
 import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
@@ -55,10 +56,13 @@ const letSignalsIn = () => new Promise<void>((r) => setImmediate(r));
 /** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
+  // Configuration is read once per run and re-stamped before each rule (issue 14.1).
+  const cache = new CachedHost(o.host);
   if (o.dryRun) {
     for (const [i, rule] of o.rules.entries()) {
       o.onRule?.(i, rule.id);
-      transactions.push(await planRule(o.host, rule));
+      await cache.revalidate();
+      transactions.push(await planRule(cache, rule));
     }
     return { runId: null, dryRun: true, transactions };
   }
@@ -73,7 +77,10 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
-        transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+        // Before the transaction trusts anything cached: a file edited by another process since
+        // the last rule has a new stamp and is read again; capture always reads from disk.
+        await cache.revalidate();
+        transactions.push(await remediateRule({ store: o.store, host: cache, captureHost: o.host, runId }, rule));
       }
     } finally {
       o.store.finishRun(runId);

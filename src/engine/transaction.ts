@@ -18,8 +18,14 @@ import { undoSteps } from "./undo.ts";
 
 export interface TxnContext {
   store: Store;
+  /** The Host checks, apply and undo go through (the run's cache, see src/host/cached-host.ts). */
   host: Host;
   runId: number;
+  /**
+   * The Host the pre-state is captured through; default `host`. The run passes the uncached
+   * Host: what is journaled for rollback is read from disk at that moment, never from a cache.
+   */
+  captureHost?: Host;
 }
 
 function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
@@ -60,7 +66,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
-  const pf = await preflight(host, rule);
+  const pf = await preflight(ctx.captureHost ?? host, rule);
   if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
 
   const txnId = store.journal(

@@ -109,6 +109,9 @@ export class RecordingHost implements Host {
   readLink(path: string): Promise<string | null> {
     return this.inner.readLink(path);
   }
+  statStamps(paths: readonly string[]): Promise<(string | null)[]> {
+    return this.inner.statStamps ? this.inner.statStamps(paths) : Promise.resolve(paths.map(() => `unknown:${Math.random()}`));
+  }
   loadedModules(): Promise<Set<string> | null> {
     return this.inner.loadedModules();
   }
