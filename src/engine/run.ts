@@ -77,10 +77,11 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
-        // Before the transaction trusts anything cached: a file edited by another process since
-        // the last rule has a new stamp and is read again; capture always reads from disk.
+        // Before the transaction trusts anything cached, and again right before capture: a file
+        // edited by another process has a new stamp and is read from disk again.
         await cache.revalidate();
-        transactions.push(await remediateRule({ store: o.store, host: cache, captureHost: o.host, runId }, rule));
+        const beforeCapture = () => cache.revalidate();
+        transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId }, rule));
       }
     } finally {
       o.store.finishRun(runId);

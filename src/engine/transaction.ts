@@ -22,10 +22,11 @@ export interface TxnContext {
   host: Host;
   runId: number;
   /**
-   * The Host the pre-state is captured through; default `host`. The run passes the uncached
-   * Host: what is journaled for rollback is read from disk at that moment, never from a cache.
+   * Called right before the pre-state is captured: the run re-stamps its cache here, so
+   * every cached file the capture reads was re-checked (dev, inode, size, mtime, ctime)
+   * after the check ran, and a file another process changed meanwhile is read from disk.
    */
-  captureHost?: Host;
+  beforeCapture?: () => Promise<void>;
 }
 
 function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
@@ -66,7 +67,8 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
-  const pf = await preflight(ctx.captureHost ?? host, rule);
+  await ctx.beforeCapture?.();
+  const pf = await preflight(host, rule);
   if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
 
   const txnId = store.journal(

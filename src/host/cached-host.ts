@@ -81,12 +81,12 @@ export class CachedHost implements Host {
     }
     const paths = [...new Set(maps.flatMap((m) => [...m.keys()]))];
     const stamps = await this.stamp(paths);
-    const now = new Map(paths.map((p, i) => [p, stamps?.[i] ?? `unknown:${i}`]));
-    const nowS = Date.now() / 1000;
+    const now = new Map(paths.map((p, i) => [p, stamps && stamps[i] !== undefined ? stamps[i]! : `unknown:${i}`]));
+    const nowMs = Date.now();
     for (const m of maps) {
       for (const [p, e] of m) {
         const s = now.get(p)!;
-        if (s !== e.stamp || (s !== null && isRacy(s, nowS))) {
+        if (s !== e.stamp || (s !== null && isRacy(s, nowMs))) {
           m.delete(p);
           this.stats.dropped++;
         }

@@ -342,7 +342,7 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
     const r = await this.exec.run(`set --
 ${paths.map((p) => `f=${q(mapUnder(this.root, p))}; if [ -e "$f" ] || [ -L "$f" ]; then echo +; set -- "$@" "$f"; else echo -; fi`).join("\n")}
 echo --
-[ $# -eq 0 ] || stat -c '%Z|%d:%i:%s:%y:%z' -- "$@" 2>/dev/null || echo ERROR`);
+[ $# -eq 0 ] || stat -c '%Z000:1000|%d:%i:%s:%y:%z' -- "$@" 2>/dev/null || echo ERROR`);
     const [kinds = "", stats = ""] = Buffer.from(r.stdout).toString("utf8").split("--\n");
     const k = kinds.split("\n").filter(Boolean);
     const st = stats.split("\n").filter(Boolean);
