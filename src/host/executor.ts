@@ -64,6 +64,17 @@ until flock -n -x 3; do
 done`;
 }
 
+/** The last N bytes of PARTS taken together (N no more than their total length). */
+function tailBytes(parts: readonly Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = parts.length - 1; i >= 0 && n > 0; i--) {
+    const p = parts[i]!;
+    out.unshift(p.subarray(Math.max(0, p.length - n)));
+    n -= Math.min(n, p.length);
+  }
+  return Buffer.concat(out);
+}
+
 /** Runs scripts with the local /bin/sh, environment reduced to a fixed PATH and C locale. */
 export function localExecutor(): Executor {
   return {
@@ -175,20 +186,30 @@ export function persistentShell(idleMs = 2000): Executor {
       /* already gone */
     }
   };
-  /** Read from one stream until MARKER; return what came before it. */
+  /**
+   * Read from one stream until MARKER; return what came before it. Chunks are
+   * collected and joined once (issue 14.2: concatenating per chunk made a 4 MiB
+   * read quadratic); each new chunk is searched together with the previous
+   * marker-length-1 bytes only, so a marker split across chunks is still found.
+   */
   const readUntil = async (s: Session, which: "out" | "err", marker: Buffer): Promise<Buffer> => {
     const key = which === "out" ? "outBuf" : "errBuf";
-    for (;;) {
-      const at = s[key].indexOf(marker);
-      if (at >= 0) {
-        const before = s[key].subarray(0, at);
-        s[key] = Buffer.from(s[key].subarray(at + marker.length));
-        return Buffer.from(before);
-      }
+    const parts: Buffer[] = [s[key]];
+    let total = s[key].length;
+    let at = s[key].indexOf(marker);
+    while (at < 0) {
       const { value, done } = await Promise.race([s[which].read(), s.died]);
       if (done || !value) throw new Error("the shell session ended unexpectedly");
-      s[key] = Buffer.concat([s[key], value]);
+      const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const back = Math.min(marker.length - 1, total);
+      const i = Buffer.concat([tailBytes(parts, back), chunk]).indexOf(marker);
+      if (i >= 0) at = total - back + i;
+      parts.push(chunk);
+      total += chunk.length;
     }
+    const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    s[key] = Buffer.from(all.subarray(at + marker.length));
+    return Buffer.from(all.subarray(0, at));
   };
 
   /** Run SCRIPT in session S (started by the caller). */
