@@ -48,15 +48,26 @@ export interface Measured {
   stderr: string;
 }
 
-/** Run the binary once, measuring wall time, CPU (user+sys) and peak RSS of the process. */
+const TIME = "/usr/bin/time";
+
+/**
+ * Run the binary once, measuring wall time, CPU (user+sys) and peak RSS of the
+ * process. Peak RSS comes from GNU time (%M) when present: the rusage of a
+ * spawn is RUSAGE_CHILDREN, whose maxrss is the largest of ALL children so far.
+ */
 export function runBin(args: string[], prefix: string[] = []): Measured {
+  const timed = prefix.length === 0 && existsSync(TIME);
+  const cmd = timed ? [TIME, "-f", "BENCH_RSS_KIB=%M", BIN, ...args] : [...prefix, BIN, ...args];
   const t0 = Bun.nanoseconds();
-  const r = Bun.spawnSync([...prefix, BIN, ...args], { stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const r = Bun.spawnSync(cmd, { stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
   const wallMs = (Bun.nanoseconds() - t0) / 1e6;
   const u = r.resourceUsage;
   const cpuMs = u ? Number(u.cpuTime.user + u.cpuTime.system) / 1000 : NaN;
-  const maxRssMiB = u ? u.maxRSS / 1024 / 1024 : NaN;
-  return { code: r.exitCode ?? -1, wallMs, cpuMs, maxRssMiB, stderr: r.stderr.toString() };
+  let stderr = r.stderr.toString();
+  const m = /BENCH_RSS_KIB=(\d+)\n?$/.exec(stderr);
+  if (m) stderr = stderr.slice(0, m.index);
+  const maxRssMiB = m ? Number(m[1]) / 1024 : NaN;
+  return { code: r.exitCode ?? -1, wallMs, cpuMs, maxRssMiB, stderr };
 }
 
 /** fsync + fdatasync calls of a whole run (children included), counted by strace; null without strace. */
