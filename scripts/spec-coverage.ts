@@ -123,7 +123,7 @@ function main(argv: string[]): number {
   const at = argv.indexOf("--junit");
   const junit = at >= 0 ? argv[at + 1] : undefined;
   if (!junit) {
-    console.error("usage: bun scripts/spec-coverage.ts --junit FILE   (FILE from `bun test --reporter=junit --reporter-outfile=FILE`)");
+    console.error("usage: bun scripts/spec-coverage.ts --junit FILE   (FILE from `bun test --reporter=junit --reporter-outfile=FILE`; `npm test` writes dist/junit.xml, then `npm run coverage` reads it)");
     return 1;
   }
   if (!existsSync(junit)) {

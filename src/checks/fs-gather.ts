@@ -19,8 +19,12 @@
  *   drop the file's directives and could turn a check's verdict around.
  */
 import { type DirEntry, type FileState, type Host, HostIoError } from "../host/host.ts";
-import type { ConfDir, ConfFile } from "./modprobe-config.ts";
+import { type ConfDir, type ConfFile, isModprobeConfName, kmodDirsFor } from "../config/modprobe.ts";
 
+/**
+ * Every modprobe.d directory a distribution may have: the handlers' footprint.
+ * kmod itself reads fewer (see gatherModprobe).
+ */
 export const MODPROBE_DIRS = [
   "/etc/modprobe.d",
   "/run/modprobe.d",
@@ -140,4 +144,15 @@ export async function gatherDirs(
     out.push({ path: dir, files });
   }
   return out;
+}
+
+/**
+ * The modprobe.d files kmod reads on this host or image: kmod's compiled-in
+ * directory list for the release /etc/os-release (else /usr/lib/os-release)
+ * names (config/modprobe.ts kmodDirsFor), so a split-/usr /usr/lib/modprobe.d
+ * that kmod never reads cannot make a module look disabled.
+ */
+export async function gatherModprobe(host: Host): Promise<ConfDir[]> {
+  const osRelease = (await gatherFile(host, "/etc/os-release")) ?? (await gatherFile(host, "/usr/lib/os-release"));
+  return gatherDirs(host, kmodDirsFor(osRelease), isModprobeConfName);
 }

@@ -19,8 +19,8 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { ModuleName } from "../rules/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
-import { MODPROBE_DIRS, gatherDirs } from "./fs-gather.ts";
-import { evaluateModprobe, isDisablingCommand, isModprobeConfName, moduleConfig, type Source } from "./modprobe-config.ts";
+import { gatherModprobe } from "./fs-gather.ts";
+import { evaluateModprobe, isDisablingCommand, moduleConfig, type InstallLine, type Source } from "../config/modprobe.ts";
 import { registerCheck } from "./registry.ts";
 
 export const KernelModuleStateParams = v.object({
@@ -30,11 +30,13 @@ export const KernelModuleStateParams = v.object({
 export type KernelModuleStateParams = v.InferOutput<typeof KernelModuleStateParams>;
 
 const at = (s: Source): string => `${s.file}:${s.line}`;
+/** "install NAME CMD" as written, so a glob line that decided is recognisable (`install cram* …`). */
+const shown = (i: InstallLine): string => `${at(i)} "install ${i.module} ${i.command.trim()}"`;
 
 async function run(host: Host, params: KernelModuleStateParams): Promise<CheckResult> {
   let cfg;
   try {
-    cfg = evaluateModprobe(await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName));
+    cfg = evaluateModprobe(await gatherModprobe(host));
   } catch (e) {
     return { status: "error", detail: `cannot read modprobe.d configuration: ${(e as Error).message}` };
   }
@@ -44,8 +46,11 @@ async function run(host: Host, params: KernelModuleStateParams): Promise<CheckRe
 
   if (!m.install) problems.push(`no install line for ${m.module}`);
   else if (!isDisablingCommand(m.install.command))
-    problems.push(`first install line for ${m.module} is ${at(m.install)}: "${m.install.command.trim()}" (not a disabling command)`);
-  else facts.push(`install ${m.module} "${m.install.command.trim()}" at ${at(m.install)}`);
+    problems.push(`the install line kmod runs for ${m.module} is ${shown(m.install)} (not a disabling command)`);
+  else facts.push(`decided by ${shown(m.install)}`);
+  // Auditors (OpenSCAP, CIS scripts) fail a host on any read install line that would load it, dead or not.
+  const conflicts = m.installs.filter((i) => i !== m.install && !isDisablingCommand(i.command));
+  if (conflicts.length) problems.push(`conflicting install line(s) also read: ${conflicts.map(shown).join(", ")}`);
 
   if (params.state === "blacklisted") {
     if (!m.blacklist) problems.push(`no blacklist line for ${m.module}`);

@@ -14,9 +14,9 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { SysctlKey, SysctlValue } from "../rules/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
-import { gatherDirs, gatherFile } from "./fs-gather.ts";
 import { registerCheck } from "./registry.ts";
-import { SYSCTL_CONF, SYSCTL_DIRS, effectiveSysctl, evaluateSysctl, isSysctlConfName, sysctlPath } from "./sysctl-config.ts";
+import { gatherSysctlFiles, judgePersistentSysctl } from "./sysctl-boot.ts";
+import { sysctlPath } from "../config/sysctl.ts";
 
 export const COMPARATORS = ["eq", "ne", "ge", "le", "gt", "lt"] as const;
 export type Comparator = (typeof COMPARATORS)[number];
@@ -85,18 +85,10 @@ async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
   }
 
   try {
-    const cfg = evaluateSysctl(
-      await gatherDirs(host, SYSCTL_DIRS, isSysctlConfName),
-      await gatherFile(host, SYSCTL_CONF),
-    );
-    const eff = effectiveSysctl(cfg, p.key);
-    if (!eff.source || eff.value === null) problems.push(`no persistent setting for ${p.key}`);
-    else {
-      const where = `${eff.source.file}:${eff.source.line}`;
-      const ok = compareSysctl(eff.value, p.expected, p.comparator);
-      if (typeof ok === "string") errors.push(`persistent: ${ok}`);
-      else (ok ? facts : problems).push(`persistent value "${eff.value}" from ${where}${ok ? "" : ` is not ${want}`}`);
-    }
+    const judged = judgePersistentSysctl(await gatherSysctlFiles(host), p.key, (val) => compareSysctl(val, p.expected, p.comparator), want);
+    problems.push(...judged.problems);
+    errors.push(...judged.errors);
+    facts.push(...judged.facts);
   } catch (e) {
     errors.push(`cannot read sysctl configuration: ${(e as Error).message}`);
   }

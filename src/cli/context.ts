@@ -11,7 +11,7 @@ import type { Rule } from "../rules/schema.ts";
 import { parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
 import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
-import { locateState, type StateLocation, type Store } from "../store/index.ts";
+import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
@@ -184,6 +184,23 @@ export function stateDirFor(host: Host, flags: TargetFlags): string {
 /** Where this command's state lives: --state-dir as given, else ROOT/var/lib/bulwark walked without following links. */
 export function stateLocationFor(host: Host, flags: TargetFlags): StateLocation {
   return locateState({ root: host.root, stateDir: flags["state-dir"] });
+}
+
+/**
+ * The existing state database opened read-write, for commands that only undo
+ * (rollback, recover); null when there is none. Creates nothing in the image.
+ */
+export function openExistingStateStore(host: Host, flags: TargetFlags): Store | null {
+  return openStoreExisting(stateLocationFor(host, flags));
+}
+
+/** Is there a state database (or a lost one's WAL) for this command? Looked up without creating anything; refuses a hostile state.lock. */
+export function hasStateStore(host: Host, flags: TargetFlags): boolean {
+  const loc = stateLocationFor(host, flags);
+  if (stateDatabasePresent(loc)) return true;
+  // Nothing to do, but a hostile state.lock is still reported (as taking the lock would).
+  checkLockFile(loc.dir);
+  return false;
 }
 
 /** The state database opened read-write (created when missing), for commands that change the target. */

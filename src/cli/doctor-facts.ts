@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { kernelIoUnavailable, type Host } from "../host/index.ts";
 import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
-import { effectiveSysctl, evaluateSysctl, isSysctlConfName, SYSCTL_CONF, SYSCTL_DIRS } from "../checks/sysctl-config.ts";
+import { effectiveSysctl, evaluateSysctl, isSysctlConfName, SYSCTL_CONF, SYSCTL_DIRS } from "../config/sysctl.ts";
 import { loadLibc } from "../kernelio/mod.ts";
 
 export interface DoctorFacts {

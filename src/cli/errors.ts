@@ -1,5 +1,7 @@
 /** Exit codes (as OpenSCAP's) and the usage error every flag problem becomes. */
 
+import { BulwarkError } from "../errors.ts";
+
 export const EXIT = {
   /** Everything passed, or every change was committed. */
   ok: 0,
@@ -11,7 +13,7 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A mistake in how bulwark was invoked. Reported in one line; exit 1. */
-export class UsageError extends Error {
+export class UsageError extends BulwarkError {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -19,7 +21,7 @@ export class UsageError extends Error {
 }
 
 /** A runtime problem the CLI itself detects (not a bug): its message is shown as is; exit 1. */
-export class CliError extends Error {
+export class CliError extends BulwarkError {
   constructor(message: string) {
     super(message);
     this.name = "CliError";

@@ -12,6 +12,8 @@ import { VERSION } from "../version.ts";
 import { argsOf, HELP_FLAGS, parseArgv, resolveInvocation, subCommandsOf } from "./argv.ts";
 import { RecoveryPending } from "../engine/index.ts";
 import { EXIT, UsageError } from "./errors.ts";
+import { BulwarkError } from "../errors.ts";
+import { RuleLoadFailure } from "../rules/load.ts";
 import { recoveryPendingMessage, type WhereFlags } from "./hints.ts";
 import { renderHelp } from "./render/usage.ts";
 import { colourEnabled, log, visible } from "./ui.ts";
@@ -55,15 +57,14 @@ export const main = defineCommand({
 export function errorLine(e: unknown, where?: WhereFlags): string {
   if (e instanceof UsageError) return e.message;
   if (e instanceof RecoveryPending) return recoveryPendingMessage(e.txnIds, where);
-  if (e && typeof e === "object" && (e as Error).name === "RuleLoadFailure") {
-    const errs = (e as { errors: { message: string }[] }).errors;
+  if (e instanceof RuleLoadFailure) {
+    const errs = e.errors;
     const more = errs.length > 1 ? ` (and ${errs.length - 1} more problem${errs.length > 2 ? "s" : ""}; see bulwark rules validate)` : "";
     return `cannot load rules: ${errs[0]?.message ?? "unknown problem"}${more}`;
   }
-  if (e instanceof Error) {
-    const known = ["LockHeld", "RecoveryPending", "RootMismatch", "TxnNotFound", "StoreCorrupt", "StoreTooNew", "StoreUnavailable", "StatePathRefused", "CLIError", "HostIoError", "InvalidPath", "CliError"];
-    return known.includes(e.name) ? e.message : `${e.name === "Error" ? "error" : e.name}: ${e.message}`;
-  }
+  // A BulwarkError's message is written for the user; anything else is unexpected and keeps its class.
+  if (e instanceof BulwarkError) return e.message;
+  if (e instanceof Error) return `${e.name === "Error" ? "error" : e.name}: ${e.message}`;
   return String(e);
 }
 

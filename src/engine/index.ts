@@ -17,6 +17,7 @@
 export { runRemediation, takeRunLock, type RunOptions } from "./run.ts";
 export { rollbackTxn, rollbackRun, rollbackLast, type RollbackOptions, type RollbackReport } from "./rollback.ts";
 export { recover, type RecoverOptions } from "./recover.ts";
+export { Interrupted } from "./stop.ts";
 export { history, transaction } from "./history.ts";
 export { RecoveryPending, RootMismatch, TxnNotFound } from "./errors.ts";
 export { faultPoint, type FaultPoint } from "./fault.ts";

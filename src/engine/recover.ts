@@ -13,6 +13,7 @@ import { checkRoot, type RollbackReport } from "./rollback.ts";
 import type { TxnStatus } from "../store/types.ts";
 import { RootMismatch } from "./errors.ts";
 import { undoRecorded } from "./undo-recorded.ts";
+import { Interrupted, stopRequested } from "./stop.ts";
 
 export interface RecoverOptions {
   store: Store;
@@ -20,6 +21,8 @@ export interface RecoverOptions {
   wait?: boolean | number;
   /** The run lock, when the caller took it already (before opening the store); not released here. */
   lock?: RunLock;
+  /** Stop request (SIGINT/SIGTERM): checked between transactions; throws Interrupted with what was done. */
+  signal?: AbortSignal;
 }
 
 /** Statuses recover retries even with a closed journal: a failed rollback and every in-flight status. */
@@ -43,7 +46,9 @@ export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
   const lock = o.lock ?? (await takeRunLock(o.host, o.store.dir, o.wait));
   try {
     const reports: RollbackReport[] = [];
-    for (const txnId of pendingUndo(o.store)) {
+    const ids = pendingUndo(o.store);
+    for (const [i, txnId] of ids.entries()) {
+      if (await stopRequested(o.signal)) throw new Interrupted(reports, ids.length - i, String(o.signal!.reason));
       const txn = o.store.txn(txnId)!;
       try {
         checkRoot(o.host, txn);

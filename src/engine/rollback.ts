@@ -14,6 +14,7 @@ import type { WrittenFile } from "../store/types.ts";
 import { digestAll, fileLeft } from "./digest.ts";
 import { RootMismatch, TxnNotFound } from "./errors.ts";
 import { trustedUndo, undoRecorded } from "./undo-recorded.ts";
+import { Interrupted, stopRequested } from "./stop.ts";
 
 export interface RollbackOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface RollbackOptions {
   wait?: boolean | number;
   /** The run lock, when the caller took it already (before opening the store); not released here. */
   lock?: RunLock;
+  /** Stop request (SIGINT/SIGTERM): checked between transactions; throws Interrupted with what was done. */
+  signal?: AbortSignal;
 }
 
 export interface RollbackReport {
@@ -153,7 +156,10 @@ export function rollbackRun(o: RollbackOptions, runId: number): Promise<Rollback
     const ids = [...o.store.history({ runId, status: "committed" }), ...o.store.history({ runId, status: "rollback_failed" })]
       .map((t) => t.id)
       .sort((a, b) => b - a);
-    for (const id of ids) reports.push(await rollbackEach(o, id));
+    for (const [i, id] of ids.entries()) {
+      if (await stopRequested(o.signal)) throw new Interrupted(reports, ids.length - i, String(o.signal!.reason));
+      reports.push(await rollbackEach(o, id));
+    }
     return reports;
   });
 }

@@ -11,13 +11,18 @@
  *    The `00-` prefix makes the drop-in sort before nearly every other file,
  *    and kmod runs the FIRST install line for a module — so a later operator
  *    or vendor `install NAME …` is dead and left alone.
- * 2. An `install NAME <not disabling>` line in a file that still sorts
- *    earlier (`00-aaa.conf`, in any modprobe.d directory, masking applied —
- *    the evaluator in checks/modprobe-config.ts decides) would win. It is
- *    neutralised: commented out with `# bulwark: ` as a captured, reversible
- *    line edit. That file must resolve inside a modprobe.d directory (the
- *    footprint); otherwise the step fails naming the file and line before
- *    writing anything.
+ * 2. Every `install` line kmod reads whose name or fnmatch pattern matches
+ *    the module (`install cram* …` too) and whose command does not disable
+ *    it is neutralised — an earlier one would win, a later dead one still
+ *    fails an auditor's line check. In /etc it is commented out with
+ *    `# bulwark: ` as a captured, reversible line edit; in a vendor
+ *    directory (/lib, /usr/local/lib, /run) the file is masked by a
+ *    same-named copy in /etc/modprobe.d with those lines commented out
+ *    (vendor-override.ts). The files read are kmod's own list for the image
+ *    (checks/fs-gather.ts gatherModprobe), the same the check reads. A file
+ *    that can be neither edited nor masked fails the step naming the file
+ *    and line before writing anything. Commenting out a glob line also stops
+ *    it for the other modules it matches: plan says so.
  * 3. Re-evaluates the configuration: the install line kmod runs must be
  *    disabling and a blacklist line present, else the step fails naming the
  *    file:line that wins (the engine then rolls back).
@@ -40,15 +45,15 @@ import * as v from "valibot";
 import type { Host, UnloadOutcome } from "../host/host.ts";
 import { kernelModuleName } from "../host/module-name.ts";
 import { ModuleName } from "../rules/validators.ts";
-import { MODPROBE_DIRS, gatherDirs } from "../checks/fs-gather.ts";
+import { MODPROBE_DIRS, gatherModprobe, resolveLogical } from "../checks/fs-gather.ts";
+import { applyOverride, captureOverride, describeOverride, isUnderEtc, type VendorOverride } from "./vendor-override.ts";
 import {
   evaluateModprobe,
   isDisablingCommand,
-  isModprobeConfName,
   moduleConfig,
   type ConfDir,
   type InstallLine,
-} from "../checks/modprobe-config.ts";
+} from "../config/modprobe.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import {
@@ -58,10 +63,11 @@ import {
   lineText,
   type FilePre,
   type LineEdit,
+  restoreFile,
   restoreStepFiles,
 } from "./file-state.ts";
 import { editsRestoredDiff } from "./restored.ts";
-import { filePreSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
+import { filePreSchema, unfixableSchema, vendorOverridesSchema, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "kernel_module_disable";
 export const MODPROBE_D = "/etc/modprobe.d";
@@ -94,6 +100,8 @@ export type KernelModuleDisablePre = {
   dropIn: FilePre;
   /** Earlier install lines for the module, grouped by the real file they live in. */
   edits: LineEdit[];
+  /** Vendor files masked by an /etc/modprobe.d copy (absent in journals written before issue 13). */
+  overrides?: VendorOverride[];
   /** Earlier install lines that cannot be neutralised (file outside the footprint): apply fails on them. */
   unfixable: ModuleConflict[];
   wasLoaded: boolean | null;
@@ -113,17 +121,8 @@ function preState(p: KernelModuleDisableParams): v.GenericSchema<unknown, Kernel
     module: v.literal(kernelModuleName(p.name), `module must be ${kernelModuleName(p.name)}`),
     dropIn: filePreSchema(fp, modprobeDropIn(p.name)),
     edits: lineEditsSchema(fp),
-    unfixable: v.pipe(
-      v.array(
-        v.strictObject({
-          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
-          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
-          command: v.pipe(v.string(), v.maxLength(65_536)),
-          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-        }),
-      ),
-      v.maxLength(256, "unfixable lists too many lines"),
-    ),
+    overrides: vendorOverridesSchema(fp),
+    unfixable: unfixableSchema("command", 65_536),
     wasLoaded: v.nullable(v.boolean("wasLoaded must be true, false or null")),
   }) as v.GenericSchema<unknown, KernelModuleDisablePre>;
 }
@@ -138,18 +137,9 @@ function withDropIn(dirs: ConfDir[], name: string): ConfDir[] {
   );
 }
 
-/**
- * Install lines that would still win over ours: every non-disabling install
- * line for the module before the first disabling one (ours at the latest).
- */
-function winningInstalls(dirs: ConfDir[], name: string): InstallLine[] {
-  const m = moduleConfig(evaluateModprobe(withDropIn(dirs, name)), name);
-  const out: InstallLine[] = [];
-  for (const i of m.installs) {
-    if (isDisablingCommand(i.command)) break;
-    out.push(i);
-  }
-  return out;
+/** Install lines that conflict with ours: every non-disabling one kmod reads for the module, before or after ours. */
+function conflictingInstalls(dirs: ConfDir[], name: string): InstallLine[] {
+  return moduleConfig(evaluateModprobe(withDropIn(dirs, name)), name).installs.filter((i) => !isDisablingCommand(i.command));
 }
 
 async function capture(host: Host, p: KernelModuleDisableParams): Promise<KernelModuleDisablePre> {
@@ -158,13 +148,21 @@ async function capture(host: Host, p: KernelModuleDisableParams): Promise<Kernel
   const dropIn = await captureFile(host, modprobeDropIn(p.name));
   let dirs: ConfDir[];
   try {
-    dirs = await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName);
+    dirs = await gatherModprobe(host);
   } catch (e) {
     throw new CaptureIncomplete(NAME, `cannot read modprobe.d configuration: ${(e as Error).message}`);
   }
   const edits = new Map<string, LineEdit>();
+  const overrides = new Map<string, VendorOverride>();
   const unfixable: ModuleConflict[] = [];
-  for (const i of winningInstalls(dirs, p.name)) {
+  for (const i of conflictingInstalls(dirs, p.name)) {
+    if (!isUnderEtc(i.file)) {
+      const refused = await resolveLogical(host, i.file)
+        .then((real) => captureOverride(host, overrides, i.file, real, MODPROBE_D, i.line))
+        .catch((err: Error) => `cannot read ${i.file}: ${err.message}`);
+      if (refused) unfixable.push({ file: i.file, line: i.line, command: i.command, reason: refused });
+      continue;
+    }
     const target = await editTarget(host, i.file, fp);
     if ("refused" in target) {
       unfixable.push({ file: i.file, line: i.line, command: i.command, reason: target.refused });
@@ -187,7 +185,7 @@ async function capture(host: Host, p: KernelModuleDisableParams): Promise<Kernel
     const loaded = await host.loadedModules().catch(() => null);
     wasLoaded = loaded === null ? null : loaded.has(module);
   }
-  return { v: 1, name: p.name, module, dropIn, edits: [...edits.values()], unfixable, wasLoaded };
+  return { v: 1, name: p.name, module, dropIn, edits: [...edits.values()], overrides: [...overrides.values()], unfixable, wasLoaded };
 }
 
 const at = (c: { file: string; line: number }) => `${c.file}:${c.line}`;
@@ -210,7 +208,7 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
     return {
       ok: false,
       detail:
-        `an earlier install line keeps ${module} loadable and cannot be neutralised: ` +
+        `a conflicting install line for ${module} cannot be neutralised: ` +
         pre.unfixable.map((u) => `${at(u)}: "install ${module} ${u.command.trim()}" (${u.reason})`).join("; ") +
         "; nothing written",
     };
@@ -225,13 +223,22 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
       return { ok: false, detail: `cannot neutralise ${e.seenAs.join(", ")}: ${(err as Error).message}` };
     }
   }
+  for (const o of pre.overrides ?? []) {
+    try {
+      await applyOverride(host, o);
+    } catch (err) {
+      return { ok: false, detail: `cannot override ${o.from}: ${(err as Error).message}` };
+    }
+  }
 
   // The load-bearing outcome, judged the way kmod reads it, not by trusting our own write.
-  const m = moduleConfig(evaluateModprobe(await gatherDirs(host, MODPROBE_DIRS, isModprobeConfName)), p.name);
+  const m = moduleConfig(evaluateModprobe(await gatherModprobe(host)), p.name);
   if (!m.install || !isDisablingCommand(m.install.command)) {
-    const why = m.install ? `${at(m.install)}: "install ${module} ${m.install.command.trim()}" wins` : "no install line is read";
+    const why = m.install ? `${at(m.install)}: "install ${m.install.module} ${m.install.command.trim()}" wins` : "no install line is read";
     return { ok: false, detail: `${module} would still load: ${why}` };
   }
+  const left = m.installs.filter((i) => !isDisablingCommand(i.command));
+  if (left.length) return { ok: false, detail: `conflicting install line(s) still read: ${left.map(at).join(", ")}` };
   if (!m.blacklist) return { ok: false, detail: `no blacklist line for ${module} is read after writing ${dropIn}` };
 
   let unload: UnloadOutcome;
@@ -240,18 +247,28 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
   } catch (e) {
     unload = { kind: "other", detail: (e as Error).message };
   }
-  const neutralised = pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`));
+  const neutralised = [
+    ...pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`)),
+    ...(pre.overrides ?? []).map((o) => `${o.from} (masked by ${o.path})`),
+  ];
   return {
     ok: true,
     detail:
       `wrote ${dropIn}; ${module} disabled by ${at(m.install)}` +
-      (neutralised.length ? `; neutralised earlier install line(s) ${neutralised.join(", ")}` : ""),
+      (neutralised.length ? `; neutralised conflicting install line(s) ${neutralised.join(", ")}` : ""),
     notes: { unload: unloadNote(unload) },
   };
 }
 
 async function rollback(host: Host, pre: KernelModuleDisablePre): Promise<RollbackResult> {
   const { done, problems, keptDirs } = await restoreStepFiles(host, pre.edits, pre.dropIn);
+  for (const o of pre.overrides ?? []) {
+    try {
+      done.push((await restoreFile(host, o.prior)).detail);
+    } catch (err) {
+      problems.push(`${o.path}: ${(err as Error).message}`);
+    }
+  }
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.wasLoaded === true) {
@@ -282,7 +299,9 @@ function describe(p: KernelModuleDisableParams, pre: KernelModuleDisablePre): st
   const lines = [
     `${pre.dropIn.existed ? "replace" : "create"} ${modprobeDropIn(p.name)}: blacklist ${p.name}; install ${p.name} /bin/false (mode 0644)`,
   ];
-  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (an earlier install line would win)`);
+  const why = (text: string) => `a conflicting install line${/^\s*install\s+\S*[*?[]/.test(text) ? "; a pattern: it stops applying to every module it matches" : ""}`;
+  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (${why(l.text)})`);
+  for (const o of pre.overrides ?? []) lines.push(...describeOverride(o, "conflicting install line(s)"));
   for (const u of pre.unfixable) lines.push(`FAIL: ${at(u)} keeps ${pre.module} loadable and cannot be neutralised (${u.reason})`);
   lines.push(
     pre.wasLoaded === true

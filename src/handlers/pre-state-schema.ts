@@ -141,3 +141,43 @@ export function describeIssue(issue: v.BaseIssue<unknown>): string {
   if (held.length > 120) held = held.slice(0, 117) + "...";
   return `${where ? where + ": " : ""}${issue.message} (holds ${held})`;
 }
+
+/**
+ * Vendor files masked by an /etc copy (handlers/vendor-override.ts), as a journal may hold them: the copy is
+ * inside FOOTPRINT and did not exist before (rollback only removes it); the vendor bytes are read, never written.
+ * Optional: journals written before issue 13 have no `overrides`.
+ */
+export function vendorOverridesSchema(footprint: readonly string[]) {
+  const one = v.pipe(
+    v.strictObject({
+      from: v.pipe(v.string("from must be a path"), v.check(isCanonicalAbsolute, "from must be an absolute path")),
+      vendor: filePreSchema(["/"]),
+      path: journaledPath(footprint, "write"),
+      prior: filePreSchema(footprint),
+      lines: v.pipe(v.array(NeutralisedLineSchema), v.minLength(1, "lines must not be empty"), v.maxLength(MAX_LINES, "lines lists too many lines")),
+    }),
+    v.forward(
+      v.check((o) => o.prior.path === o.path && !o.prior.existed, "prior must be the copy's own path, captured absent"),
+      ["prior", "path"],
+    ),
+  );
+  return v.optional(v.pipe(v.array(one), v.maxLength(MAX_EDITS, "overrides lists too many files")));
+}
+
+/**
+ * Lines a capture found that override the rule but cannot be neutralised (reported, never acted on): file,
+ * line, the conflicting text under FIELD (bounded by MAX_TEXT_LEN), and an optional reason.
+ */
+export function unfixableSchema<F extends string>(field: F, maxTextLen: number) {
+  return v.pipe(
+    v.array(
+      v.strictObject({
+        file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
+        line: v.pipe(v.number(), v.integer(), v.minValue(1)),
+        [field]: v.pipe(v.string(), v.maxLength(maxTextLen)),
+        reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+      } as { file: any; line: any; reason: any } & Record<F, any>),
+    ),
+    v.maxLength(256, "unfixable lists too many lines"),
+  );
+}

@@ -13,14 +13,19 @@
  *    (the key in dotted form, a literal `.` inside a segment written as `+`),
  *    or `persist_file` (must be `/etc/sysctl.d/NAME.conf`). A persist_file
  *    that already holds settings for other keys is refused, not clobbered.
- * 3. The last assignment wins at boot, and `/etc/sysctl.conf` is read after
- *    every drop-in (Debian also links it as `/etc/sysctl.d/99-sysctl.conf`,
- *    which sorts after `99-bulwark-…`). Every explicit assignment of the key
- *    read after ours with another value is neutralised: commented out with
- *    `# bulwark: ` as a captured, reversible line edit (evaluator:
- *    checks/sysctl-config.ts). A file outside the sysctl directories (a
- *    symlink elsewhere) fails the step naming file:line before any write.
- * 4. Re-evaluates: the effective persistent value must equal the target.
+ * 3. Both boot loaders must end with our value (procps: config/sysctl.ts;
+ *    systemd-sysctl: config/systemd-sysctl.ts) and no file either reads may
+ *    hold another value for the key (auditors fail a host on any such line).
+ *    So every explicit assignment of the key with another value, earlier or
+ *    later, and every exclusion line (`-key`) systemd-sysctl reads after ours
+ *    is neutralised: in /etc, commented out with `# bulwark: ` as a captured,
+ *    reversible line edit; in a vendor directory (/usr/lib, /lib,
+ *    /usr/local/lib, /run), by a same-named copy in /etc/sysctl.d with those
+ *    lines commented out (vendor-override.ts; rollback removes it). A file
+ *    that can be neither (a symlink elsewhere, an /etc name that exists but
+ *    does not mask) fails the step naming file:line before any write.
+ * 4. Re-evaluates: both loaders' values must equal the target and no
+ *    conflicting line may remain.
  *
  * Capture: the runtime value (when the Host has "sysctl"; unreadable →
  * CaptureIncomplete, nothing changes), the drop-in byte-exact, each file to
@@ -39,8 +44,12 @@ import {
   sysctlDotted,
   sysctlPath,
   type ConfDir,
-} from "../checks/sysctl-config.ts";
+} from "../config/sysctl.ts";
 import { compareSysctl, kernelLacksSysctl, missingSysctlDetail } from "../checks/sysctl-value.ts";
+import { effectiveSystemdSysctl, evaluateSystemdSysctl } from "../config/systemd-sysctl.ts";
+import { sysctlConflicts } from "../checks/sysctl-boot.ts";
+import { resolveLogical } from "../checks/fs-gather.ts";
+import { applyOverride, captureOverride, describeOverride, isUnderEtc, type VendorOverride } from "./vendor-override.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import {
@@ -52,10 +61,11 @@ import {
   toLatin1,
   type FilePre,
   type LineEdit,
+  restoreFile,
   restoreStepFiles,
 } from "./file-state.ts";
 import { editsRestoredDiff } from "./restored.ts";
-import { filePreSchema, isCanonicalAbsolute, lineEditsSchema } from "./pre-state-schema.ts";
+import { filePreSchema, unfixableSchema, vendorOverridesSchema, lineEditsSchema } from "./pre-state-schema.ts";
 
 const NAME = "sysctl_set";
 export const SYSCTL_D = "/etc/sysctl.d";
@@ -113,6 +123,8 @@ export type SysctlSetPre = {
   runtime: string | null;
   dropIn: FilePre;
   edits: LineEdit[];
+  /** Vendor files masked by an /etc/sysctl.d copy (absent in journals written before issue 13). */
+  overrides?: VendorOverride[];
   unfixable: SysctlConflict[];
 };
 
@@ -137,17 +149,8 @@ function preState(p: SysctlSetParams): v.GenericSchema<unknown, SysctlSetPre> {
     runtime: v.nullable(RuntimeValue),
     dropIn: filePreSchema(fp, sysctlPersistFile(p)),
     edits: lineEditsSchema(fp),
-    unfixable: v.pipe(
-      v.array(
-        v.strictObject({
-          file: v.pipe(v.string(), v.check(isCanonicalAbsolute, "file must be an absolute path")),
-          line: v.pipe(v.number(), v.integer(), v.minValue(1)),
-          value: v.pipe(v.string(), v.maxLength(4096)),
-          reason: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-        }),
-      ),
-      v.maxLength(256, "unfixable lists too many lines"),
-    ),
+    overrides: vendorOverridesSchema(fp),
+    unfixable: unfixableSchema("value", 4096),
   }) as v.GenericSchema<unknown, SysctlSetPre>;
 }
 
@@ -194,16 +197,34 @@ async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
   } catch (e) {
     throw new CaptureIncomplete(NAME, `cannot read sysctl configuration: ${(e as Error).message}`);
   }
-  const cfg = evaluateSysctl(withDropIn(g.dirs, file, p.key, p.value), g.conf);
-  const eff = effectiveSysctl(cfg, p.key);
-  const ours = eff.entries.findIndex((e) => e.file === file && e.value !== null && !e.glob);
-  const later = eff.entries.slice(ours + 1).filter((e) => e.value !== null && !e.glob && !equal(e.value, p.value));
+  const dirs = withDropIn(g.dirs, file, p.key, p.value);
+  const procps = effectiveSysctl(evaluateSysctl(dirs, g.conf), p.key);
+  const systemd = effectiveSystemdSysctl(evaluateSystemdSysctl(dirs), p.key);
+  // Every explicit assignment with another value either loader reads (earlier ones too: auditors
+  // read them), and every exclusion systemd-sysctl reads after ours (it would discard ours at boot).
+  const targets = new Map<string, SysctlConflict>();
+  for (const e of [...procps.entries, ...systemd.lines]) {
+    if (e.file === file || e.glob || e.value === null || equal(e.value, p.value)) continue;
+    targets.set(`${e.file}:${e.line}`, { file: e.file, line: e.line, value: e.value });
+  }
+  const ours = systemd.lines.findIndex((l) => l.file === file && l.value !== null);
+  for (const l of systemd.lines.slice(ours + 1)) {
+    if (l.value === null && !l.glob && l.file !== file) targets.set(`${l.file}:${l.line}`, { file: l.file, line: l.line, value: `-${p.key}` });
+  }
   const edits = new Map<string, LineEdit>();
+  const overrides = new Map<string, VendorOverride>();
   const unfixable: SysctlConflict[] = [];
-  for (const e of later) {
+  for (const e of targets.values()) {
+    if (!isUnderEtc(e.file)) {
+      const refused = await resolveLogical(host, e.file)
+        .then((real) => captureOverride(host, overrides, e.file, real, SYSCTL_D, e.line))
+        .catch((err: Error) => `cannot read ${e.file}: ${err.message}`);
+      if (refused) unfixable.push({ ...e, reason: refused });
+      continue;
+    }
     const target = await editTarget(host, e.file, fp);
     if ("refused" in target) {
-      unfixable.push({ file: e.file, line: e.line, value: e.value!, reason: target.refused });
+      unfixable.push({ ...e, reason: target.refused });
       continue;
     }
     let edit = edits.get(target.path);
@@ -215,7 +236,7 @@ async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
     if (!edit.lines.some((l) => l.line === e.line)) edit.lines.push({ line: e.line, text: lineText(edit.prior, e.line) });
   }
   for (const e of edits.values()) e.lines.sort((a, b) => a.line - b.line);
-  return { v: 1, key: p.key, value: p.value, runtime, dropIn, edits: [...edits.values()], unfixable };
+  return { v: 1, key: p.key, value: p.value, runtime, dropIn, edits: [...edits.values()], overrides: [...overrides.values()], unfixable };
 }
 
 /** Other keys a persist_file already sets: refusing beats clobbering someone else's settings. */
@@ -234,7 +255,7 @@ async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise
     return {
       ok: false,
       detail:
-        `a later assignment would override ${p.key} at boot and cannot be neutralised: ` +
+        `a conflicting line for ${p.key} cannot be neutralised: ` +
         pre.unfixable.map((u) => `${at(u)}: "${u.value}" (${u.reason})`).join("; ") +
         "; nothing written",
     };
@@ -271,17 +292,32 @@ async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise
       return { ok: false, detail: `cannot neutralise ${e.seenAs.join(", ")}: ${(err as Error).message}`, notes };
     }
   }
+  for (const o of pre.overrides ?? []) {
+    try {
+      await applyOverride(host, o);
+    } catch (err) {
+      return { ok: false, detail: `cannot override ${o.from}: ${(err as Error).message}`, notes };
+    }
+  }
 
   const g = await gather(host);
   const eff = effectiveSysctl(evaluateSysctl(g.dirs, g.conf), p.key);
-  if (eff.value === null || !equal(eff.value, p.value)) {
-    const why = eff.source ? `${at(eff.source)} sets "${eff.value}"` : "nothing sets it";
-    return { ok: false, detail: `the value at boot would not be "${p.value}": ${why}`, notes };
+  const boot = effectiveSystemdSysctl(evaluateSystemdSysctl(g.dirs), p.key);
+  for (const [who, r] of [["procps", eff], ["systemd-sysctl", boot]] as const) {
+    if (r.value === null || !equal(r.value, p.value)) {
+      const why = r.source ? `${at(r.source)} ${r.value === null ? "excludes it" : `sets "${r.value}"`}` : "nothing sets it";
+      return { ok: false, detail: `the value ${who} loads at boot would not be "${p.value}": ${why}`, notes };
+    }
   }
-  const neutralised = pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`));
+  const left = sysctlConflicts({ dirs: g.dirs, conf: g.conf }, p.key, (val) => equal(val, p.value));
+  if (left.length) return { ok: false, detail: `conflicting line(s) still read: ${left.map((c) => `${at(c)} "${c.value}"`).join(", ")}`, notes };
+  const neutralised = [
+    ...pre.edits.flatMap((e) => e.lines.map((l) => `${e.path}:${l.line}`)),
+    ...(pre.overrides ?? []).map((o) => `${o.from} (masked by ${o.path})`),
+  ];
   return {
     ok: true,
-    detail: `wrote ${file}; effective at boot: ${at(eff.source!)}` + (neutralised.length ? `; neutralised later assignment(s) ${neutralised.join(", ")}` : ""),
+    detail: `wrote ${file}; effective at boot: ${at(eff.source!)}` + (neutralised.length ? `; neutralised conflicting line(s) ${neutralised.join(", ")}` : ""),
     notes,
   };
 }
@@ -305,6 +341,13 @@ export function isOneWay(key: string, value: string): boolean {
 
 async function rollback(host: Host, pre: SysctlSetPre): Promise<RollbackResult> {
   const { done, problems, keptDirs } = await restoreStepFiles(host, pre.edits, pre.dropIn);
+  for (const o of pre.overrides ?? []) {
+    try {
+      done.push((await restoreFile(host, o.prior)).detail);
+    } catch (err) {
+      problems.push(`${o.path}: ${(err as Error).message}`);
+    }
+  }
   if (problems.length) return { ok: false, partial: false, detail: [...problems, ...done].join("; ") };
 
   if (pre.runtime !== null) {
@@ -339,7 +382,8 @@ function describe(p: SysctlSetParams, pre: SysctlSetPre): string[] {
       : `runtime ${p.key}: "${pre.runtime}" → "${p.value}"`,
     `${pre.dropIn.existed ? "replace" : "create"} ${sysctlPersistFile(p)}: ${p.key} = ${p.value} (mode 0644)`,
   ];
-  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (read later, would override)`);
+  for (const e of pre.edits) for (const l of e.lines) lines.push(`comment out ${e.path}:${l.line} "${l.text}" (conflicts with ${p.key} = ${p.value})`);
+  for (const o of pre.overrides ?? []) lines.push(...describeOverride(o, `conflicts with ${p.key} = ${p.value}`));
   for (const u of pre.unfixable) lines.push(`FAIL: ${u.file}:${u.line} overrides ${p.key} and cannot be neutralised (${u.reason})`);
   if (isOneWay(p.key, p.value)) lines.push(`NOTE: the kernel will not take ${p.key} back from "${p.value}" until reboot; a rollback restores the files only`);
   return lines;

@@ -27,6 +27,7 @@
  * never write there); and a directory moved out of the root after the last
  * verification takes the change with it, as it would a kernel-io fd.
  */
+import { BulwarkError } from "../errors.ts";
 import type { HeldLock } from "./file-lock.ts";
 
 /** What a Host can do, declared explicitly (never probed from its class). */
@@ -184,7 +185,7 @@ export class SymlinkRefused extends Error {
 }
 
 /** A filesystem operation failed; the message ends with what is on disk now. */
-export class HostIoError extends Error {
+export class HostIoError extends BulwarkError {
   constructor(
     readonly op: string,
     readonly path: string,

@@ -140,7 +140,9 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
    * file), one `stat` reports mode, owner and size of every file — a size
    * over MAX_CONFIG_FILE_BYTES stops here, before any byte is read — and one
    * `head -q -c LIMIT | base64` carries their bytes (each file bounded even if
-   * it grew after stat), split here by those sizes.
+   * it grew after stat), split here by those sizes. A file whose stat size is
+   * 0 — a live /proc or sysfs file has content all the same — is read on its
+   * own to EOF, bounded at LIMIT + 1 bytes so an excess is refused (EFBIG).
    */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
     if (paths.length === 0) return [];
@@ -167,35 +169,63 @@ echo --
 if [ $# -gt 0 ]; then
   meta=$(stat -c '%a %u %g %s' -- "$@") || exit 95
   printf '%s\\n' "$meta"
-  k=0; i=0; total=0
+  k=0; i=0; total=0; z=' '
   for w in $meta; do
     if [ $((k % 4)) -eq 3 ]; then
       i=$((i + 1))
       if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
+      [ "$w" -eq 0 ] && z="$z$i "
       total=$((total + w))
     fi
     k=$((k + 1))
   done
   echo --
-  head -q -c ${MAX_CONFIG_FILE_BYTES} -- "$@" | base64 || exit 95
+  # Size 0 in stat (/proc, sysfs, or truly empty): read each on its own to EOF, one byte over the limit to notice excess.
+  i=0
+  for f do
+    i=$((i + 1))
+    case "$z" in *" $i "*) head -c ${MAX_CONFIG_FILE_BYTES + 1} -- "$f" | base64 || exit 95; echo --;; esac
+  done
+  # The rest in one read, split by their stat sizes.
+  n=$#; i=0
+  for f do
+    i=$((i + 1))
+    case "$z" in *" $i "*) ;; *) set -- "$@" "$f";; esac
+  done
+  shift $n
+  [ $# -eq 0 ] || head -q -c ${MAX_CONFIG_FILE_BYTES} -- "$@" | base64 || exit 95
 fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) : null));
     const failure = this.headFailure(paths, r.stderr);
     if (failure) throw failure;
     const text = Buffer.from(r.stdout).toString("latin1");
-    const [kinds = "", metas = "", b64 = ""] = text.split("--\n");
+    // kinds -- stat lines -- one section per size-0 file (read to EOF) -- the rest, concatenated.
+    const [kinds = "", metas = "", ...rest] = text.split("--\n");
     const kindLines = kinds.split("\n").filter(Boolean);
     const metaLines = metas.split("\n").filter(Boolean);
-    const all = Buffer.from(b64, "base64");
     const sizes = metaLines.map((l) => Number(l.split(" ")[3]));
-    if (kindLines.length !== paths.length || sizes.reduce((a, b) => a + b, 0) !== all.length) return null;
+    const zeroCount = sizes.filter((n) => n === 0).length;
+    if (kindLines.length !== paths.length || rest.length !== (metaLines.length ? zeroCount + 1 : 0)) return null;
+    const toEof = rest.slice(0, zeroCount).map((b) => Buffer.from(b, "base64"));
+    const all = Buffer.from(rest[zeroCount] ?? "", "base64");
+    if (sizes.reduce((a, b) => a + b, 0) !== all.length) return null;
     let meta = 0;
     let off = 0;
-    return kindLines.map((k): FileState => {
+    let eof = 0;
+    return kindLines.map((k, i): FileState => {
       if (k === "A") return { exists: false };
       const [mode, uid, gid] = metaLines[meta++]!.split(" ");
       const size = sizes[meta - 1]!;
-      const bytes = new Uint8Array(all.buffer, all.byteOffset + off, size);
-      off += size;
+      let bytes: Uint8Array;
+      if (size === 0) {
+        const b = toEof[eof++]!;
+        if (b.length > MAX_CONFIG_FILE_BYTES) {
+          throw new HostIoError("read", paths[i]!, "EFBIG", `${paths[i]} is over the ${MAX_CONFIG_FILE_BYTES}-byte limit for a configuration file (it reports size 0, read to the limit); not used`);
+        }
+        bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
+      } else {
+        bytes = new Uint8Array(all.buffer, all.byteOffset + off, size);
+        off += size;
+      }
       return { exists: true, bytes, mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
     });
   }

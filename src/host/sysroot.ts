@@ -3,9 +3,10 @@
  * components resolved under the Host's root. `..`, `.`, empty components and
  * NUL are refused here, so no logical path can name anything outside the root.
  */
+import { BulwarkError } from "../errors.ts";
 import { resolve } from "node:path";
 
-export class InvalidPath extends Error {
+export class InvalidPath extends BulwarkError {
   constructor(readonly path: string, why: string) {
     super(`invalid path ${JSON.stringify(path)}: ${why}`);
     this.name = "InvalidPath";

@@ -35,6 +35,9 @@ export const SysctlKey = v.pipe(
   v.string("sysctl key must be a string"),
   v.maxLength(255, "sysctl key is longer than 255 characters"),
   v.regex(SYSCTL_KEY_RE, "sysctl key must be segments of A-Z a-z 0-9 _ - separated by '.' or '/', with no empty segment"),
+  // /proc/sys/fs/binfmt_misc is another file system (binfmt_misc) mounted there: its "register" file
+  // installs an interpreter the kernel runs for matching binaries. Never a sysctl, in either spelling.
+  v.check((k) => !/^fs[./]binfmt_misc(?:[./]|$)/.test(k), "sysctl key under fs.binfmt_misc is not a sysctl: /proc/sys/fs/binfmt_misc is the binfmt_misc file system"),
 );
 
 /**

@@ -4,8 +4,10 @@
  * the pre-states in it could still undo a change.
  */
 
+import { BulwarkError } from "../errors.ts";
+
 /** Base of every state-database error: `file` is the path the problem is about. */
-export class StoreError extends Error {
+export class StoreError extends BulwarkError {
   constructor(readonly file: string, message: string) {
     super(message);
     this.name = "StoreError";

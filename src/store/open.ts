@@ -10,7 +10,7 @@
  */
 import { Database, constants as SQL } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, existsSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { StoreCorrupt, StoreUnavailable, StatePathRefused } from "./errors.ts";
 import { STATE_DB, type StateLocation } from "./paths.ts";
@@ -108,16 +108,16 @@ function judge(db: Database, file: string): void {
 }
 
 /** The walk, the pre-open checks and the open, shared by both modes. Every error becomes a StoreError naming the file. */
-function openChecked(loc: StateLocation, readonly: boolean): { db: Database; file: string; dir: string } | null {
+function openChecked(loc: StateLocation, readonly: boolean, create = !readonly): { db: Database; file: string; dir: string } | null {
   try {
-    return openCheckedRaw(loc, readonly);
+    return openCheckedRaw(loc, readonly, create);
   } catch (e) {
     throw storeErrorFrom(e, join(loc.dir, STATE_DB));
   }
 }
 
-function openCheckedRaw(loc: StateLocation, readonly: boolean): { db: Database; file: string; dir: string } | null {
-  const realDir = prepareStateDir(loc, !readonly);
+function openCheckedRaw(loc: StateLocation, readonly: boolean, create: boolean): { db: Database; file: string; dir: string } | null {
+  const realDir = prepareStateDir(loc, create);
   if (realDir === null) return null;
   // From here on the verified real path: SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, even in --state-dir.
   const dir = realDir;
@@ -126,7 +126,7 @@ function openCheckedRaw(loc: StateLocation, readonly: boolean): { db: Database; 
   if (checked === null) {
     // A WAL without its database means the database was lost; creating a new one would hide that.
     if (existsSync(file + "-wal")) throw new StoreCorrupt(file, "the database is missing but its write-ahead log exists", `Restore ${file} from a backup or wherever it was moved; Bulwark will not create a new one beside this log`);
-    if (readonly) return null;
+    if (!create) return null;
     createFresh(dir, realDir, file);
     checked = checkStateFiles(dir);
     if (checked === null) throw new StoreUnavailable(file, "it vanished right after Bulwark created it", "check who else modifies the state directory");
@@ -181,7 +181,50 @@ function openSqlite(file: string, readonly: boolean): Database {
  */
 export function openStore(where: string | StateLocation): Store {
   const loc = typeof where === "string" ? { dir: where } : where;
-  const opened = openChecked(loc, false)!;
+  return readWrite(openChecked(loc, false)!);
+}
+
+/**
+ * Open an existing state database read-write (migrating it), for commands
+ * that only undo (rollback, recover): creates nothing — no directory, no
+ * database — and returns null when there is none. A lost database (its WAL
+ * left behind) is still reported, as by every open.
+ */
+export function openStoreExisting(where: string | StateLocation): Store | null {
+  const loc = typeof where === "string" ? { dir: where } : where;
+  const opened = openChecked(loc, false, false);
+  return opened ? readWrite(opened) : null;
+}
+
+/**
+ * Whether there is a state database (or the WAL of a lost one) at `where`,
+ * looked up without creating anything or following a link in the image; the
+ * state path's components are checked as by every open (StatePathRefused).
+ */
+export function stateDatabasePresent(where: string | StateLocation): boolean {
+  const loc = typeof where === "string" ? { dir: where } : where;
+  let dir: string | null;
+  try {
+    dir = prepareStateDir(loc, false);
+  } catch (e) {
+    throw storeErrorFrom(e, join(loc.dir, STATE_DB));
+  }
+  if (dir === null) return false;
+  const file = join(dir, STATE_DB);
+  return [file, file + "-wal"].some((f) => lstatOrNull(f) !== null);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Set the connection up for writing and migrate it; closes it on failure. */
+function readWrite(opened: { db: Database; file: string; dir: string }): Store {
   const { db, file, dir } = opened;
   try {
     // WAL + FULL: a committed journal survives power loss, not only a process crash.

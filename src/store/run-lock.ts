@@ -12,6 +12,7 @@
  * opened without following symlinks and without blocking, and anything but a
  * regular file with one link is refused before a byte is written to it.
  */
+import { BulwarkError } from "../errors.ts";
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, writeSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { prepareStateDir } from "./state-path.ts";
@@ -26,7 +27,7 @@ export interface LockHolder {
 }
 
 /** The lock is held by another run (or by the helper of a run that has just ended). */
-export class LockHeld extends Error {
+export class LockHeld extends BulwarkError {
   constructor(readonly path: string, readonly holder: LockHolder | null, readonly holderEnded = false) {
     const who = holder ? `pid ${holder.pid}${holder.helper ? `, helper shell pid ${holder.helper}` : ""}, since ${holder.since}` : "pid not yet recorded";
     super(
@@ -40,7 +41,7 @@ export class LockHeld extends Error {
 }
 
 /** The run lock's file (or a directory above it) is not what it must be; nothing was written to it. */
-export class LockFileRefused extends Error {
+export class LockFileRefused extends BulwarkError {
   constructor(readonly path: string, why: string) {
     super(
       `refusing ${path} for the run lock: ${why}; nothing was written to it. ` +
@@ -51,7 +52,7 @@ export class LockFileRefused extends Error {
 }
 
 /** The process holding the lock for this run died: the run's changes are no longer covered by it. */
-export class LockLost extends Error {
+export class LockLost extends BulwarkError {
   constructor(readonly path: string, why: string) {
     super(`lost the run lock ${path}: ${why}; stopped, and nothing more is changed. Run \`bulwark recover\` to undo what is unfinished`);
     this.name = "LockLost";
@@ -110,9 +111,8 @@ function ensureStateDir(dir: string, root: string | undefined): void {
 
 /**
  * Open state.lock for locking: create it fresh (O_EXCL: then it is ours), or
- * open the existing one without following a symlink and without blocking on
- * a FIFO, and accept it only as a regular file with one link — the same file
- * lstat saw. Nothing is truncated or written before that check.
+ * open the existing one through openExisting. Nothing is truncated or
+ * written before that check.
  */
 function openLockFile(path: string): number {
   const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -121,6 +121,15 @@ function openLockFile(path: string): number {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
+  return openExisting(path, flags);
+}
+
+/**
+ * Open an existing state.lock with FLAGS (which carry O_NOFOLLOW|O_NONBLOCK:
+ * no symlink read through, no FIFO waited on) and accept it only as a regular
+ * file with one link — the same file lstat saw.
+ */
+function openExisting(path: string, flags: number): number {
   const l = lstatSync(path);
   if (l.isSymbolicLink()) throw new LockFileRefused(path, `it is a symlink (-> ${readlinkSync(path)})`);
   if (!l.isFile()) throw new LockFileRefused(path, `it is ${kind(l)}`);
@@ -138,6 +147,57 @@ function openLockFile(path: string): number {
     throw new LockFileRefused(path, why);
   }
   return fd;
+}
+
+/**
+ * Refuse a state.lock that exists but is not a plain file (LockFileRefused),
+ * as acquireRunLock would, without creating, locking or writing anything: for
+ * commands that find nothing to do and so never take the lock.
+ */
+export function checkLockFile(stateDir: string): void {
+  let fd: number;
+  try {
+    fd = openExisting(join(stateDir, LOCK_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof LockFileRefused) throw e;
+    return; // absent (or unreadable): nothing to refuse
+  }
+  closeSync(fd);
+}
+
+/** What a read-only look at state.lock found: the live holder, if any, or why the file was refused. */
+export interface LockPeek {
+  /** The recorded holder while it (or its helper shell) is alive; holderEnded when only the helper is. */
+  holder: (LockHolder & { holderEnded: boolean }) | null;
+  /** Set when state.lock is not a plain file (LockFileRefused's message); nothing was read from it. */
+  refused?: string;
+}
+
+/**
+ * Who holds the run lock of `stateDir`, read without taking it, creating or
+ * writing anything: the same checked open as acquireRunLock (read-only), a
+ * bounded read, and a holder reported only while its process or its helper
+ * shell is alive (the shell path's lock outlives an ended run's last command).
+ */
+export function peekRunLock(stateDir: string): LockPeek {
+  const path = join(stateDir, LOCK_FILE);
+  let fd: number;
+  try {
+    fd = openExisting(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof LockFileRefused) return { holder: null, refused: e.message };
+    return { holder: null }; // absent, or unreadable: nobody we can name
+  }
+  try {
+    const h = readHolder(fd);
+    if (!h) return { holder: null };
+    const pidAlive = alive(h.pid);
+    const helperAlive = h.helper !== undefined && Number.isInteger(h.helper) && h.helper > 0 && alive(h.helper);
+    if (!pidAlive && !helperAlive) return { holder: null };
+    return { holder: { ...h, since: String(h.since), holderEnded: !pidAlive } };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The holder recorded in the (verified, open) lock file; null while it is empty or unreadable. */

@@ -13,7 +13,7 @@ import * as v from "valibot";
 import { checkNames, getCheck } from "../../src/checks/index.ts";
 import { KernelModuleStateParams } from "../../src/checks/kernel-module-state.ts";
 import { gatherDirs, MODPROBE_DIRS } from "../../src/checks/fs-gather.ts";
-import { evaluateModprobe, isModprobeConfName, moduleConfig } from "../../src/checks/modprobe-config.ts";
+import { evaluateModprobe, isModprobeConfName, moduleConfig } from "../../src/config/modprobe.ts";
 import { type Capability, type Host, allHostPaths, createHost, kernelIoUnavailable } from "../../src/host/index.ts";
 
 const paths = allHostPaths.filter((p) => p !== "kernel-io" || kernelIoUnavailable() === null);
@@ -67,10 +67,10 @@ describe.each(paths)("checks on the %s host", (hostPath) => {
 
   test("kernel-module-state/AC-02: an earlier non-disabling install line wins and fails the check, naming file and line", async () => {
     put("/etc/modprobe.d/bulwark-cramfs.conf", "blacklist cramfs\ninstall cramfs /bin/false\n");
-    put("/usr/lib/modprobe.d/00-vendor.conf", "# vendor\ninstall cramfs /sbin/modprobe --ignore-install cramfs\n");
+    put("/lib/modprobe.d/00-vendor.conf", "# vendor\ninstall cramfs /sbin/modprobe --ignore-install cramfs\n");
     const r = await kms({ name: "cramfs", state: "blacklisted" });
     expect(r.status).toBe("fail");
-    expect(r.detail).toContain("/usr/lib/modprobe.d/00-vendor.conf:2");
+    expect(r.detail).toContain("/lib/modprobe.d/00-vendor.conf:2");
     // Masking the vendor file by name from /etc makes ours the first install line.
     symlinkSync("/dev/null", join(root, "etc/modprobe.d/00-vendor.conf"));
     expect((await kms({ name: "cramfs", state: "blacklisted" })).status).toBe("pass");
@@ -160,7 +160,7 @@ describe.each(paths)("checks on the %s host", (hostPath) => {
     put("/etc/sysctl.conf", "net.ipv4.ip_forward=1\n");
     const badPersistent = await sv({ key: "net.ipv4.ip_forward", expected: "0" }, good);
     expect(badPersistent.status).toBe("fail");
-    expect(badPersistent.detail).toContain('persistent value "1" from /etc/sysctl.conf:1 is not eq "0"');
+    expect(badPersistent.detail).toContain('procps (sysctl --system): value "1" from /etc/sysctl.conf:1 is not eq "0"');
 
     rmSync(join(root, "etc/sysctl.conf"));
     rmSync(join(root, "etc/sysctl.d/99-bulwark.conf"));

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import * as v from "valibot";
 import { getCheck } from "../../src/checks/index.ts";
 import { gatherDirs, MODPROBE_DIRS } from "../../src/checks/fs-gather.ts";
-import { isModprobeConfName } from "../../src/checks/modprobe-config.ts";
+import { isModprobeConfName } from "../../src/config/modprobe.ts";
 import { type Host, HostIoError, allHostPaths, createHost, kernelIoUnavailable } from "../../src/host/index.ts";
 
 const paths = allHostPaths.filter((p) => p !== "kernel-io" || kernelIoUnavailable() === null);

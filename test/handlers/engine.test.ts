@@ -24,7 +24,7 @@ describe.each(allHostPaths)("engine + shipped rules on %s host", (hostPath: Host
     store.close();
     s.cleanup();
   });
-  const T = 120_000; // ShellHost spawns one sh per file operation: the corpus takes seconds there
+  const T = 400_000; // the whole corpus through the shell path, each step judged by three readers: minutes on a busy 2-core machine
   const snap = () => snapshot(s.root, (rel) => rel === "var");
 
   async function remediateAndRollBack(mechanism: "kernel_module_disable" | "sysctl_set", expectCount: number) {
@@ -58,7 +58,7 @@ describe.each(allHostPaths)("engine + shipped rules on %s host", (hostPath: Host
 
   test.skipIf(!haveKmod)("kernel-module-disable/AC-14: after the committed run kmod runs install /bin/false for every shipped module", async () => {
     const rules = shippedRules("kernel_module_disable", s.host.capabilities);
-    s.put({ "/usr/lib/modprobe.d/0-vendor.conf": "install udf /sbin/modprobe --ignore-install udf\n" });
+    s.put({ "/lib/modprobe.d/0-vendor.conf": "install udf /sbin/modprobe --ignore-install udf\n" });
     const report = await runRemediation({ store, host: s.host, rules });
     expect(report.transactions.every((t) => t.status === "committed")).toBe(true);
     for (const r of rules) {

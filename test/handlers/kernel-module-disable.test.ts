@@ -124,23 +124,28 @@ describe.each(allHostPaths)("kernel_module_disable on %s host", (hostPath: HostP
     expect(await m.capture(s.host, { name: "can" })).toEqual(pre);
   });
 
-  test.skipIf(!haveKmod)("kernel-module-disable/AC-06: an earlier operator install line is neutralised; kmod agrees; rollback restores it", async () => {
+  test.skipIf(!haveKmod)("kernel-module-disable/AC-06: every conflicting install line is neutralised (a vendor file by an /etc copy); kmod agrees; rollback restores it", async () => {
     const operator = "# site policy\ninstall usb-storage /sbin/modprobe --ignore-install usb-storage\noptions usb-storage quirks=1\n";
     const vendor = "install usb_storage /bin/echo vendor \\\n  && /sbin/modprobe --ignore-install usb_storage\n";
-    s.put({ "/etc/modprobe.d/00-aaa.conf": operator, "/usr/lib/modprobe.d/0-vendor.conf": vendor, "/etc/modprobe.d/50-later.conf": "install usb-storage /bin/sh\n" });
+    s.put({ "/etc/modprobe.d/00-aaa.conf": operator, "/lib/modprobe.d/0-vendor.conf": vendor, "/etc/modprobe.d/50-later.conf": "install usb-storage /bin/sh\n" });
     const before = s.snap();
     expect(kmodDryRun(s.root, "usb-storage").out).toContain("--ignore-install");
     const { pre, res } = await run("usb-storage");
     expect(res.ok).toBe(true);
     expect(pre.edits.map((e) => [e.path, e.lines])).toEqual([
-      ["/usr/lib/modprobe.d/0-vendor.conf", [{ line: 1, text: "install usb_storage /bin/echo vendor \\" }]],
       ["/etc/modprobe.d/00-aaa.conf", [{ line: 2, text: "install usb-storage /sbin/modprobe --ignore-install usb-storage" }]],
+      ["/etc/modprobe.d/50-later.conf", [{ line: 1, text: "install usb-storage /bin/sh" }]],
     ]);
-    expect(res.detail).toContain("neutralised earlier install line(s) /usr/lib/modprobe.d/0-vendor.conf:1, /etc/modprobe.d/00-aaa.conf:2");
+    expect(pre.overrides?.map((o) => [o.from, o.path, o.lines])).toEqual([
+      ["/lib/modprobe.d/0-vendor.conf", "/etc/modprobe.d/0-vendor.conf", [{ line: 1, text: "install usb_storage /bin/echo vendor \\" }]],
+    ]);
+    expect(res.detail).toContain("neutralised conflicting install line(s) /etc/modprobe.d/00-aaa.conf:2, /etc/modprobe.d/50-later.conf:1, /lib/modprobe.d/0-vendor.conf (masked by /etc/modprobe.d/0-vendor.conf)");
+    expect(readFileSync(join(s.root, "lib/modprobe.d/0-vendor.conf"), "utf8")).toBe(vendor);
+    expect(readFileSync(join(s.root, "etc/modprobe.d/0-vendor.conf"), "utf8")).toBe("# bulwark: " + vendor);
     expect(readFileSync(join(s.root, "etc/modprobe.d/00-aaa.conf"), "utf8")).toBe(
       "# site policy\n# bulwark: install usb-storage /sbin/modprobe --ignore-install usb-storage\noptions usb-storage quirks=1\n",
     );
-    expect(readFileSync(join(s.root, "etc/modprobe.d/50-later.conf"), "utf8")).toBe("install usb-storage /bin/sh\n");
+    expect(readFileSync(join(s.root, "etc/modprobe.d/50-later.conf"), "utf8")).toBe("# bulwark: install usb-storage /bin/sh\n");
     const out = kmodDryRun(s.root, "usb-storage").out;
     expect(out).toContain("install /bin/false");
     expect(out).not.toContain("ignore-install");
@@ -152,7 +157,7 @@ describe.each(allHostPaths)("kernel_module_disable on %s host", (hostPath: HostP
   test("kernel-module-disable/AC-06: an earlier disabling line and a masked earlier file are left alone", async () => {
     s.put({
       "/etc/modprobe.d/00-cis.conf": "install hfs /bin/true\n",
-      "/usr/lib/modprobe.d/00-vendor.conf": "install freevxfs /sbin/modprobe --ignore-install freevxfs\n",
+      "/lib/modprobe.d/00-vendor.conf": "install freevxfs /sbin/modprobe --ignore-install freevxfs\n",
     });
     symlinkSync("/dev/null", join(s.root, "etc/modprobe.d/00-vendor.conf"));
     expect((await m.capture(s.host, { name: "hfs" })).edits).toEqual([]);
@@ -228,7 +233,8 @@ describe.each(allHostPaths)("kernel_module_disable on %s host", (hostPath: HostP
     const pre = await m.capture(s.host, { name: "atm" });
     expect(m.describe({ name: "atm" }, pre)).toEqual([
       "create /etc/modprobe.d/00-bulwark-atm.conf: blacklist atm; install atm /bin/false (mode 0644)",
-      `comment out /run/modprobe.d/00-a.conf:1 "install atm /bin/sh -c 'echo hi'" (an earlier install line would win)`,
+      "create /etc/modprobe.d/00-a.conf masking /run/modprobe.d/00-a.conf: its lines unchanged except 1 commented out (conflicting install line(s)); rollback removes it",
+      `  comment out /run/modprobe.d/00-a.conf:1 "install atm /bin/sh -c 'echo hi'" in the copy`,
       "unload atm if loaded (best effort; loaded state unknown)",
     ]);
   });

@@ -99,7 +99,8 @@ const KMOD_BASE = makeSysroot("bulwark-kmod-base-").root;
 export function kmodDryRun(root: string, name: string): { code: number; out: string } {
   const kver = "0.0.0-bulwark";
   mkdirSync(join(KMOD_BASE, "lib/modules", kver), { recursive: true });
-  const dirs = ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d"];
+  // kmod 30's compiled-in list: /usr/lib/modprobe.d is read only as the target of a merged-/usr /lib link.
+  const dirs = ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "lib/modprobe.d"];
   const r = Bun.spawnSync(
     ["modprobe", "-n", "-v", ...dirs.flatMap((d) => ["-C", join(root, d)]), "-d", KMOD_BASE, "-S", kver, name],
     { stdout: "pipe", stderr: "pipe" },

@@ -44,9 +44,10 @@ describe.each(allHostPaths)("%s host", (hostPath: HostPath) => {
   });
 
   test("sysctl-value/AC-13: offline, the same rule is judged on configuration", async () => {
-    s.put({ "etc/sysctl.conf": `${KEY} = 0\n` });
+    // A drop-in both procps and systemd-sysctl read (/etc/sysctl.conf alone is not read at boot without 99-sysctl.conf).
+    s.put({ "etc/sysctl.d/60-test.conf": `${KEY} = 0\n` });
     expect((await check(s.host)).status).toBe("fail");
-    s.put({ "etc/sysctl.conf": `${KEY} = 1\n` });
+    s.put({ "etc/sysctl.d/60-test.conf": `${KEY} = 1\n` });
     const r = await check(s.host);
     expect(r.status).toBe("pass");
     expect(r.detail).toContain("offline image: runtime not checked");

@@ -6,7 +6,7 @@ import "../../src/checks/index.ts";
 import "../../src/handlers/index.ts";
 import { getCheck } from "../../src/checks/registry.ts";
 import { gatherDirs, gatherFile, resolveLogical } from "../../src/checks/fs-gather.ts";
-import { SYSCTL_CONF, SYSCTL_DIRS, evaluateSysctl, isSysctlConfName } from "../../src/checks/sysctl-config.ts";
+import { SYSCTL_CONF, SYSCTL_DIRS, evaluateSysctl, isSysctlConfName } from "../../src/config/sysctl.ts";
 import { CaptureIncomplete } from "../../src/handlers/mechanism.ts";
 import { sysctlSet as m, sysctlDropInName, type SysctlSetParams } from "../../src/handlers/sysctl-set.ts";
 import { allHostPaths, type Host, type HostPath } from "../../src/host/index.ts";
@@ -95,7 +95,7 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
     expect(s.snap()).toEqual(before);
   });
 
-  test.skipIf(!haveProcps)("sysctl-set/AC-04: later assignments are neutralised; procps agrees; rollback restores every file byte-exact", async () => {
+  test.skipIf(!haveProcps)("sysctl-set/AC-04: later assignments are neutralised (a vendor file by an /etc copy); procps agrees; rollback restores every file byte-exact", async () => {
     s.put({
       "/etc/sysctl.conf": "# distro\nnet.ipv4.tcp_syncookies=0\nkernel.sysrq = 16\n",
       "/etc/sysctl.d/99-zz-site.conf": "  net.ipv4.tcp_syncookies = 0\n",
@@ -110,24 +110,27 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
     expect(pre.edits.map((e) => [e.path, e.seenAs, e.lines.map((l) => l.line)])).toEqual([
       ["/etc/sysctl.conf", ["/etc/sysctl.d/99-sysctl.conf", "/etc/sysctl.conf"], [2]],
       ["/etc/sysctl.d/99-zz-site.conf", ["/etc/sysctl.d/99-zz-site.conf"], [1]],
-      ["/usr/lib/sysctl.d/99-zzz-vendor.conf", ["/usr/lib/sysctl.d/99-zzz-vendor.conf"], [1]],
+    ]);
+    // the vendor file is masked by a same-named /etc copy, never edited
+    expect(pre.overrides?.map((o) => [o.from, o.path, o.lines.map((l) => l.line)])).toEqual([
+      ["/usr/lib/sysctl.d/99-zzz-vendor.conf", "/etc/sysctl.d/99-zzz-vendor.conf", [1]],
     ]);
     expect(readFileSync(join(s.root, "etc/sysctl.conf"), "utf8")).toBe("# distro\n# bulwark: net.ipv4.tcp_syncookies=0\nkernel.sysrq = 16\n");
-    expect(readFileSync(join(s.root, "usr/lib/sysctl.d/99-zzz-vendor.conf"), "utf8")).toBe("# bulwark: net/ipv4/tcp_syncookies = 0");
+    expect(readFileSync(join(s.root, "usr/lib/sysctl.d/99-zzz-vendor.conf"), "utf8")).toBe("net/ipv4/tcp_syncookies = 0");
+    expect(readFileSync(join(s.root, "etc/sysctl.d/99-zzz-vendor.conf"), "utf8")).toBe("# bulwark: net/ipv4/tcp_syncookies = 0");
     expect(await procpsValue(s.host, s.root, "net.ipv4.tcp_syncookies")).toBe("1");
     expect((await check(s.host, "net.ipv4.tcp_syncookies", "1")).status).toBe("pass");
     expect((await m.rollback(s.host, pre)).ok).toBe(true);
     expect(s.snap()).toEqual(before);
     expect(await m.capture(s.host, P({ key: "net.ipv4.tcp_syncookies", value: "1" }))).toEqual(pre);
-  });
+  }, 30_000);
 
-  test("sysctl-set/AC-05: earlier assignments and later ones with the same value are left untouched", async () => {
+  test("sysctl-set/AC-05: lines with the same value are left untouched; an earlier one with another value is neutralised too (auditors read it)", async () => {
     s.put({ "/etc/sysctl.d/10-early.conf": "kernel.randomize_va_space = 0\n", "/etc/sysctl.conf": "kernel.randomize_va_space = 02\n" });
-    const before10 = readFileSync(join(s.root, "etc/sysctl.d/10-early.conf"));
     const { pre, res } = await run({ key: "kernel.randomize_va_space", value: "2" });
     expect(res.ok).toBe(true);
-    expect(pre.edits).toEqual([]);
-    expect(readFileSync(join(s.root, "etc/sysctl.d/10-early.conf")).equals(before10)).toBe(true);
+    expect(pre.edits.map((e) => [e.path, e.lines.map((l) => l.line)])).toEqual([["/etc/sysctl.d/10-early.conf", [1]]]);
+    expect(readFileSync(join(s.root, "etc/sysctl.d/10-early.conf"), "utf8")).toBe("# bulwark: kernel.randomize_va_space = 0\n");
     expect(readFileSync(join(s.root, "etc/sysctl.conf"), "utf8")).toBe("kernel.randomize_va_space = 02\n");
   });
 
@@ -235,7 +238,7 @@ describe.each(allHostPaths)("sysctl_set on %s host", (hostPath: HostPath) => {
     expect(m.describe(p, await m.capture(s.host, p))).toEqual([
       'runtime net.ipv4.ip_forward: skipped (host lacks "sysctl")',
       "create /etc/sysctl.d/99-bulwark-net.ipv4.ip_forward.conf: net.ipv4.ip_forward = 0 (mode 0644)",
-      'comment out /etc/sysctl.conf:1 "net.ipv4.ip_forward = 1" (read later, would override)',
+      'comment out /etc/sysctl.conf:1 "net.ipv4.ip_forward = 1" (conflicts with net.ipv4.ip_forward = 0)',
     ]);
   });
 });

@@ -421,7 +421,7 @@ export function parseTrace(trace: string): Audit {
 /** Programs the shell path may run (POSIX sh and the coreutils/kmod/procps its scripts call). */
 export const SHELL_PROGRAMS = [
   "sh", "dash", "bash", "stat", "cat", "base64", "mktemp", "chown", "chmod", "sync", "mv", "rm", "rmdir", "mkdir",
-  "readlink", "modprobe", "kmod", "sysctl", "realpath", "test", "[", "printf", "ls", "dirname", "basename", "flock",
+  "readlink", "modprobe", "kmod", "sysctl", "realpath", "test", "[", "printf", "ls", "dirname", "basename", "flock", "head", "sleep", "setsid",
 ] as const;
 /** Directories those programs are allowed to come from: the host's own, never the image's. */
 const SYSTEM_BIN = ["/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"];

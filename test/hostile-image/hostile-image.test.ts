@@ -29,6 +29,12 @@ const HANG_MS = 10_000;
 const CMD_MS = 60_000;
 /** AC-09: generous for a run that refuses; today's code needs gigabytes for the same files. */
 const RSS_LIMIT = 200 * 1024 * 1024;
+/**
+ * A spawned child's rusage maxrss starts from its parent's peak at fork (it carries across exec), so when the
+ * whole suite runs in one bun process the floor is the runner's own peak. Reading a 20 MiB file whole costs
+ * hundreds of MiB above that, so the bound stays meaningful.
+ */
+const rssBound = () => Math.max(RSS_LIMIT, process.resourceUsage().maxRSS * 1024 + 64 * 1024 * 1024);
 /** Protects the shared machine: a run past this is killed (and fails AC-09). */
 const RSS_CAP = 512 * 1024 * 1024;
 const BIG_MS = 20_000;
@@ -195,7 +201,8 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
   },
   "no-var"(s, cmd, o) {
     if (cmd === "check" || cmd === "plan") {
-      expect(existsSync(join(s.img!.root, "var")), `${cmd} created /var\n${where(o)}`).toBe(false);
+      // Judged on the image as this command left it (later commands of the scenario, e.g. remediate, may create it).
+      expect(o.imageAfter["var"], `${cmd} created /var\n${where(o)}`).toBeUndefined();
       expect(o.imageAfter).toEqual(o.imageBefore);
     }
     if (cmd === "remediate") {
@@ -220,7 +227,7 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
   },
   "oversize-config"(_s, _cmd, o) {
     expect(o.r.ms, `took ${o.r.ms.toFixed(0)} ms for a ${BIG_MB} MiB file\n${where(o)}`).toBeLessThan(BIG_MS);
-    expect(o.r.maxRssBytes, `peak RSS ${(o.r.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n${where(o)}`).toBeLessThan(RSS_LIMIT);
+    expect(o.r.maxRssBytes, `peak RSS ${(o.r.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n${where(o)}`).toBeLessThan(rssBound());
     for (const f of ["/etc/sysctl.conf", "/etc/modprobe.d/big.conf"]) expect(out(o), `${f} not named\n${where(o)}`).toContain(f);
     expect(out(o), `no size limit named\n${where(o)}`).toMatch(/limit|too (large|big)|exceed|larger than|MiB|bytes/i);
     expect(o.r.stdout).not.toMatch(/^(PASS|COMMITTED|PLANNED)\s/m);

@@ -5,7 +5,7 @@
  * are the sh script fixtures/live-kernel.sh; each prints one marker
  * `live-kernel/AC-NN/<path>` and each becomes one test here.
  *
- * Needs qemu-system-x86, busybox-static, kmod, procps and (first run only) a
+ * Needs qemu-system-x86, busybox-static, kmod, procps, util-linux (flock) and (first run only) a
  * Debian mirror; see README.md. Without qemu-system-x86_64 the suite FAILS
  * when CI is set and is skipped with a notice otherwise. BULWARK_SKIP_LIVE=1
  * skips it too (ignored, i.e. failing, under CI).
@@ -29,6 +29,7 @@ const SCENARIOS: readonly { ac: string; title: string }[] = [
   { ac: "AC-06", title: "live-kernel/AC-06: sysctl changed at runtime, read back, rolled back exactly" },
   { ac: "AC-07", title: "live-kernel/AC-07: crash at a fault point mid-apply, recover restores files and module" },
   { ac: "AC-08", title: "live-kernel/AC-08: modules_disabled: not-permitted, still commits, nothing else breaks" },
+  { ac: "AC-09", title: "live-kernel/AC-09: fs.binfmt_misc.register is refused as not a sysctl, no interpreter registered" },
 ];
 const HARNESS_MARKERS = ["harness/procps-sysctl", "harness/kmod-modprobe", "harness/bulwark-runs"];
 
@@ -65,6 +66,24 @@ implementations:
     remediation:
       mechanism: kernel_module_disable
       name: crc-itu-t
+`;
+
+/** A sysctl_set rule on a file under /proc/sys that is binfmt_misc's, not a sysctl (AC-09, issue 10.7). */
+const BINFMT_RULE = `id: live-binfmt-register
+title: "Live test: a key under /proc/sys that is not a sysctl (binfmt_misc register)"
+description: binfmt_misc is mounted at /proc/sys/fs/binfmt_misc; writing its register file installs an interpreter.
+rationale: Proves sysctl_set refuses a non-procfs file under /proc/sys on a real kernel (issue 10.7).
+severity: low
+implementations:
+  - default: true
+    check:
+      method: sysctl_value
+      key: fs.binfmt_misc.register
+      expected: ":bwlive:E::bwlive::/bin/true:"
+    remediation:
+      mechanism: sysctl_set
+      key: fs.binfmt_misc.register
+      value: ":bwlive:E::bwlive::/bin/true:"
 `;
 
 /** Logs its argv, then runs the real tool: lets a scenario see which mechanism a path used. */
@@ -105,19 +124,24 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
       run = await runLiveScenarios({
         binary,
         scenarioScript: join(fixtures, "live-kernel.sh"),
-        modules: ["squashfs", "udf", "crc-itu-t", "hfs"],
+        modules: ["squashfs", "udf", "crc-itu-t", "hfs", "binfmt_misc"],
         executables: {
           "/lib/live/modprobe": hostTool(["/usr/bin/kmod", "/bin/kmod"], "kmod"),
           "/lib/live/sysctl": hostTool(["/usr/sbin/sysctl", "/sbin/sysctl"], "procps"),
+          // The shell path's run lock is held by its helper shell through flock(1) (util-linux).
+          "/bin/flock": hostTool(["/usr/bin/flock", "/bin/flock"], "util-linux"),
         },
         extraFiles: {
           // Corpus rules apply to rhel/ubuntu: the guest says it is RHEL 9.
           "/etc/os-release": { content: 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\n' },
           "/live/rules/live-kmod-disable-crc-itu-t.yml": { content: CRC_RULE },
+          // Its own directory: the loader refuses this rule (not a sysctl), which would fail every load of /live/rules.
+          "/live/rules-binfmt/live-binfmt-register.yml": { content: BINFMT_RULE },
           "/sbin/modprobe": shim("modprobe"),
           "/sbin/sysctl": shim("sysctl"),
         },
-        timeoutMs: 240_000,
+        // Both paths, 9 scenarios each, under TCG on a shared 2-core machine: well over 4 minutes.
+        timeoutMs: 600_000,
       });
       for (const r of run.results) byId.set(r.id, r);
       const t = run.timings;
@@ -130,7 +154,7 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
       bootError = e as Error;
       console.log(`live-kernel: boot failed: ${bootError.message}`);
     }
-  }, 300_000);
+  }, 660_000);
 
   const result = (id: string): { status: string; detail: string } => {
     if (bootError) throw bootError;

@@ -35,11 +35,21 @@ afterEach(() => {
   rmSync(outside, { recursive: true, force: true });
 });
 
+/**
+ * A real state database first (rollback and recover open only an existing one, and with none they touch
+ * nothing at all), then the image's lock file is taken away so the test can plant a hostile one.
+ */
+function withState(hostPath: string): void {
+  const r = bulwark(["remediate", ...RULES, "--root", root, "--path", hostPath]);
+  if (r.code !== 0) throw new Error(`setup remediate failed: ${r.stderr}`);
+  rmSync(join(root, "var/lib/bulwark/state.lock"));
+}
+
 const precious = () => ({ bytes: readFileSync(join(outside, "precious"), "utf8"), mtime: statSync(join(outside, "precious")).mtimeMs });
 
 describe.each(allHostPaths)("%s path", (hostPath) => {
   test.each(COMMANDS)("run-lock/AC-05: %s refuses a state.lock symlinked to a host file and leaves that file alone", (_, args) => {
-    mkdirSync(join(root, "var/lib/bulwark"), { recursive: true });
+    withState(hostPath);
     symlinkSync(join(outside, "precious"), join(root, "var/lib/bulwark/state.lock"));
     const before = precious();
     const r = bulwark([...args, "--root", root, "--path", hostPath]);
@@ -50,7 +60,7 @@ describe.each(allHostPaths)("%s path", (hostPath) => {
   });
 
   test.each(COMMANDS)("run-lock/AC-05: %s refuses a state.lock hard-linked to a file outside the image", (_, args) => {
-    mkdirSync(join(root, "var/lib/bulwark"), { recursive: true });
+    withState(hostPath);
     linkSync(join(outside, "precious"), join(root, "var/lib/bulwark/state.lock"));
     const before = precious();
     const r = bulwark([...args, "--root", root, "--path", hostPath]);
@@ -60,7 +70,7 @@ describe.each(allHostPaths)("%s path", (hostPath) => {
   });
 
   test("run-lock/AC-05: a FIFO at state.lock is refused at once, not waited on", () => {
-    mkdirSync(join(root, "var/lib/bulwark"), { recursive: true });
+    withState(hostPath);
     sh(`mkfifo '${join(root, "var/lib/bulwark/state.lock")}'`);
     const r = bulwark(["remediate", ...RULES, "--root", root, "--path", hostPath]);
     expect(r.code).toBe(1);

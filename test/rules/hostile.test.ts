@@ -46,6 +46,8 @@ describe("hostile parameters are refused at load, naming the rule and the field"
   });
 
   const HOSTILE_KEYS: [string, string][] = [
+    ["binfmt_misc (not a sysctl: registers an interpreter)", "fs.binfmt_misc.register"],
+    ["binfmt_misc in the slashed spelling", "fs/binfmt_misc/status"],
     ["dot-dot", "net..ipv4.ip_forward"],
     ["path climb", "../../../etc/shadow"],
     ["NUL", "kernel.dmesg_restrict\u0000"],

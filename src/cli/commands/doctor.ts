@@ -70,7 +70,15 @@ export const doctorCommand = defineCommand({
       `root:                    ${host.root}${offline ? " (offline image)" : ""}`,
       `state database:          ${stateLine(state, commandHint("recover", args))}`,
     ];
-    if (state.lock) lines.push(`run lock:                held by pid ${state.lock.pid} since ${state.lock.since}`);
+    if (state.lock) {
+      const l = state.lock;
+      lines.push(
+        l.holderEnded
+          ? `run lock:                held by helper shell pid ${l.helper} of ended run pid ${l.pid} (since ${l.since}), finishing its last command`
+          : `run lock:                held by pid ${l.pid}${l.helper ? ` (helper shell pid ${l.helper})` : ""} since ${l.since}`,
+      );
+    }
+    if (state.lockProblem) lines.push(`run lock:                REFUSED: ${state.lockProblem}`);
     process.stdout.write(terminalText(lines.join("\n")) + "\n");
     return EXIT.ok;
   },

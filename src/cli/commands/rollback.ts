@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
-import { rollbackLast, rollbackRun, rollbackTxn, takeRunLock, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import { Interrupted, rollbackLast, rollbackRun, rollbackTxn, takeRunLock, TxnNotFound, type RollbackReport } from "../../engine/index.ts";
+import { stopOnSignals } from "../stop-signals.ts";
 import type { Store } from "../../store/index.ts";
-import { buildHost, openStateStore, stateDirFor } from "../context.ts";
+import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { formatFlag, idFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
@@ -38,23 +39,41 @@ export const rollbackCommand = defineCommand({
     if (chosen !== 1) throw new UsageError("rollback: give exactly one of --txn ID, --run ID, --last");
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
+    // No state database: nothing was ever remediated here. Say which id does not exist, and create
+    // nothing (taking the lock would add the state directory and state.lock to the image).
+    const missing = () => {
+      const none = `no state database in ${stateDirFor(host, args)} (nothing was remediated on this target)`;
+      return new CliError(
+        txn !== undefined ? `rollback --txn ${txn}: no such transaction: transaction ${txn}; ${none}` :
+        run !== undefined ? `rollback --run ${run}: no such run: run ${run}; ${none}` : `rollback --last: nothing to roll back: ${none}`,
+      );
+    };
+    if (!hasStateStore(host, args)) throw missing();
     // The run lock before the database: see remediate.
     const lock = await takeRunLock(host, stateDirFor(host, args), !!args.wait);
     let store: Store | null = null;
     let reports: RollbackReport[];
+    let interrupted: Interrupted | null = null;
+    // SIGINT/SIGTERM: finish the transaction in flight, start no other (the same command run again continues).
+    const stop = stopOnSignals();
     try {
-      store = openStateStore(host, args);
-      const o = { store, host, force: !!args.force, lock };
+      store = openExistingStateStore(host, args);
+      if (!store) throw missing();
+      const o = { store, host, force: !!args.force, lock, signal: stop.signal };
       reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
     } catch (e) {
       if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${stateDirFor(host, args)} has committed transactions`);
-      throw e;
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = e;
+      reports = e.reports;
     } finally {
+      stop.dispose();
       store?.close();
       await lock.release();
     }
     const rows = reports.map(undoJson);
     renderUndo(out, "rollback", rows);
+    if (interrupted) throw interrupted;
     return rows.every((r) => r.status === "rolled_back") ? EXIT.ok : EXIT.failed;
   },
 });

@@ -5,9 +5,13 @@ import {
   isDisablingCommand,
   kmodLines,
   kmodUnderscores,
+  KMOD28_DIRS,
+  KMOD30_DIRS,
+  kmodDirsFor,
   moduleConfig,
+  probeAction,
   renderModprobeC,
-} from "../../src/checks/modprobe-config.ts";
+} from "../../src/config/modprobe.ts";
 import { kernelModuleName } from "../../src/rules/validators.ts";
 
 const E = "/etc/modprobe.d";
@@ -54,7 +58,7 @@ describe("modprobe-config", () => {
       }),
     );
     const m = moduleConfig(cfg, "usb-storage");
-    expect(m.install).toEqual({ file: `${U}/00-vendor.conf`, line: 1, module: "usb_storage", command: "/sbin/modprobe --ignore-install usb-storage" });
+    expect(m.install).toEqual({ file: `${U}/00-vendor.conf`, line: 1, module: "usb_storage", command: "/sbin/modprobe --ignore-install usb-storage", glob: false });
     expect(m.installs.map((i) => i.file)).toEqual([`${U}/00-vendor.conf`, `${E}/bulwark-usb.conf`]);
     expect(m.blacklist?.file).toBe(`${E}/bulwark-usb.conf`);
   });
@@ -120,5 +124,41 @@ describe("modprobe-config", () => {
       "/bin/true#x",
     ])
       expect(isDisablingCommand(bad)).toBe(false);
+  });
+
+  test("modprobe-config/AC-12: install names are fnmatch patterns, the first match wins; blacklist names are compared exactly", () => {
+    const cfg = evaluateModprobe(
+      tree({
+        [E]: {
+          "00-aaa.conf": "install cram* /sbin/modprobe --ignore-install cramfs\ninstall usb[-_]storage /bin/echo loaded\nblacklist cram*\n",
+          "99-bulwark-cramfs.conf": "install cramfs /bin/false\nblacklist cramfs\n",
+        },
+      }),
+    );
+    const m = moduleConfig(cfg, "cramfs");
+    expect(m.install).toMatchObject({ file: `${E}/00-aaa.conf`, line: 1, module: "cram*", glob: true });
+    expect(m.installs.map((i) => i.line)).toEqual([1, 1]);
+    expect(m.blacklist).toMatchObject({ file: `${E}/99-bulwark-cramfs.conf`, module: "cramfs" });
+    expect(moduleConfig(cfg, "usb-storage").install?.command).toBe("/bin/echo loaded");
+    expect(probeAction(cfg, "cramfs")).toEqual({ kind: "install", command: "/sbin/modprobe --ignore-install cramfs", options: "" });
+    // a blacklist pattern blacklists nothing but a module literally named so
+    expect(moduleConfig(evaluateModprobe(tree({ [E]: { "a.conf": "blacklist cram*\n" } })), "cramfs").blacklist).toBeNull();
+  });
+
+  test("modprobe-config/AC-13: kmod's own directory list: /usr/lib/modprobe.d is not one; kmod 28 (RHEL 9) lacks /usr/local/lib", () => {
+    expect(KMOD30_DIRS).toEqual(["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"]);
+    expect(KMOD28_DIRS).toEqual(["/etc/modprobe.d", "/run/modprobe.d", "/lib/modprobe.d"]);
+    expect(kmodDirsFor('ID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\n')).toBe(KMOD28_DIRS);
+    expect(kmodDirsFor('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"\n')).toBe(KMOD28_DIRS);
+    expect(kmodDirsFor("ID=debian\nVERSION_ID=\"12\"\n")).toBe(KMOD30_DIRS);
+    expect(kmodDirsFor("ID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n")).toBe(KMOD30_DIRS);
+    expect(kmodDirsFor(null)).toBe(KMOD30_DIRS);
+  });
+
+  test("modprobe-config/AC-14: options lines are collected per exact name, tabs as spaces; CRLF and trailing comments stay in commands", () => {
+    const cfg = evaluateModprobe(tree({ [E]: { "a.conf": "options cramfs a=1\toff\r\noptions cram* b=2\ninstall cramfs /bin/false # policy\r\n" } }));
+    expect(cfg.options.map((o) => [o.module, o.options])).toEqual([["cramfs", "a=1 off\r"], ["cram*", "b=2"]]);
+    expect(probeAction(cfg, "cramfs")).toEqual({ kind: "install", command: "/bin/false # policy\r", options: "a=1 off\r " });
+    expect(isDisablingCommand("/bin/false # policy\r")).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The effective modprobe.d configuration, evaluated the way kmod (libkmod 30)
- * reads it. Pure: the caller gathers the files (see fs-gather.ts).
+ * reads it. Pure: the caller gathers the files (see checks/fs-gather.ts).
  *
  * Why model kmod instead of grepping: the first `install` line for a module
  * wins, files mask each other by name across directories, and both spellings
@@ -8,7 +8,7 @@
  * earlier `install x /sbin/modprobe --ignore-install x` keeps it loadable.
  *
  * The rules below were checked against kmod 30 (`modprobe -c`) by the
- * property test in test/checks/modprobe-config.property.test.ts:
+ * property test in test/config/modprobe.property.test.ts:
  * - A directory entry counts when its name does not start with `.` and ends
  *   in `.conf` or `.alias` (kmod still reads legacy `.alias` files).
  * - Directories are given in precedence order; a name seen in an earlier one
@@ -26,8 +26,20 @@
  *   kept, a trailing `# comment` kept: kmod hands it to the shell).
  * - Names are normalised with kmod's underscores(): `-` → `_` except inside
  *   `[...]`; a `]` without `[`, or an unclosed `[`, makes the line bad.
+ * - How a line's name is compared with a module (libkmod 30 source, checked
+ *   against `modprobe -n -v` by the property test): `install` (and `remove`,
+ *   `softdep`) names are fnmatch(3) PATTERNS tried against the module's name
+ *   in reading order, the first match wins — so `install cram* …` in
+ *   `00-a.conf` decides for cramfs before any `install cramfs …` later.
+ *   `blacklist` and `options` names are compared with strcmp: `blacklist
+ *   cram*` blacklists nothing but a module literally named `cram*`.
+ * - Directories (libkmod's compiled-in list, not a guess): kmod 30 reads
+ *   /etc, /run, /usr/local/lib, /lib (`modprobe.d` in each); kmod 28 (RHEL 9)
+ *   /etc, /run, /lib. Neither reads /usr/lib/modprobe.d by that name: it is
+ *   read only where /lib is a link to usr/lib (merged /usr), as /lib.
  */
 import { MODULE_NAME_RE, kernelModuleName } from "../rules/validators.ts";
+import { fnmatch, isGlob } from "./fnmatch.ts";
 
 /** One configuration file: its name in the directory, and its bytes decoded as latin1 (one char per byte). */
 export interface ConfFile {
@@ -48,8 +60,16 @@ export interface Source {
 }
 
 export interface InstallLine extends Source {
+  /** The name as kmod keeps it (underscored): a module name, or an fnmatch pattern (`cram*`, `usb[-_]storage`). */
   module: string;
   command: string;
+  /** True when the name is a pattern (has `*`, `?` or `[`). */
+  glob: boolean;
+}
+
+export interface OptionsLine extends Source {
+  module: string;
+  options: string;
 }
 
 export interface BlacklistLine extends Source {
@@ -67,7 +87,9 @@ export interface ModprobeConfig {
   installs: InstallLine[];
   /** Every blacklist line, in reading order (duplicates kept, as kmod keeps them). */
   blacklists: BlacklistLine[];
-  /** Lines kmod would log as "ignoring bad line" (only blacklist/install and unknown keywords). */
+  /** Every options line, in reading order (tabs turned to spaces, as kmod stores them). */
+  options: OptionsLine[];
+  /** Lines kmod would log as "ignoring bad line" (only blacklist/install/options and unknown keywords). */
   bad: BadLine[];
 }
 
@@ -75,16 +97,33 @@ export interface ModprobeConfig {
 export interface ModuleConfig {
   /** Kernel spelling of the module name. */
   module: string;
-  /** The install line kmod runs for this module, if any. */
+  /** The install line kmod runs for this module (the first whose pattern matches), if any. */
   install: InstallLine | null;
-  /** Every install line for the module in reading order: all but the first are dead. */
+  /** Every install line whose name or pattern matches the module, in reading order: all but the first are dead. */
   installs: InstallLine[];
   /** The first blacklist line for the module, if any. */
   blacklist: BlacklistLine | null;
 }
 
 /** Keywords kmod 30 knows; anything else is a bad line it skips. */
-const OTHER_KEYWORDS = new Set(["alias", "options", "remove", "softdep", "weakdep", "config", "include"]);
+const OTHER_KEYWORDS = new Set(["alias", "remove", "softdep", "weakdep", "config", "include"]);
+
+/** The modprobe.d directories kmod 30 (Debian 12, Ubuntu 22.04+) reads, in precedence order. */
+export const KMOD30_DIRS = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"] as const;
+
+/** The modprobe.d directories kmod 28 (RHEL 9) reads: /usr/local/lib came in kmod 29. */
+export const KMOD28_DIRS = ["/etc/modprobe.d", "/run/modprobe.d", "/lib/modprobe.d"] as const;
+
+/**
+ * The directories kmod reads on a system described by its os-release text
+ * (null when absent): kmod 28 on RHEL 9 and its rebuilds, kmod 30 elsewhere.
+ */
+export function kmodDirsFor(osRelease: string | null): readonly string[] {
+  const field = (k: string) => new RegExp(`^${k}=["']?([^"'\n]*)`, "m").exec(osRelease ?? "")?.[1] ?? "";
+  const family = `${field("ID")} ${field("ID_LIKE")}`;
+  const major = field("VERSION_ID").split(".")[0];
+  return /\b(rhel|centos|fedora)\b/.test(family) && major === "9" && field("ID") !== "fedora" ? KMOD28_DIRS : KMOD30_DIRS;
+}
 
 /** True for a directory entry name kmod would read as configuration. */
 export function isModprobeConfName(name: string): boolean {
@@ -183,7 +222,7 @@ function nextToken(s: string, pos: number): { tok: string; rest: number } | null
 
 /** Evaluate the effective configuration from directories in precedence order. */
 export function evaluateModprobe(dirs: readonly ConfDir[]): ModprobeConfig {
-  const cfg: ModprobeConfig = { files: [], installs: [], blacklists: [], bad: [] };
+  const cfg: ModprobeConfig = { files: [], installs: [], blacklists: [], options: [], bad: [] };
   for (const file of effectiveFiles(dirs, isModprobeConfName)) {
     cfg.files.push(file.path);
     for (const { text, line } of kmodLines(file.content)) {
@@ -202,7 +241,13 @@ export function evaluateModprobe(dirs: readonly ConfDir[]): ModprobeConfig {
         // strtok_r(NULL, "") returns NULL when nothing follows the name's delimiter.
         const command = name && name.rest < text.length ? text.slice(name.rest) : null;
         if (module === null || command === null) cfg.bad.push({ ...src, text });
-        else cfg.installs.push({ ...src, module, command });
+        else cfg.installs.push({ ...src, module, command, glob: isGlob(module) });
+      } else if (kw.tok === "options") {
+        const name = nextToken(text, kw.rest);
+        const module = name ? kmodUnderscores(name.tok) : null;
+        const options = name && name.rest < text.length ? text.slice(name.rest).replaceAll("\t", " ") : null;
+        if (module === null || options === null) cfg.bad.push({ ...src, text });
+        else cfg.options.push({ ...src, module, options });
       } else if (!OTHER_KEYWORDS.has(kw.tok)) {
         cfg.bad.push({ ...src, text });
       }
@@ -214,7 +259,8 @@ export function evaluateModprobe(dirs: readonly ConfDir[]): ModprobeConfig {
 /** What the configuration decides for one module (name in either spelling; must be a valid module name). */
 export function moduleConfig(cfg: ModprobeConfig, name: string): ModuleConfig {
   const module = kernelModuleName(name);
-  const installs = cfg.installs.filter((i) => i.module === module);
+  // fnmatch for install names, strcmp for blacklist: libkmod's own split (see the module comment).
+  const installs = cfg.installs.filter((i) => fnmatch(i.module, module));
   return {
     module,
     install: installs[0] ?? null,
@@ -238,6 +284,20 @@ export function moduleConfig(cfg: ModprobeConfig, name: string): ModuleConfig {
  */
 export function isDisablingCommand(cmd: string): boolean {
   return /^[ \t]*(?:(?:\/usr)?\/bin\/)?(?:false|true)(?:[ \t]+#.*)?[ \t]*$/.test(cmd);
+}
+
+/**
+ * What `modprobe -n -v NAME` prints first for a module present in the module
+ * index: `install CMD OPTIONS` when an install line matches, else `insmod`
+ * (the path is the caller's). OPTIONS: every `options` line for the exact
+ * name, joined by one space, then one more space when there were any (kmod
+ * appends the empty command-line options after a separator).
+ */
+export function probeAction(cfg: ModprobeConfig, name: string): { kind: "install"; command: string; options: string } | { kind: "insmod"; options: string } {
+  const m = moduleConfig(cfg, name);
+  const opts = cfg.options.filter((o) => o.module === m.module && o.options.length > 0).map((o) => o.options).join(" ");
+  const options = opts.length ? `${opts} ` : "";
+  return m.install ? { kind: "install", command: m.install.command, options } : { kind: "insmod", options };
 }
 
 /**

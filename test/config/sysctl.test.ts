@@ -6,9 +6,9 @@ import {
   parseSysctlFile,
   sysctlDotted,
   sysctlPath,
-} from "../../src/checks/sysctl-config.ts";
+} from "../../src/config/sysctl.ts";
 import { compareSysctl, SysctlValueParams } from "../../src/checks/sysctl-value.ts";
-import type { ConfDir } from "../../src/checks/modprobe-config.ts";
+import type { ConfDir } from "../../src/config/modprobe.ts";
 
 const E = "/etc/sysctl.d";
 const R = "/run/sysctl.d";

@@ -1,13 +1,13 @@
 /**
  * The effective persistent sysctl value, evaluated the way procps-ng 4.0.2
- * `sysctl --system` does. Pure: the caller gathers the files (fs-gather.ts).
+ * `sysctl --system` does. Pure: the caller gathers the files (checks/fs-gather.ts).
  *
  * Why evaluate instead of grepping our own drop-in: the last assignment wins,
  * and `/etc/sysctl.conf` is read after every drop-in, so `99-bulwark-x.conf`
  * can still lose.
  *
  * procps rules, checked against `sysctl --dry-run -p F1 F2 …` by the property
- * test in test/checks/sysctl-config.property.test.ts:
+ * test in test/config/sysctl.property.test.ts:
  * - Directories `/etc/sysctl.d`, `/run/sysctl.d`, `/usr/local/lib/sysctl.d`,
  *   `/usr/lib/sysctl.d`, `/lib/sysctl.d`; an entry counts when its name is at
  *   least 5 bytes and ends in `.conf` (hidden files included: procps does not
@@ -32,9 +32,9 @@
  *   excludes nothing, proven against it); later procps also fnmatch()es
  *   glob excludes. We follow 4.0.2 (Debian 12), the version we can test.
  */
-import { byteCompare, type ConfDir, effectiveFiles } from "./modprobe-config.ts";
+import { byteCompare, type ConfDir, effectiveFiles } from "./modprobe.ts";
 
-export type { ConfDir, ConfFile } from "./modprobe-config.ts";
+export type { ConfDir, ConfFile } from "./modprobe.ts";
 
 /** One line that sets (or excludes) a key. */
 export interface SysctlEntry {
