@@ -3,6 +3,7 @@ import { CachedHost } from "../host/cached-host.ts";
 import type { Host } from "../host/host.ts";
 import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
+import { getMechanism } from "../handlers/registry.ts";
 import { RecoveryPending } from "./errors.ts";
 import { planRule, remediateRule } from "./transaction.ts";
 import type { ResolvedRule, RunReport, TxnReport } from "./types.ts";
@@ -53,6 +54,21 @@ export interface RunOptions {
  */
 const letSignalsIn = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * The single files RULE's steps may write (footprint entries that are not
+ * whole directories): the run cache stamps these before their pre-state is
+ * captured, whatever it trusts through their directory's stamp.
+ */
+export function ownFiles(rule: ResolvedRule): string[] {
+  return rule.steps.flatMap((s) => {
+    try {
+      return (getMechanism(s.mechanism)?.footprint(s.params) ?? []).filter((p) => !p.endsWith("/"));
+    } catch {
+      return []; // invalid params fail in preflight, which says why
+    }
+  });
+}
+
 /** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
@@ -61,7 +77,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
   if (o.dryRun) {
     for (const [i, rule] of o.rules.entries()) {
       o.onRule?.(i, rule.id);
-      await cache.revalidate();
+      await cache.revalidate(ownFiles(rule));
       transactions.push(await planRule(cache, rule));
     }
     return { runId: null, dryRun: true, transactions };
@@ -80,7 +96,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         // Before the transaction trusts anything cached, and again right before capture: a file
         // edited by another process has a new stamp and is read from disk again.
         await cache.revalidate();
-        const beforeCapture = () => cache.revalidate();
+        const beforeCapture = () => cache.revalidate(ownFiles(rule));
         transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId }, rule));
       }
     } finally {

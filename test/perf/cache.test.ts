@@ -1,6 +1,6 @@
 /** The run cache never serves what another process changed: stamps re-checked before check and capture. */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, resolveStateDir, runRemediation } from "../../src/engine/index.ts";
 import { CachedHost } from "../../src/host/cached-host.ts";
@@ -30,6 +30,28 @@ describe.each(["kernel-io", "shell"] as const)("%s host", (path) => {
       await cache.revalidate();
       expect(text(await cache.readFile("/etc/sysctl.d/a.conf"))).toBe("x = 5\n");
       expect((await cache.listDir("/etc/sysctl.d"))!.map((e) => e.name)).toEqual(["a.conf", "b.conf"]);
+    } finally {
+      s.cleanup();
+    }
+  }, 60_000);
+
+  test("performance/AC-02: a cached file another program rewrote in place is never overwritten: the write is refused (ESTALE) and its bytes stay", async () => {
+    const s = makeSysroot("bulwark-cache-");
+    try {
+      mkdirSync(join(s.root, "etc/sysctl.d"), { recursive: true });
+      const f = join(s.root, "etc/sysctl.d/a.conf");
+      writeFileSync(f, "x = 0\n");
+      await Bun.sleep(2100);
+      const cache = new CachedHost(createHost({ path, root: s.root }));
+      await cache.listDir("/etc/sysctl.d");
+      expect(text(await cache.readFile("/etc/sysctl.d/a.conf"))).toBe("x = 0\n"); // trusted through the directory's stamp
+      writeFileSync(f, "x = 7\n"); // in place: the directory's stamp does not change
+      await cache.revalidate();
+      const err = await cache.writeFile("/etc/sysctl.d/a.conf", new TextEncoder().encode("# bulwark: x = 0\n")).catch((e) => e);
+      expect(err).toMatchObject({ code: "ESTALE" });
+      expect(String(err.message)).toContain("/etc/sysctl.d/a.conf changed on disk since Bulwark read it");
+      expect(readFileSync(f, "utf8")).toBe("x = 7\n");
+      expect(text(await cache.readFile("/etc/sysctl.d/a.conf"))).toBe("x = 7\n"); // and it is read again
     } finally {
       s.cleanup();
     }
