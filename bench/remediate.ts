@@ -43,6 +43,9 @@ async function once(path: HostPath): Promise<Sample> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Median remediate ms per path, and the rule count: the floor benchmark compares against these. */
+export let lastRemediate: { kernelIo: number; shell: number; rules: number } | null = null;
+
 export async function benchRemediate(runs = 3): Promise<string[]> {
   const res: Record<HostPath, Sample[]> = { "kernel-io": [], shell: [] };
   // Interleave the paths so machine noise hits both alike.
@@ -50,6 +53,7 @@ export async function benchRemediate(runs = 3): Promise<string[]> {
   const k = { rem: median(res["kernel-io"].map((s) => s.remediateMs)), rb: median(res["kernel-io"].map((s) => s.rollbackMs)) };
   const sh = { rem: median(res.shell.map((s) => s.remediateMs)), rb: median(res.shell.map((s) => s.rollbackMs)) };
   const n = res["kernel-io"][0]!.rules;
+  lastRemediate = { kernelIo: k.rem, shell: sh.rem, rules: n };
   const row = (label: string, r: { rem: number; rb: number }) =>
     `${label.padEnd(10)} remediate ${r.rem.toFixed(0).padStart(6)} ms (${(r.rem / n).toFixed(1)} ms/rule)   rollback ${r.rb.toFixed(0).padStart(6)} ms (${(r.rb / n).toFixed(1)} ms/rule)`;
   return [

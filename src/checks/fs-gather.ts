@@ -71,7 +71,7 @@ export function latin1(bytes: Uint8Array): string {
 }
 
 /** A file's text as the evaluators read it; an absent one (removed since the listing) is empty. */
-const contentOf = (st: FileState): string => (st.exists ? latin1(st.bytes) : "");
+export const contentOf = (st: FileState): string => (st.exists ? latin1(st.bytes) : "");
 
 /** Read one file by logical path, following symlinks inside the root. Null when absent or not a regular file. */
 export async function gatherFile(host: Host, path: string): Promise<string | null> {
@@ -82,7 +82,7 @@ export async function gatherFile(host: Host, path: string): Promise<string | nul
 }
 
 /** Content of a non-plain directory entry (symlink, device…), or null when it is not a configuration file at all. */
-async function entryContent(host: Host, dir: string, e: DirEntry): Promise<string | null> {
+export async function entryContent(host: Host, dir: string, e: DirEntry): Promise<string | null> {
   if (e.type === "dir") return null;
   if (e.type === "other") return "";
   const p = `${dir}/${e.name}`;
@@ -153,6 +153,11 @@ export async function gatherDirs(
  * that kmod never reads cannot make a module look disabled.
  */
 export async function gatherModprobe(host: Host): Promise<ConfDir[]> {
+  return gatherDirs(host, await kmodDirsOf(host), isModprobeConfName);
+}
+
+/** The modprobe.d directories kmod reads here, by the release the image names (config/modprobe.ts kmodDirsFor). */
+export async function kmodDirsOf(host: Host): Promise<readonly string[]> {
   const osRelease = (await gatherFile(host, "/etc/os-release")) ?? (await gatherFile(host, "/usr/lib/os-release"));
-  return gatherDirs(host, kmodDirsFor(osRelease), isModprobeConfName);
+  return kmodDirsFor(osRelease);
 }

@@ -19,7 +19,7 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { ModuleName } from "../params/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
-import { gatherModprobe } from "./fs-gather.ts";
+import { gatherModprobeFor } from "./conf-view.ts";
 import { evaluateModprobe, isDisablingCommand, moduleConfig, type InstallLine, type Source } from "../config/modprobe.ts";
 import { registerCheck } from "./registry.ts";
 
@@ -36,7 +36,7 @@ const shown = (i: InstallLine): string => `${at(i)} "install ${i.module} ${i.com
 async function run(host: Host, params: KernelModuleStateParams): Promise<CheckResult> {
   let cfg;
   try {
-    cfg = evaluateModprobe(await gatherModprobe(host));
+    cfg = evaluateModprobe(await gatherModprobeFor(host, params.name));
   } catch (e) {
     return { status: "error", detail: `cannot read modprobe.d configuration: ${(e as Error).message}` };
   }

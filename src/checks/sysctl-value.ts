@@ -15,7 +15,8 @@ import type { Host } from "../host/host.ts";
 import { SysctlKey, SysctlValue } from "../params/validators.ts";
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { registerCheck } from "./registry.ts";
-import { gatherSysctlFiles, judgePersistentSysctl } from "./sysctl-boot.ts";
+import { judgePersistentSysctl } from "./sysctl-boot.ts";
+import { gatherSysctlFor } from "./conf-view.ts";
 import { sysctlPath } from "../config/sysctl.ts";
 
 export const COMPARATORS = ["eq", "ne", "ge", "le", "gt", "lt"] as const;
@@ -85,7 +86,7 @@ async function run(host: Host, p: SysctlValueParams): Promise<CheckResult> {
   }
 
   try {
-    const judged = judgePersistentSysctl(await gatherSysctlFiles(host), p.key, (val) => compareSysctl(val, p.expected, p.comparator), want);
+    const judged = judgePersistentSysctl(await gatherSysctlFor(host, p.key), p.key, (val) => compareSysctl(val, p.expected, p.comparator), want);
     problems.push(...judged.problems);
     errors.push(...judged.errors);
     facts.push(...judged.facts);

@@ -1,7 +1,9 @@
 /** A remediation run: the run lock, a run row, then one transaction per rule, in order. */
+import { CachedHost } from "../host/cached-host.ts";
 import type { Host } from "../host/host.ts";
 import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
+import { getMechanism } from "../handlers/registry.ts";
 import { RecoveryPending } from "./errors.ts";
 import { planRule, remediateRule } from "./transaction.ts";
 import type { ResolvedRule, RunReport, TxnReport } from "./types.ts";
@@ -54,13 +56,35 @@ export interface RunOptions {
  */
 const letSignalsIn = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * The single files RULE's steps may write (footprint entries that are not
+ * whole directories): the run cache stamps these before their pre-state is
+ * captured, whatever it trusts through their directory's stamp. A whole
+ * directory ("D/": pam.d, a drop-in directory, a find start) is not expanded:
+ * re-stamping every file under it before each rule made the run quadratic
+ * (racy stamps of this run's own writes, performance/AC-01); a foreign in-place
+ * edit there is caught by the write's ESTALE guard instead.
+ */
+export function ownFiles(rule: ResolvedRule): string[] {
+  return rule.steps.flatMap((s) => {
+    try {
+      return (getMechanism(s.mechanism)?.footprint(s.params) ?? []).filter((p) => !p.endsWith("/"));
+    } catch {
+      return []; // invalid params fail in preflight, which says why
+    }
+  });
+}
+
 /** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
+  // Configuration is read once per run and re-stamped before each rule (issue 14.1).
+  const cache = new CachedHost(o.host);
   if (o.dryRun) {
     for (const [i, rule] of o.rules.entries()) {
       o.onRule?.(i, rule.id);
-      transactions.push(await planRule(o.host, rule));
+      await cache.revalidate(ownFiles(rule));
+      transactions.push(await planRule(cache, rule));
     }
     return { runId: null, dryRun: true, transactions };
   }
@@ -76,7 +100,11 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
-        transactions.push(await remediateRule({ store: o.store, host: o.host, runId }, rule));
+        // Before the transaction trusts anything cached, and again right before capture: a file
+        // edited by another process has a new stamp and is read from disk again.
+        await cache.revalidate();
+        const beforeCapture = () => cache.revalidate(ownFiles(rule));
+        transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId }, rule));
       }
     } finally {
       o.store.finishRun(runId);

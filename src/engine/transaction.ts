@@ -19,8 +19,15 @@ import { servicesPlan, servicesReload, servicesValidate } from "../handlers/sshd
 
 export interface TxnContext {
   store: Store;
+  /** The Host checks, apply and undo go through (the run's cache, see src/host/cached-host.ts). */
   host: Host;
   runId: number;
+  /**
+   * Called right before the pre-state is captured: the run re-stamps its cache here, so
+   * every cached file the capture reads was re-checked (dev, inode, size, mtime, ctime)
+   * after the check ran, and a file another process changed meanwhile is read from disk.
+   */
+  beforeCapture?: () => Promise<void>;
 }
 
 function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
@@ -61,6 +68,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
+  await ctx.beforeCapture?.();
   const pf = await preflight(host, rule);
   if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
 

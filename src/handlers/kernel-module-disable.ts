@@ -45,7 +45,8 @@ import * as v from "valibot";
 import type { Host, UnloadOutcome } from "../host/host.ts";
 import { kernelModuleName } from "../params/module-name.ts";
 import { ModuleName } from "../params/validators.ts";
-import { MODPROBE_DIRS, gatherModprobe, resolveLogical } from "../checks/fs-gather.ts";
+import { MODPROBE_DIRS, resolveLogical } from "../checks/fs-gather.ts";
+import { gatherModprobeFor } from "../checks/conf-view.ts";
 import { applyOverride, captureOverride, describeOverride, isUnderEtc, type VendorOverride } from "./vendor-override.ts";
 import {
   evaluateModprobe,
@@ -148,7 +149,7 @@ async function capture(host: Host, p: KernelModuleDisableParams): Promise<Kernel
   const dropIn = await captureFile(host, modprobeDropIn(p.name));
   let dirs: ConfDir[];
   try {
-    dirs = await gatherModprobe(host);
+    dirs = await gatherModprobeFor(host, p.name);
   } catch (e) {
     throw new CaptureIncomplete(NAME, `cannot read modprobe.d configuration: ${(e as Error).message}`);
   }
@@ -232,7 +233,7 @@ async function apply(host: Host, p: KernelModuleDisableParams, pre: KernelModule
   }
 
   // The load-bearing outcome, judged the way kmod reads it, not by trusting our own write.
-  const m = moduleConfig(evaluateModprobe(await gatherModprobe(host)), p.name);
+  const m = moduleConfig(evaluateModprobe(await gatherModprobeFor(host, p.name)), p.name);
   if (!m.install || !isDisablingCommand(m.install.command)) {
     const why = m.install ? `${at(m.install)}: "install ${m.install.module} ${m.install.command.trim()}" wins` : "no install line is read";
     return { ok: false, detail: `${module} would still load: ${why}` };

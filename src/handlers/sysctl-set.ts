@@ -34,13 +34,12 @@
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { SysctlKey, SysctlValue } from "../params/validators.ts";
-import { gatherDirs, gatherFile } from "../checks/fs-gather.ts";
+import { gatherSysctlFor } from "../checks/conf-view.ts";
 import {
   SYSCTL_CONF,
   SYSCTL_DIRS,
   effectiveSysctl,
   evaluateSysctl,
-  isSysctlConfName,
   sysctlDotted,
   sysctlPath,
   type ConfDir,
@@ -171,8 +170,9 @@ function withDropIn(dirs: ConfDir[], file: string, key: string, value: string): 
   );
 }
 
-async function gather(host: Host): Promise<{ dirs: ConfDir[]; conf: string | null }> {
-  return { dirs: await gatherDirs(host, SYSCTL_DIRS, isSysctlConfName), conf: await gatherFile(host, SYSCTL_CONF) };
+/** The files that can decide KEY for either boot loader (checks/conf-view.ts: the same answers as all of them). */
+function gather(host: Host, key: string): Promise<{ dirs: ConfDir[]; conf: string | null }> {
+  return gatherSysctlFor(host, key);
 }
 
 const equal = (a: string, b: string) => compareSysctl(a, b, "eq") === true;
@@ -193,7 +193,7 @@ async function capture(host: Host, p: SysctlSetParams): Promise<SysctlSetPre> {
   const dropIn = await captureFile(host, file);
   let g;
   try {
-    g = await gather(host);
+    g = await gather(host, p.key);
   } catch (e) {
     throw new CaptureIncomplete(NAME, `cannot read sysctl configuration: ${(e as Error).message}`);
   }
@@ -300,7 +300,7 @@ async function apply(host: Host, p: SysctlSetParams, pre: SysctlSetPre): Promise
     }
   }
 
-  const g = await gather(host);
+  const g = await gather(host, p.key);
   const eff = effectiveSysctl(evaluateSysctl(g.dirs, g.conf), p.key);
   const boot = effectiveSystemdSysctl(evaluateSystemdSysctl(g.dirs), p.key);
   for (const [who, r] of [["procps", eff], ["systemd-sysctl", boot]] as const) {

@@ -3,7 +3,7 @@
  * The ShellHost only ever builds scripts with `shellQuote`; an executor only
  * runs them. The local one spawns /bin/sh; a remote one (ssh) fits the same shape.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { HeldLock } from "./file-lock.ts";
 
 export interface ExecResult {
@@ -62,6 +62,36 @@ until flock -n -x 3; do
   sleep "$(printf '0.%03d' "$ms")"
   t=$((t + ms)); if [ "$ms" -ge 400 ]; then ms=500; else ms=$((ms * 2)); fi
 done`;
+}
+
+/** The last N bytes of PARTS taken together (N no more than their total length). */
+function tailBytes(parts: readonly Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = parts.length - 1; i >= 0 && n > 0; i--) {
+    const p = parts[i]!;
+    out.unshift(p.subarray(Math.max(0, p.length - n)));
+    n -= Math.min(n, p.length);
+  }
+  return Buffer.concat(out);
+}
+
+/**
+ * Block (at most ~1 s) until PID is dead — a zombie or gone — after a SIGKILL
+ * sent from an exit handler, where nothing can be awaited: on a loaded machine
+ * the killed process may not have run its exit yet when Bulwark's own ends.
+ */
+function awaitDeath(pid: number): void {
+  for (let i = 0; i < 1000; i++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    } catch {
+      return; // no /proc entry: gone (or no procfs, where there is nothing better to do)
+    }
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state === "Z" || state === "X") return;
+    Bun.sleepSync(1);
+  }
 }
 
 /** Runs scripts with the local /bin/sh, environment reduced to a fixed PATH and C locale. */
@@ -126,6 +156,8 @@ export function persistentShell(idleMs = 2000): Executor {
     died: Promise<never>;
     /** This session holds the run lock. */
     locked: boolean;
+    /** A script is running in it now. */
+    busy: boolean;
   };
   let session: Session | null = null;
   let queue: Promise<unknown> = Promise.resolve();
@@ -158,8 +190,24 @@ export function persistentShell(idleMs = 2000): Executor {
       errBuf: Buffer.alloc(0),
       died: null as unknown as Promise<never>,
       locked: false,
+      busy: false,
     };
     s.died = died(s);
+    // The shell must not outlive Bulwark (issue 14): an idle one would only exit once it reads
+    // EOF, after Bulwark is gone. At exit it is killed if idle — it runs nothing then. One that
+    // is running a script (Bulwark killed by a signal mid-call) finishes it and exits on EOF:
+    // a change is never cut short, and a held lock stays held until it has.
+    const onExit = () => {
+      if (s.busy) return;
+      try {
+        process.kill(proc.pid, "SIGKILL");
+      } catch {
+        return; // already gone
+      }
+      awaitDeath(proc.pid);
+    };
+    process.on("exit", onExit);
+    void proc.exited.then(() => process.off("exit", onExit));
     // A signal sent to a whole cgroup (systemd's KillMode) still reaches this group: ignore it
     // here and, inherited, in every command the session starts.
     (proc.stdin as import("bun").FileSink).write("trap '' INT TERM\n");
@@ -175,20 +223,30 @@ export function persistentShell(idleMs = 2000): Executor {
       /* already gone */
     }
   };
-  /** Read from one stream until MARKER; return what came before it. */
+  /**
+   * Read from one stream until MARKER; return what came before it. Chunks are
+   * collected and joined once (issue 14.2: concatenating per chunk made a 4 MiB
+   * read quadratic); each new chunk is searched together with the previous
+   * marker-length-1 bytes only, so a marker split across chunks is still found.
+   */
   const readUntil = async (s: Session, which: "out" | "err", marker: Buffer): Promise<Buffer> => {
     const key = which === "out" ? "outBuf" : "errBuf";
-    for (;;) {
-      const at = s[key].indexOf(marker);
-      if (at >= 0) {
-        const before = s[key].subarray(0, at);
-        s[key] = Buffer.from(s[key].subarray(at + marker.length));
-        return Buffer.from(before);
-      }
+    const parts: Buffer[] = [s[key]];
+    let total = s[key].length;
+    let at = s[key].indexOf(marker);
+    while (at < 0) {
       const { value, done } = await Promise.race([s[which].read(), s.died]);
       if (done || !value) throw new Error("the shell session ended unexpectedly");
-      s[key] = Buffer.concat([s[key], value]);
+      const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const back = Math.min(marker.length - 1, total);
+      const i = Buffer.concat([tailBytes(parts, back), chunk]).indexOf(marker);
+      if (i >= 0) at = total - back + i;
+      parts.push(chunk);
+      total += chunk.length;
     }
+    const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    s[key] = Buffer.from(all.subarray(at + marker.length));
+    return Buffer.from(all.subarray(0, at));
   };
 
   /** Run SCRIPT in session S (started by the caller). */
@@ -199,6 +257,7 @@ export function persistentShell(idleMs = 2000): Executor {
       ? `base64 -d <<'${nonce}_IN' | (\n${Buffer.from(stdin).toString("base64").replace(/.{1,76}/g, "$&\n")}${nonce}_IN\n${script}\n)`
       : `(\n${script}\n) </dev/null`;
     const sink = s.proc.stdin as import("bun").FileSink;
+    s.busy = true;
     try {
       sink.write(`${body}\nprintf '\\n%s %d\\n' '${nonce}' "$?"\nprintf '\\n%s\\n' '${nonce}' >&2\n`);
       sink.flush();
@@ -212,6 +271,7 @@ export function persistentShell(idleMs = 2000): Executor {
       if (s.locked) lockLost ??= "the shell session holding the run lock ended";
       throw e;
     } finally {
+      s.busy = false;
       s.proc.unref();
     }
   };

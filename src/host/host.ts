@@ -162,6 +162,13 @@ export interface Host {
    * reports) another file system. `null` when DIR does not exist.
    */
   walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null>;
+  /**
+   * Optional, for change detection only (the per-run cache, src/host/cached-host.ts):
+   * per path, an opaque stamp of its lstat (device, inode, size, mtime, ctime) that
+   * differs whenever the file was replaced or written, or null when absent. Never
+   * used to decide what a file holds; an unreadable path gets a stamp equal to no other.
+   */
+  statStamps?(paths: readonly string[]): Promise<(string | null)[]>;
 
   /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
   loadedModules(): Promise<Set<string> | null>;

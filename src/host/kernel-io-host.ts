@@ -12,7 +12,8 @@ import {
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
 import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
-import { pathComponents } from "./sysroot.ts";
+import { mapUnder, pathComponents } from "./sysroot.ts";
+import { localStamp } from "./cache-stamp.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
@@ -124,6 +125,11 @@ export class KernelIoHost implements Host {
         throw metadataError("walk", dir, e) ?? e;
       }
     });
+  }
+
+  /** lstat by mapped path: a swapped component can only change the stamp, and a changed stamp means a safe re-read. */
+  async statStamps(paths: readonly string[]): Promise<(string | null)[]> {
+    return paths.map((p) => localStamp(mapUnder(this.root, p)));
   }
 
   async loadedModules(): Promise<Set<string> | null> {

@@ -131,6 +131,9 @@ export class RecordingHost implements Host {
   walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null> {
     return this.inner.walk(dir, opts);
   }
+  statStamps(paths: readonly string[]): Promise<(string | null)[]> {
+    return this.inner.statStamps ? this.inner.statStamps(paths) : Promise.resolve(paths.map(() => `unknown:${Math.random()}`));
+  }
   loadedModules(): Promise<Set<string> | null> {
     return this.inner.loadedModules();
   }

@@ -409,6 +409,26 @@ ${d.verify()}`);
     return parseWalk(dir, r.stdout, o);
   }
 
+  /**
+   * One script, two processes at most: builtins mark each path absent ("-")
+   * or present, one `stat` (lstat semantics) stamps every present one. The
+   * stamp never decides content; it only tells the run cache to read again.
+   */
+  async statStamps(paths: readonly string[]): Promise<(string | null)[]> {
+    if (paths.length === 0) return [];
+    const r = await this.exec.run(`set --
+${paths.map((p) => `f=${q(mapUnder(this.root, p))}; if [ -e "$f" ] || [ -L "$f" ]; then echo +; set -- "$@" "$f"; else echo -; fi`).join("\n")}
+echo --
+[ $# -eq 0 ] || stat -c '%Z000:1000|%d:%i:%s:%y:%z' -- "$@" 2>/dev/null || echo ERROR`);
+    const [kinds = "", stats = ""] = Buffer.from(r.stdout).toString("utf8").split("--\n");
+    const k = kinds.split("\n").filter(Boolean);
+    const st = stats.split("\n").filter(Boolean);
+    const unique = () => `unknown:${Math.random()}`;
+    if (r.code !== 0 || k.length !== paths.length || st.includes("ERROR")) return paths.map(unique);
+    let i = 0;
+    return k.map((x) => (x === "-" ? null : (st[i++] ?? unique())));
+  }
+
   async loadedModules(): Promise<Set<string> | null> {
     if (!this.capabilities.has("modules")) return null;
     const r = await this.exec.run("cat /proc/modules");

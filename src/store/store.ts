@@ -74,19 +74,50 @@ export class Store {
     this.db.close();
   }
 
+  /**
+   * Run FN's writes without waiting for the disk (issue 14.3): WAL with
+   * synchronous=NORMAL appends them but does not fsync; the next durable commit
+   * (journal, commit, finishUndo — synchronous=FULL) fsyncs the WAL and with it
+   * every frame before it. A power loss can lose only these bookkeeping rows
+   * since the last durable commit, never corrupt the database (WAL with NORMAL is
+   * always consistent), and recovery never depends on them: `recover` undoes every
+   * transaction with an open journal entry or an in-flight status, replaying every
+   * captured step regardless of step status (undo-recorded.ts, recover.ts).
+   */
+  private lightly<T>(fn: () => T): T {
+    const before = (this.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+    if (before <= 1) return fn(); // already OFF or NORMAL: nothing to relax
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return fn();
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${before}`);
+    }
+  }
+
+  /** Not durable until the next journal or commit (see `lightly`): a run row is bookkeeping, not recovery state. */
   beginRun(r: { hostPath: string; root: string; dryRun: boolean }): number {
+    return this.lightly(() => this.beginRunRow(r));
+  }
+
+  private beginRunRow(r: { hostPath: string; root: string; dryRun: boolean }): number {
     const res = this.db
       .query("INSERT INTO runs (started_at, host_path, root, pid, dry_run) VALUES (?, ?, ?, ?, ?)")
       .run(now(), r.hostPath, r.root, process.pid, r.dryRun ? 1 : 0);
     return Number(res.lastInsertRowid);
   }
 
+  /** Durable: the run's end is the last thing a run writes, and nothing after it would carry it to disk. */
   finishRun(runId: number): void {
     this.db.query("UPDATE runs SET finished_at = ? WHERE id = ?").run(now(), runId);
   }
 
-  /** A transaction that ended before any change (skipped, errored): no journal needed. */
+  /** A transaction that ended before any change (skipped, errored): no journal needed, not durable until the next commit. */
   recordUnchanged(runId: number, rule: RuleIdentity, status: "skipped" | "errored", detail: string): number {
+    return this.lightly(() => this.recordUnchangedRow(runId, rule, status, detail));
+  }
+
+  private recordUnchangedRow(runId: number, rule: RuleIdentity, status: "skipped" | "errored", detail: string): number {
     const t = now();
     const res = this.db
       .query(
@@ -125,15 +156,21 @@ export class Store {
     })();
   }
 
+  /** A step's progress; not durable until the next commit (see `lightly`: recovery does not read it). */
   setStep(txnId: number, idx: number, status: StepStatus, detail = "", notes?: Record<string, string>): void {
-    this.db
-      .query("UPDATE steps SET status = ?, detail = ?, notes = ? WHERE txn_id = ? AND idx = ?")
-      .run(status, detail, notes ? JSON.stringify(notes) : null, txnId, idx);
+    this.lightly(() =>
+      this.db
+        .query("UPDATE steps SET status = ?, detail = ?, notes = ? WHERE txn_id = ? AND idx = ?")
+        .run(status, detail, notes ? JSON.stringify(notes) : null, txnId, idx),
+    );
   }
 
+  /** An in-flight status (applying, validating, rolling_back); not durable until the next commit (see `lightly`). */
   setStatus(txnId: number, status: TxnStatus, detail?: string): void {
-    if (detail === undefined) this.db.query("UPDATE transactions SET status = ? WHERE id = ?").run(status, txnId);
-    else this.db.query("UPDATE transactions SET status = ?, detail = ? WHERE id = ?").run(status, detail, txnId);
+    this.lightly(() => {
+      if (detail === undefined) this.db.query("UPDATE transactions SET status = ? WHERE id = ?").run(status, txnId);
+      else this.db.query("UPDATE transactions SET status = ?, detail = ? WHERE id = ?").run(status, detail, txnId);
+    });
   }
 
   /** One path_states row per file: what Bulwark left there, at EVENT. Call inside a SQLite transaction. */

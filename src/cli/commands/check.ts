@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { runRuleCheck } from "../../engine/check.ts";
+import { CachedHost } from "../../host/cached-host.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { commandHint } from "../hints.ts";
@@ -30,6 +31,8 @@ export const checkCommand = defineCommand({
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
     const rows: CheckRow[] = [];
     const progress = new Progress(planned.length, out.quiet, "checking");
+    // Read-only and one pass: the configuration is read once for every rule (issue 14.1), re-stamped per rule.
+    const cached = new CachedHost(host);
     for (const [i, p] of planned.entries()) {
       progress.tick(i + 1, p.rule.id);
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
@@ -37,7 +40,8 @@ export const checkCommand = defineCommand({
         rows.push({ ...base, status: "skip", detail: `not applicable: ${p.skip}` });
         continue;
       }
-      const r = await runRuleCheck(host, p.resolved);
+      await cached.revalidate();
+      const r = await runRuleCheck(cached, p.resolved);
       rows.push({ ...base, status: r.status, detail: r.detail });
     }
     progress.done();
