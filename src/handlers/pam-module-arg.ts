@@ -23,15 +23,14 @@
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { PAM_TYPES, parsePamFile, type PamType } from "../config/pam.ts";
-import { gatherPam } from "../checks/pam-files.ts";
 import { PamArg, PamArgRegex, PamFilePath, PamModule, PamTypeSchema } from "../checks/pam-params.ts";
-import { CaptureIncomplete, type Mechanism, type StepResult } from "./mechanism.ts";
+import type { Mechanism, StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import { toLatin1 } from "./file-state.ts";
 import type { ArgOp, PamChange, PamIntent } from "./pam-module-edit.ts";
 import { moduleLines, planArgEdit, readPamFile, recordPlan } from "./pam-module-plan.ts";
 import {
-  PAM_D, applyPamEdits, describePamEdits, pamEditPreSchema, pamEditedBytes, pamRestoredDiff, rollbackPamEdits, type PamEditPre,
+  PAM_D, applyPamEdits, describePamEdits, gatherPamForCapture, pamEditPreSchema, pamEditedBytes, pamRestoredDiff, rollbackPamEdits, type PamEditPre,
 } from "./pam-module-state.ts";
 
 const NAME = "pam_module_arg";
@@ -94,12 +93,7 @@ export function targetFiles(files: ReadonlyMap<string, string>, p: Pick<PamModul
 
 async function capture(host: Host, p: PamModuleArgParams): Promise<PamEditPre> {
   validate(p);
-  let files;
-  try {
-    files = await gatherPam(host);
-  } catch (e) {
-    throw new CaptureIncomplete(NAME, `cannot read ${PAM_D}: ${(e as Error).message}`);
-  }
+  const files = await gatherPamForCapture(host, NAME);
   const pre: PamEditPre = { v: 1, files: [], unfixable: [], notes: [] };
   const { targets, absent, notes } = targetFiles(files, p);
   pre.notes.push(...notes);

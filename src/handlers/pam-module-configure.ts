@@ -26,14 +26,14 @@
 import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { pamArg, pamArgName, pamMaxJump, pamModuleName, pamServiceFor, resolvePamName, type PamFile, type PamLine, type PamType } from "../config/pam.ts";
-import { gatherPam, gatherPamStack } from "../checks/pam-files.ts";
+import { gatherPamStack } from "../checks/pam-files.ts";
 import { PamArgs, PamControl, PamModule, PamService, PamTypeSchema } from "../checks/pam-params.ts";
-import { CaptureIncomplete, type Mechanism, type StepResult } from "./mechanism.ts";
+import type { Mechanism, StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
 import { controlValue, pamLineText, type ArgOp, type PamIntent } from "./pam-module-edit.ts";
 import { moduleLines, planArgEdit, readPamFile, recordPlan } from "./pam-module-plan.ts";
 import {
-  PAM_D, applyPamEdits, describePamEdits, pamEditPreSchema, pamRestoredDiff, rollbackPamEdits, type PamEditPre,
+  PAM_D, applyPamEdits, describePamEdits, gatherPamForCapture, pamEditPreSchema, pamRestoredDiff, rollbackPamEdits, type PamEditPre,
 } from "./pam-module-state.ts";
 
 const NAME = "pam_module_configure";
@@ -116,12 +116,7 @@ const shared = (l: PamLine, want: readonly string[]) => want.map(pamArgName).fil
 
 async function capture(host: Host, p: PamModuleConfigureParams): Promise<PamEditPre> {
   validate(p);
-  let files;
-  try {
-    files = await gatherPam(host);
-  } catch (e) {
-    throw new CaptureIncomplete(NAME, `cannot read ${PAM_D}: ${(e as Error).message}`);
-  }
+  const files = await gatherPamForCapture(host, NAME);
   const pre: PamEditPre = { v: 1, files: [], unfixable: [], notes: [] };
   const svc = pamServiceFor(files, p.service, p.type);
   if (svc !== p.service) pre.notes.push(`${PAM_D}/${p.service} does not exist (Debian layout): editing ${PAM_D}/${svc}, which every service includes`);

@@ -16,10 +16,20 @@ import { parsePamFile } from "../config/pam.ts";
 import { type FilePre, fromLatin1, priorBytes, restoreFile, sameBytes, toLatin1 } from "./file-state.ts";
 import { filePreSchema, journaledPath, unfixableSchema, MAX_EDITS } from "./pre-state-schema.ts";
 import { applyPamChanges, type PamChange } from "./pam-module-edit.ts";
-import type { RollbackResult, StepResult } from "./mechanism.ts";
+import { CaptureIncomplete, type RollbackResult, type StepResult } from "./mechanism.ts";
+import { gatherPam } from "../checks/pam-files.ts";
 
 /** The directory both PAM mechanisms may write in: their whole footprint. */
 export const PAM_D = "/etc/pam.d";
+
+/** Every file of /etc/pam.d for a capture; a read failure is CaptureIncomplete naming MECHANISM (nothing changed yet). */
+export async function gatherPamForCapture(host: Host, mechanism: string): Promise<Map<string, string>> {
+  try {
+    return await gatherPam(host);
+  } catch (e) {
+    throw new CaptureIncomplete(mechanism, `cannot read ${PAM_D}: ${(e as Error).message}`);
+  }
+}
 
 export type PamFileEdit = { path: string; prior: FilePre; changes: PamChange[] };
 export type PamUnfixable = { file: string; line: number; text: string; reason?: string };

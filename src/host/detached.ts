@@ -14,7 +14,11 @@ import { closeSync, constants, openSync } from "node:fs";
 export function spawnDetached(argv: string[], log: string, env: Record<string, string | undefined> = process.env): number {
   const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
-    const proc = Bun.spawn(argv, { stdin: "ignore", stdout: fd, stderr: fd, detached: true, env: env as Record<string, string> });
+    // SIGHUP is set to "ignore" by sh before it execs ARGV (an ignored disposition survives exec): the watcher's
+    // own handler is installed only once its runtime has started, and a hangup in between would kill it. exec keeps
+    // the pid, so the pid returned is the watcher's.
+    const wrapped = ["/bin/sh", "-c", 'trap "" HUP; exec "$@"', "sh", ...argv];
+    const proc = Bun.spawn(wrapped, { stdin: "ignore", stdout: fd, stderr: fd, detached: true, env: env as Record<string, string> });
     proc.unref();
     return proc.pid;
   } finally {

@@ -15,10 +15,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bulwark, buildBinary, json } from "../cli/helpers.ts";
-import { copyImage, digestDiff, imageAvailable, imageJudge, treeDigest, type ImageCopy, type ImageLabel } from "../support/debian-image.ts";
+import { copyImage, digestDiff, IMAGE_PREREQUISITE, imageToolsPresent, imageJudge, treeDigest, type ImageCopy, type ImageLabel } from "../support/debian-image.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { runnableCorpus, skippedSummary, type RunnableCorpus } from "./corpus.ts";
 
-const have = imageAvailable();
+const have = prerequisite(IMAGE_PREREQUISITE, imageToolsPresent());
 const SLOW = 10 * 60_000;
 let corpus: RunnableCorpus;
 

@@ -8,11 +8,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyImage, imageAvailable, imageJudge, parseSshdT, type ImageCopy } from "../support/debian-image.ts";
+import { copyImage, IMAGE_PREREQUISITE, imageToolsPresent, imageJudge, parseSshdT, type ImageCopy } from "../support/debian-image.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { loadRulesFromPath } from "../../src/rules/load.ts";
 import { REPO } from "./corpus.ts";
 
-const have = imageAvailable();
+const have = prerequisite(IMAGE_PREREQUISITE, imageToolsPresent());
 
 /** keyword → value and the expected sshd -T value, from each rule's sshd_config_d implementation. */
 function sshdRuleValues(): { id: string; key: string; value: string; expectKey: string; expected: string }[] {

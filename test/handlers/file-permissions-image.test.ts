@@ -16,10 +16,11 @@ import { getCheck } from "../../src/checks/index.ts";
 import { filePermissions, type FilePermissionsParams, type FilePermissionsPre } from "../../src/handlers/file-permissions.ts";
 import { CaptureIncomplete } from "../../src/handlers/mechanism.ts";
 import { loadRulesFromPath } from "../../src/rules/load.ts";
-import { copyImage, debianImage, imageAvailable } from "../support/debian-image.ts";
+import { copyImage, debianImage, IMAGE_PREREQUISITE, imageToolsPresent } from "../support/debian-image.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { haveKensaFull, KENSA_FULL_DIR, testLookup } from "../rules/helpers.ts";
 
-const ready = haveKensaFull && imageAvailable();
+const ready = prerequisite(IMAGE_PREREQUISITE, haveKensaFull && imageToolsPresent());
 
 /** Type, mode and owner of every entry (what file_permissions may change), never following a link. */
 function metaDigest(root: string): Map<string, string> {

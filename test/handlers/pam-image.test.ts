@@ -17,12 +17,13 @@ import { gatherPam } from "../../src/checks/pam-files.ts";
 import { loadRulesFromPath } from "../../src/rules/load.ts";
 import { allHostPaths, createHost, type HostPath } from "../../src/host/index.ts";
 import { RecordingHost } from "../../src/host/recording-host.ts";
-import { copyImage, digestDiff, imageAvailable, treeDigest, type ImageCopy } from "../support/debian-image.ts";
+import { copyImage, digestDiff, IMAGE_PREREQUISITE, imageToolsPresent, treeDigest, type ImageCopy } from "../support/debian-image.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { haveKensaFull, KENSA_FULL_DIR, testLookup } from "../rules/helpers.ts";
 
 setDefaultTimeout(180_000); // an image copy and the shell path's forks on a shared machine
 
-const have = haveKensaFull && imageAvailable();
+const have = prerequisite(IMAGE_PREREQUISITE, haveKensaFull && imageToolsPresent());
 
 /** The corpus's PAM steps, in file order: [rule id, mechanism, params]. */
 function corpusSteps(): [string, string, Record<string, unknown>][] {

@@ -4,12 +4,13 @@
  * Where visudo comes from, first found wins: BULWARK_TEST_SUDO_ROOT (a
  * directory holding an unpacked Debian sudo package, `dpkg-deb -x sudo_*.deb
  * DIR`: its visudo runs with LD_LIBRARY_PATH=DIR/usr/libexec/sudo), then a
- * `visudo` on PATH. When the Debian 12 image (test/support/debian-image.ts)
- * lands, its visudo run by chroot becomes the judge. Missing: prerequisite().
+ * `visudo` on PATH, then the Debian 12 test image's own visudo
+ * (test/support/debian-image.ts; what CI uses). Missing: prerequisite().
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { prerequisite } from "../support/prereq.ts";
+import { debianImage, imageToolsPresent } from "../support/debian-image.ts";
 
 function locate(): { cmd: string[]; env: Record<string, string> } | null {
   const root = process.env.BULWARK_TEST_SUDO_ROOT;
@@ -18,7 +19,15 @@ function locate(): { cmd: string[]; env: Record<string, string> } | null {
   }
   const r = Bun.spawnSync(["sh", "-c", "command -v visudo"], { stdout: "pipe", stderr: "pipe" });
   const path = r.stdout.toString().trim();
-  return r.exitCode === 0 && path ? { cmd: [path], env: {} } : null;
+  if (r.exitCode === 0 && path) return { cmd: [path], env: {} };
+  // The Debian 12 test image holds sudo installed: the same layout as an unpacked sudo package.
+  if (imageToolsPresent()) {
+    const img = debianImage();
+    if (existsSync(join(img, "usr/sbin/visudo"))) {
+      return { cmd: [join(img, "usr/sbin/visudo")], env: { LD_LIBRARY_PATH: join(img, "usr/libexec/sudo") } };
+    }
+  }
+  return null;
 }
 
 const found = locate();

@@ -8,9 +8,10 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  cachedBuild, copyImage, debianImage, digestDiff, imageAvailable, imageJudge, IMAGE_MARKER, parseSshdT, treeDigest,
+  cachedBuild, copyImage, debianImage, digestDiff, IMAGE_PREREQUISITE, imageToolsPresent, imageJudge, IMAGE_MARKER, parseSshdT, treeDigest,
   type ImageCopy,
 } from "./debian-image.ts";
+import { prerequisite } from "./prereq.ts";
 
 const HERE = import.meta.dir;
 
@@ -60,7 +61,7 @@ describe("cachedBuild (no image needed)", () => {
   });
 });
 
-const have = imageAvailable();
+const have = prerequisite(IMAGE_PREREQUISITE, imageToolsPresent());
 
 describe.skipIf(!have)("the Debian 12 image", () => {
   let pristine = "";

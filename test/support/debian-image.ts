@@ -49,8 +49,16 @@ export function imageKey(): string {
 
 /** True when mmdebstrap and chroot are installed (through prerequisite(): fails under CI when missing). */
 export function imageAvailable(): boolean {
+  return prerequisite(IMAGE_PREREQUISITE, imageToolsPresent());
+}
+
+/** What a test file names when it binds `const have = prerequisite(IMAGE_PREREQUISITE, imageToolsPresent())`. */
+export const IMAGE_PREREQUISITE = "mmdebstrap (the Debian 12 test image)";
+
+/** True when mmdebstrap and chroot are on PATH (no prerequisite() side effect: callers pass it there). */
+export function imageToolsPresent(): boolean {
   const have = (bin: string) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", bin]).status === 0;
-  return prerequisite("mmdebstrap (the Debian 12 test image)", have("mmdebstrap") && have("chroot"));
+  return have("mmdebstrap") && have("chroot");
 }
 
 /**
