@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
-import { runRuleCheck } from "../../engine/check.ts";
-import { CachedHost } from "../../host/cached-host.ts";
+import { checkRules } from "../../engine/check.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { commandHint } from "../hints.ts";
@@ -29,21 +28,16 @@ export const checkCommand = defineCommand({
     const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet);
     // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
-    const rows: CheckRow[] = [];
     const progress = new Progress(planned.length, out.quiet, "checking");
-    // Read-only and one pass: the configuration is read once for every rule (issue 14.1), re-stamped per rule.
-    const cached = new CachedHost(host);
-    for (const [i, p] of planned.entries()) {
-      progress.tick(i + 1, p.rule.id);
+    const applicable = planned.filter((p) => !p.skip);
+    const results = await checkRules(host, applicable.map((p) => p.resolved!), (i, id) => progress.tick(i + 1, id));
+    const verdicts = new Map(applicable.map((p, i) => [p, results[i]!]));
+    const rows: CheckRow[] = planned.map((p) => {
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
-      if (p.skip) {
-        rows.push({ ...base, status: "skip", detail: `not applicable: ${p.skip}` });
-        continue;
-      }
-      await cached.revalidate();
-      const r = await runRuleCheck(cached, p.resolved);
-      rows.push({ ...base, status: r.status, detail: r.detail });
-    }
+      if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
+      const r = verdicts.get(p)!;
+      return { ...base, status: r.status, detail: r.detail };
+    });
     progress.done();
     const recover = commandHint("recover", args);
     if (pending.length) {
