@@ -5,6 +5,8 @@
  * public keys SPKI ("BEGIN PUBLIC KEY", `openssl pkey -pubout`).
  */
 
+import { BulwarkError } from "../errors.ts";
+
 const ALG = { name: "Ed25519" } as const;
 
 /** A key pair as evidence signing uses it: the private key, its public key, and the public key's id. */
@@ -18,7 +20,7 @@ export interface SigningKey {
 }
 
 /** Thrown for a PEM that is not the expected Ed25519 key; the message names the source and what was found. */
-export class BadKey extends Error {
+export class BadKey extends BulwarkError {
   constructor(source: string, why: string) {
     super(`${source}: ${why}`);
     this.name = "BadKey";
@@ -64,7 +66,7 @@ export async function importPrivatePem(text: string, source: string): Promise<Si
   const der = fromPem(text, "PRIVATE KEY", source);
   let priv: CryptoKey;
   try {
-    priv = await crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
+    priv = await crypto.subtle.importKey("pkcs8", der as Uint8Array<ArrayBuffer>, ALG, true, ["sign"]);
   } catch (e) {
     throw new BadKey(source, `not an Ed25519 PKCS#8 private key (${(e as Error).message}); make one with: openssl genpkey -algorithm ed25519 -out FILE`);
   }
@@ -78,7 +80,7 @@ export async function importPrivatePem(text: string, source: string): Promise<Si
 export async function importPublicPem(text: string, source: string): Promise<CryptoKey> {
   const der = fromPem(text, "PUBLIC KEY", source);
   try {
-    return await crypto.subtle.importKey("spki", der, ALG, true, ["verify"]);
+    return await crypto.subtle.importKey("spki", der as Uint8Array<ArrayBuffer>, ALG, true, ["verify"]);
   } catch (e) {
     throw new BadKey(source, `not an Ed25519 public key (${(e as Error).message}); export one with: openssl pkey -in PRIVATE.pem -pubout`);
   }
@@ -86,7 +88,7 @@ export async function importPublicPem(text: string, source: string): Promise<Cry
 
 /** The Ed25519 signature of BYTES, base64. */
 export async function signBytes(key: CryptoKey, bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await crypto.subtle.sign(ALG, key, bytes)).toString("base64");
+  return Buffer.from(await crypto.subtle.sign(ALG, key, bytes as Uint8Array<ArrayBuffer>)).toString("base64");
 }
 
 /** Does SIG (base64) sign BYTES under KEY? False for a malformed signature, never a throw. */
@@ -96,7 +98,7 @@ export async function verifyBytes(key: CryptoKey, bytes: Uint8Array, sig: string
   const raw = Buffer.from(sig, "base64");
   if (raw.length !== 64 || raw.toString("base64") !== sig) return false;
   try {
-    return await crypto.subtle.verify(ALG, key, raw, bytes);
+    return await crypto.subtle.verify(ALG, key, raw, bytes as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
   }
