@@ -44,7 +44,7 @@ describe("tamper", () => {
     const line = new TextEncoder().encode(text + "\n");
     expect((await verifyEvidence(evidenceItems(text + "\n"), key.publicKey))[0]!.ok).toBe(true);
     const missed: number[] = [];
-    // Every position, three ways: the lowest bit, the ASCII case bit (\\u001f → \\u001F decodes the same:
+    // Every position, three ways: the lowest bit, the ASCII case bit (\u001f → \u001F decodes the same:
     // caught only by the canonical-bytes check) and a whole-byte inversion.
     for (let i = 0; i < line.length; i++) {
       for (const mask of [0x01, 0x20, 0xff]) {
