@@ -13,7 +13,9 @@ import { UsageError } from "./errors.ts";
 import { defineArgs } from "./options.ts";
 import { log } from "./ui.ts";
 
+/** The values of --fail-on. */
 export const FAIL_ON = ["any", "regression"] as const;
+/** One --fail-on value. */
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** --fail-on any|regression for check. */

@@ -1,6 +1,6 @@
 /** What the engine takes in and hands back. */
 import type { Json } from "../handlers/mechanism.ts";
-import type { StepStatus, TxnStatus } from "../store/types.ts";
+import type { StepStatus, TxnStatus, WrittenFile } from "../store/types.ts";
 
 /** A rule as the rules layer hands it over: selected, applicable implementation chosen, params validated. */
 export interface ResolvedRule {
@@ -62,8 +62,8 @@ export interface TxnEvidence {
   /** Every step's captured pre-state, as journaled. */
   preStates: { mechanism: string; params: unknown; preState: unknown }[];
   /** The footprint's single files before apply (sha256 null: absent), and what the commit or undo left. */
-  filesBefore: import("../store/types.ts").WrittenFile[];
-  filesAfter: import("../store/types.ts").WrittenFile[];
+  filesBefore: WrittenFile[];
+  filesAfter: WrittenFile[];
 }
 
 /**

@@ -16,6 +16,7 @@ import type { StateLocation } from "../store/paths.ts";
 import { prepareStateDir } from "../store/state-path.ts";
 import { readStateFile, StateFileRefused, writeStateFile } from "./state-file.ts";
 
+/** The previous verdicts, in the state directory. */
 export const BASELINE_FILE = "last-check.json";
 const FORMAT = "bulwark-check-baseline/1";
 const MAX_BYTES = 8 * 1024 * 1024;

@@ -15,7 +15,9 @@ import { privateDir, readStateFile, StateFileRefused, writeStateFile } from "./s
 
 /** The key directory under the state directory. */
 export const KEYS_DIR = "keys";
+/** The private key (PKCS#8 PEM, 0600) in KEYS_DIR. */
 export const PRIVATE_KEY_FILE = "evidence-ed25519.key";
+/** Its public key (SPKI PEM) beside it: what verify --print-public-key prints. */
 export const PUBLIC_KEY_FILE = "evidence-ed25519.pub";
 const MAX_PEM = 16 * 1024;
 

@@ -6,6 +6,7 @@ import { CliError, EXIT, UsageError } from "../errors.ts";
 import { idFlag, rootArgs, stateArgs } from "../options.ts";
 import { log } from "../ui.ts";
 
+/** `bulwark evidence`: the stored records of a transaction or run as JSONL, byte for byte as signed (read-only). */
 export const evidenceCommand = defineCommand({
   meta: {
     name: "evidence",

@@ -19,6 +19,7 @@ const verifyArgs = defineArgs({
   root: { type: "string", valueHint: "DIR", description: "With --print-public-key: the image whose state directory holds the key. Example: --root /mnt/image" },
 });
 
+/** `bulwark verify`: every record checked against a public key; each mismatch named by record and field. */
 export const verifyCommand = defineCommand({
   meta: {
     name: "verify",
