@@ -142,7 +142,10 @@ function firstDiff(a: string, b: string): number {
 /** Does the live file at F.path (under the Host's root) hold what the record says the transaction left? */
 async function liveFile(host: Host, f: EvidenceFile, i: number): Promise<Problem[]> {
   const field = `files[${i}] ${typeof f?.path === "string" ? f.path : "?"}`;
-  if (typeof f?.path !== "string" || !f.path.startsWith("/")) return [{ field, message: "path is not an absolute path inside the root" }];
+  // The record is untrusted input until verified: only a plain absolute path is looked up under the root.
+  if (typeof f?.path !== "string" || !f.path.startsWith("/") || f.path.includes("\0") || f.path.split("/").some((c) => c === "..")) {
+    return [{ field, message: "path is not a plain absolute path inside the root; not looked up" }];
+  }
   let now: string | null;
   try {
     const st = await host.readFile(f.path);

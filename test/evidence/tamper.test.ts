@@ -94,3 +94,15 @@ describe("tamper", () => {
     expect(v.map((r) => [r.where, r.ok])).toEqual([["evidence[0]", true], ["evidence[1]", false]]);
   });
 });
+
+test("evidence/AC-08: a record naming a path with .. is not looked up under --against-root", async () => {
+  const { key } = await generateSigningKey();
+  const e = sample();
+  e.filesAfter = [{ path: "/etc/../../outside", sha256: null }];
+  const { text } = await signRecord(buildRecord(e, HOST), key);
+  const lookedUp: string[] = [];
+  const host = { root: "/nonexistent-root", readFile: async (p: string) => (lookedUp.push(p), { exists: false as const }) } as any;
+  const [v] = await verifyEvidence(evidenceItems(text), key.publicKey, { host });
+  expect(v!.problems).toEqual([{ field: "files[0] /etc/../../outside", message: "path is not a plain absolute path inside the root; not looked up" }]);
+  expect(lookedUp).toEqual([]);
+});
