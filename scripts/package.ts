@@ -8,8 +8,8 @@
  * Contents: /usr/bin/bulwark (never stripped: strip drops the embedded
  * payload), bulwark(8) and bash/zsh/fish completions generated from the CLI
  * definitions, the output reference and README, a copyright file and a
- * changelog, and a systemd service + timer running `bulwark check --format
- * jsonl` daily — installed disabled. /var/lib/bulwark (0700) is created by the
+ * changelog, and a systemd service + timer running `bulwark check --fail-on
+ * regression` daily (scripts/package/bulwark-check.*) — installed disabled. /var/lib/bulwark (0700) is created by the
  * post-install script, not shipped (a packaged 0700 directory is flagged by
  * both linters). No runtime dependency beyond libc. Lint findings a
  * Bun-compiled binary cannot avoid are overridden, each with its reason, in
@@ -46,32 +46,9 @@ export const ARCHES = {
 } as const;
 export type Arch = keyof typeof ARCHES;
 
-const SERVICE = `[Unit]
-Description=Bulwark compliance check (read-only)
-Documentation=man:bulwark(8)
-After=local-fs.target
-
-[Service]
-Type=oneshot
-ExecStart=/usr/bin/bulwark check --format jsonl
-# Exit 2 means "some rules fail": a finding, not a broken service.
-SuccessExitStatus=2
-Nice=10
-IOSchedulingClass=idle
-`;
-
-const TIMER = `[Unit]
-Description=Daily Bulwark compliance check
-Documentation=man:bulwark(8)
-
-[Timer]
-OnCalendar=daily
-RandomizedDelaySec=1h
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-`;
+/** The timer's units live beside this script (scripts/package/), so tests can verify the very files shipped. */
+const SERVICE = readFileSync(join(import.meta.dir, "package/bulwark-check.service"), "utf8");
+const TIMER = readFileSync(join(import.meta.dir, "package/bulwark-check.timer"), "utf8");
 
 /** Debian machine-readable copyright, pointing at the system's copy of the license. */
 const COPYRIGHT = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

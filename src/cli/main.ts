@@ -28,6 +28,8 @@ import { historyCommand } from "./commands/history.ts";
 import { confirmCommand } from "./commands/confirm.ts";
 import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
+import { evidenceCommand } from "./commands/evidence.ts";
+import { verifyCommand } from "./commands/verify.ts";
 
 export const main = defineCommand({
   meta: {
@@ -50,6 +52,8 @@ export const main = defineCommand({
     recover: recoverCommand,
     confirm: confirmCommand,
     history: historyCommand,
+    evidence: evidenceCommand,
+    verify: verifyCommand,
     rules: rulesCommand,
     doctor: doctorCommand,
     version: versionCommand,

@@ -6,7 +6,7 @@ import type { Store } from "../store/store.ts";
 import { getMechanism } from "../handlers/registry.ts";
 import { RecoveryPending } from "./errors.ts";
 import { planRule, remediateRule } from "./transaction.ts";
-import type { ResolvedRule, RunReport, TxnReport } from "./types.ts";
+import type { EvidenceSink, ResolvedRule, RunReport, TxnReport } from "./types.ts";
 
 /**
  * Take the run lock of STATE_DIR, held through HOST: by this process on the
@@ -47,6 +47,8 @@ export interface RunOptions {
    * rolled back and no journal is left open for `recover`.
    */
   signal?: AbortSignal;
+  /** Signs and stores the evidence of each committed or rolled-back transaction; its failure never fails the transaction. */
+  evidence?: EvidenceSink;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         // edited by another process has a new stamp and is read from disk again.
         await cache.revalidate();
         const beforeCapture = () => cache.revalidate(ownFiles(rule));
-        transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId }, rule));
+        transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId, ...(o.evidence ? { evidence: o.evidence } : {}) }, rule));
       }
     } finally {
       o.store.finishRun(runId);

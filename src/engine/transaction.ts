@@ -13,7 +13,8 @@ import { runRuleCheck } from "./check.ts";
 import { digestAll, leftStates } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { preflight, type PlannedStep } from "./preflight.ts";
-import type { ResolvedRule, StepReport, TxnReport } from "./types.ts";
+import type { EvidenceSink, ResolvedRule, StepReport, TxnEvidence, TxnReport } from "./types.ts";
+import { emitEvidence, filesBefore } from "./evidence-hook.ts";
 import { undoSteps } from "./undo.ts";
 import { servicesPlan, servicesReload, servicesValidate } from "../handlers/sshd-reload.ts";
 
@@ -28,6 +29,8 @@ export interface TxnContext {
    * after the check ran, and a file another process changed meanwhile is read from disk.
    */
   beforeCapture?: () => Promise<void>;
+  /** Signs and stores each committed or rolled-back transaction's evidence (src/engine/evidence-hook.ts). */
+  evidence?: EvidenceSink;
 }
 
 function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
@@ -61,6 +64,7 @@ async function applyStep(
 
 export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promise<TxnReport> {
   const { store, host } = ctx;
+  const startedAt = new Date().toISOString();
   if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
   const before = await runRuleCheck(host, rule);
   if (before.status === "skip") return unchanged(ctx, rule, "skipped", `not applicable: ${before.detail}`);
@@ -71,6 +75,14 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   await ctx.beforeCapture?.();
   const pf = await preflight(host, rule);
   if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
+  const beforeFiles = ctx.evidence ? await filesBefore(host, pf.steps.map((s) => s.footprint)) : [];
+  const evidence = (outcome: TxnEvidence["outcome"], detail: string, after: TxnEvidence["verdicts"]["after"], filesAfter: TxnEvidence["filesAfter"]) =>
+    emitEvidence(ctx.evidence, () => ({
+      runId: ctx.runId, txnId, rule, outcome, detail, startedAt, finishedAt: new Date().toISOString(),
+      verdicts: { before: { status: before.status, detail: before.detail }, after },
+      preStates: pf.steps.map((s) => ({ mechanism: s.mechanism.name, params: s.params, preState: s.pre })),
+      filesBefore: beforeFiles, filesAfter,
+    }));
 
   const txnId = store.journal(
     ctx.runId,
@@ -88,6 +100,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   const changed = new Set<string>();
   let started = 0;
   let failure: { detail: string; trigger: RollbackTrigger } | null = null;
+  let afterVerdict: TxnEvidence["verdicts"]["after"] = null;
 
   store.setStatus(txnId, "applying");
   for (const step of pf.steps) {
@@ -113,6 +126,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
     // A service's own test (sshd -t) first: a config it refuses must never be reloaded or kept.
     const svc = await servicesValidate(host, [...changed]);
     const after = svc && !svc.ok ? null : await runRuleCheck(host, rule);
+    if (after) afterVerdict = { status: after.status, detail: after.detail };
     if (!after) {
       failure = { detail: `validation: ${svc!.detail}`, trigger: "validation" };
     } else if (after.status !== "pass") {
@@ -126,7 +140,8 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
       // Reloaded only once committed: a crash before this leaves the daemon on its old config.
       const reloaded = await servicesReload(host, [...changed], { tested: true });
       if (reloaded) store.setStatus(txnId, "committed", (detail = `${detail}; ${reloaded}`));
-      return { txnId, ruleId: rule.id, status: "committed", detail, steps: reports };
+      const evidenceError = await evidence("committed", detail, afterVerdict, files);
+      return { txnId, ruleId: rule.id, status: "committed", detail, steps: reports, ...(evidenceError ? { evidenceError } : {}) };
     }
   }
 
@@ -140,7 +155,8 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   // What the undo left, so a later rollback of an earlier transaction sharing these files judges drift against it.
   const left = await leftStates(host, [...changed, ...undo.changed]);
   store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger, left });
-  return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified };
+  const evidenceError = await evidence(status, detail, afterVerdict, left);
+  return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified, ...(evidenceError ? { evidenceError } : {}) };
 }
 
 /** Dry run: check and capture only; report what apply would change. Nothing is written anywhere. */

@@ -1,6 +1,6 @@
 /** What the engine takes in and hands back. */
 import type { Json } from "../handlers/mechanism.ts";
-import type { StepStatus, TxnStatus } from "../store/types.ts";
+import type { StepStatus, TxnStatus, WrittenFile } from "../store/types.ts";
 
 /** A rule as the rules layer hands it over: selected, applicable implementation chosen, params validated. */
 export interface ResolvedRule {
@@ -33,6 +33,8 @@ export interface TxnReport {
   restoreVerified?: boolean;
   /** Dry run: what apply would change. */
   plan?: string[];
+  /** Set when the evidence record for this transaction could not be made or stored (the outcome stands). */
+  evidenceError?: string;
 }
 
 export interface RunReport {
@@ -44,3 +46,28 @@ export interface RunReport {
 }
 
 export type { Json };
+
+/** What the engine knows about a transaction that ended committed or rolled back: the evidence a sink signs. */
+export interface TxnEvidence {
+  runId: number;
+  txnId: number;
+  rule: ResolvedRule;
+  outcome: "committed" | "rolled_back" | "rollback_failed";
+  detail: string;
+  /** ISO-8601 UTC: before the rule's first check, and after the commit or the undo. */
+  startedAt: string;
+  finishedAt: string;
+  /** The check before the change, and the validation check (null when validation never reached the check). */
+  verdicts: { before: { status: string; detail: string }; after: { status: string; detail: string } | null };
+  /** Every step's captured pre-state, as journaled. */
+  preStates: { mechanism: string; params: unknown; preState: unknown }[];
+  /** The footprint's single files before apply (sha256 null: absent), and what the commit or undo left. */
+  filesBefore: WrittenFile[];
+  filesAfter: WrittenFile[];
+}
+
+/**
+ * Receives each transaction's evidence after its outcome is durable. A throw
+ * is reported on the transaction (`evidenceError`), never turned into a failure.
+ */
+export type EvidenceSink = (e: TxnEvidence) => Promise<void>;

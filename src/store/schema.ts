@@ -120,6 +120,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deadmen_state ON deadmen(state);
   `,
+  // v4: signed evidence (issue 18): one row per record, the canonical JSON exactly as signed and
+  // exported, so `bulwark evidence` hands out the very bytes the signature covers. Rows are only added.
+  `
+  CREATE TABLE evidence (
+    id     INTEGER PRIMARY KEY,
+    txn_id INTEGER NOT NULL REFERENCES transactions(id),
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    key_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    at     TEXT NOT NULL
+  );
+  CREATE INDEX evidence_txn ON evidence(txn_id, id);
+  CREATE INDEX evidence_run ON evidence(run_id, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

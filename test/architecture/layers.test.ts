@@ -20,6 +20,8 @@ const FLOOR: Record<string, number> = {
   handlers: 5,
   engine: 6,
   rules: 7,
+  // Signed evidence: builds records from the engine's transaction facts, stores them through store/.
+  evidence: 7,
   reports: 8,
   cli: 9,
 };

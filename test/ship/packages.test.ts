@@ -142,8 +142,8 @@ describe.skipIf(!haveTools)("packages", () => {
     }
     expect(Bun.spawnSync(["bash", "-n", join(root, "usr/share/bash-completion/completions/bulwark")]).exitCode).toBe(0);
     const service = readFileSync(join(root, "usr/lib/systemd/system/bulwark-check.service"), "utf8");
-    expect(service).toContain("ExecStart=/usr/bin/bulwark check --format jsonl");
-    expect(service).toContain("SuccessExitStatus=2");
+    expect(service).toBe(readFileSync(join(repo, "scripts/package/bulwark-check.service"), "utf8"));
+    expect(service).toContain("ExecStart=/usr/bin/bulwark check --fail-on regression");
   }, SLOW);
 
   /** Each override or filter line must follow a comment giving its reason. */

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { checkRules } from "../../engine/check.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
+import { failOnArg, failOnFlag, judgeRegression } from "../regression-flag.ts";
 import { EXIT } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, type FlagValues } from "../options.ts";
@@ -13,15 +14,16 @@ export const checkCommand = defineCommand({
   meta: {
     name: "check",
     description:
-      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run.\n\n" +
+      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous such check, 0 for findings already known.\n\n" +
       "Examples:\n" +
       "  bulwark check                                       # the embedded corpus against this host\n" +
       "  bulwark check --root /mnt/image --format json       # an offline image, as JSON\n" +
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...failOnArg },
   async run({ args, data }) {
+    const failOn = failOnFlag(args["fail-on"]);
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
     const osInfo = await readOs(host);
@@ -44,6 +46,7 @@ export const checkCommand = defineCommand({
       log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
     }
     renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover });
+    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows) ? EXIT.failed : EXIT.ok;
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });

@@ -8,7 +8,8 @@ import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { renderRemediate, txnJson } from "../render/remediate.ts";
-import { Progress } from "../ui.ts";
+import { log, Progress } from "../ui.ts";
+import { evidenceSinkFor, signingKeyArg } from "../evidence-flag.ts";
 
 const dryRunArg = defineArgs({
   "dry-run": {
@@ -44,6 +45,8 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
     if (!dryRun) store = openStateStore(host, args);
     if (store) refuseDueDeadmen(store, args);
     const s = store;
+    // Before the first change: an unusable signing key ends the command with nothing changed (src/cli/evidence-flag.ts).
+    const evidence = store ? await evidenceSinkFor(store, host, args, osInfo.label) : undefined;
     report = await runRemediation({
       store: store as Store,
       host,
@@ -53,7 +56,9 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
       onRule: (i, id) => progress.tick(i + 1, id),
       ...(s && confirmWithin !== undefined ? { onRunStarted: (runId: number) => armDeadmanAtStart(s, host, args, runId, confirmWithin) } : {}),
       signal: stop.signal,
+      ...(evidence ? { evidence } : {}),
     });
+    for (const t of report.transactions) if (t.evidenceError) log.warn(`${t.ruleId} (transaction ${t.txnId}): ${t.evidenceError}; the change itself is ${t.status}`);
     if (store && confirmWithin !== undefined && report.runId !== null) settleDeadmanAtEnd(store, args, report, confirmWithin, out.quiet);
   } finally {
     progress.done();
@@ -87,7 +92,7 @@ export const remediateCommand = defineCommand({
       "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
       "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...signingKeyArg },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

@@ -1,0 +1,86 @@
+/**
+ * Signed evidence through the compiled binary (WebCrypto Ed25519 inside
+ * `bun build --compile`), on both Host paths: remediate signs, `evidence`
+ * exports, `verify` checks and names what differs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildBinary, bulwark, imageSnapshot, ubuntuRoot } from "../cli/helpers.ts";
+import { prerequisite } from "../support/prereq.ts";
+
+const haveOpenssl = prerequisite("openssl", Bun.spawnSync(["openssl", "version"], { stdout: "pipe", stderr: "pipe" }).exitCode === 0);
+const RULES = ["--rule", "sysctl-fs-protected-hardlinks", "--rule", "sysctl-net-ipv4-conf-all-send-redirects"];
+const cleanups: (() => void)[] = [];
+beforeAll(() => buildBinary(), 300_000);
+afterAll(() => cleanups.splice(0).forEach((f) => f()));
+function root(): string {
+  const s = ubuntuRoot();
+  cleanups.push(s.cleanup);
+  writeFileSync(join(s.root, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n");
+  writeFileSync(join(s.root, "etc/hostname"), "image-host\n");
+  return s.root;
+}
+
+describe.each(["kernel-io", "shell"] as const)("--path %s", (path) => {
+  test("evidence/AC-13: remediate signs each committed transaction; evidence --run exports JSONL; verify with --print-public-key's key passes (compiled binary)", () => {
+    const r = root();
+    const rem = bulwark(["remediate", "--root", r, "--path", path, ...RULES, "--format", "json"]);
+    expect(rem.code).toBe(0);
+    const out = join(r, "..", `${r.split("/").pop()}.evidence.jsonl`);
+    cleanups.push(() => Bun.spawnSync(["rm", "-f", out, `${out}.pub`]));
+    expect(bulwark(["evidence", "--root", r, "--run", "1", "--out", out]).code).toBe(0);
+    const lines = readFileSync(out, "utf8").trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => JSON.parse(l).host)).toEqual([0, 1].map(() => expect.objectContaining({ hostname: "image-host", machineId: "0123456789abcdef0123456789abcdef", os: "ubuntu 24.04", kernel: null })));
+    const pub = bulwark(["verify", "--print-public-key", "--root", r]);
+    expect(pub.stdout).toStartWith("-----BEGIN PUBLIC KEY-----\n");
+    writeFileSync(`${out}.pub`, pub.stdout);
+    const ok = bulwark(["verify", out, "--public-key", `${out}.pub`, "--against-root", r]);
+    expect({ code: ok.code, last: ok.stdout.trimEnd().split("\n").at(-1) }).toEqual({ code: 0, last: "2 of 2 records verified" });
+    // The live file edited by hand: verify names the record, the file and both digests.
+    writeFileSync(join(r, "etc/sysctl.d/99-bulwark-fs.protected_hardlinks.conf"), "fs.protected_hardlinks = 0\n");
+    const bad = bulwark(["verify", out, "--public-key", `${out}.pub`, "--against-root", r]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/FAIL record \d \(line \d\) txn \d sysctl-fs-protected-hardlinks: files\[0\] \/etc\/sysctl.d\/99-bulwark-fs.protected_hardlinks.conf: the live file under .* differs from the record: recorded sha256 [0-9a-f]{16}…, now sha256 [0-9a-f]{16}…/);
+    expect(bad.stdout).toContain("1 of 2 records verified, 1 did not");
+  }, 120_000);
+});
+
+test("evidence/AC-14: an unusable keys directory stops remediate before any change: exit 1, the path named, the image unchanged", () => {
+  const r = root();
+  mkdirSync(join(r, "var/lib/bulwark"), { mode: 0o700 });
+  chmodSync(join(r, "var/lib/bulwark"), 0o700);
+  symlinkSync("/tmp", join(r, "var/lib/bulwark/keys"));
+  const before = imageSnapshot(r);
+  const res = bulwark(["remediate", "--root", r, ...RULES]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain(`${join(r, "var/lib/bulwark/keys")} is a symlink; Bulwark did not read or write through it`);
+  expect(imageSnapshot(r)).toEqual(before);
+}, 60_000);
+
+test.skipIf(!haveOpenssl)("evidence/AC-12: remediate --signing-key signs with the operator's openssl key; verify with openssl's public key", () => {
+  const r = root();
+  const key = join(r, "..", `${r.split("/").pop()}.key`);
+  cleanups.push(() => Bun.spawnSync(["rm", "-f", key, `${key}.pub`, `${key}.jsonl`]));
+  Bun.spawnSync(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key]);
+  chmodSync(key, 0o600);
+  writeFileSync(`${key}.pub`, Bun.spawnSync(["openssl", "pkey", "-in", key, "-pubout"], { stdout: "pipe" }).stdout);
+  expect(bulwark(["remediate", "--root", r, ...RULES, "--signing-key", key]).code).toBe(0);
+  expect(bulwark(["evidence", "--root", r, "--txn", "1", "--out", `${key}.jsonl`]).code).toBe(0);
+  expect(bulwark(["verify", `${key}.jsonl`, "--public-key", `${key}.pub`]).code).toBe(0);
+  const other = bulwark(["verify", "--print-public-key", "--root", r]);
+  expect(other.code).toBe(1); // no state key was made: the operator's key signed
+  expect(other.stderr).toContain("no signing key in");
+}, 60_000);
+
+test("evidence/AC-15: evidence and verify refuse bad use with one clear line", () => {
+  const r = root();
+  expect(bulwark(["evidence", "--root", r, "--run", "1"]).stderr).toContain("no state database in");
+  expect(bulwark(["evidence", "--root", r]).stderr).toContain("give exactly one of --txn ID, --run ID");
+  expect(bulwark(["verify", "x.jsonl"]).stderr).toContain("--public-key PEM is required");
+  const notKey = join(r, "etc/os-release");
+  const res = bulwark(["verify", notKey, "--public-key", notKey]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain(`${notKey}: no "BEGIN PUBLIC KEY" block`);
+}, 60_000);
