@@ -13,7 +13,8 @@
  *
  * A rule may name packages with a trailing-glob pattern (`xorg-x11-server*`,
  * the reference corpus' form): `*` and `?` only, never `[`, which dpkg-query
- * and rpm would both read as a class. Every value here is still quoted with
+ * and rpm would both read as a class, and after at least three literal
+ * characters, so no pattern names every package. Every value here is still quoted with
  * `shellQuote` where it meets a shell; the grammar is what keeps a name from
  * being read as an option (`-e`) or a path by the package manager itself.
  */
@@ -47,6 +48,8 @@ export function isPackageName(name: string, format: PackageFormat): boolean {
 export function isPackagePattern(pattern: string, format: PackageFormat): boolean {
   if (pattern.length > MAX_PACKAGE_NAME || !PACKAGE_PATTERN_RE.test(pattern)) return false;
   if (!/[*?]/.test(pattern)) return isPackageName(pattern, format);
+  // A pattern starts with at least three literal characters: `**` or `?*` would name every package.
+  if (!/^[^*?]{3}/.test(pattern)) return false;
   // Wildcards stand for at least one valid character; what is left must still fit the grammar.
   const probe = pattern.replace(/[*?]/g, "a");
   return isPackageName(probe, format);
