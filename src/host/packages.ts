@@ -117,12 +117,24 @@ else chroot ${q(root)} dpkg-query -W -f=${fmt} ${args}; fi`;
   });
 }
 
+/**
+ * Shell lines choosing ROOT's rpm database and the `rpm` command using it: /var/lib/rpm when it holds one (RHEL 8/9),
+ * else /usr/lib/sysimage/rpm (newer layouts). Always passed as --dbpath: rpm's compiled-in default is the BUILD
+ * machine's (Debian's rpm uses ~/.rpmdb), never necessarily the image's.
+ */
+function rpmPrefix(root: string): string {
+  const v = q(mapUnder(root, "/var/lib/rpm"));
+  return `db=/usr/lib/sysimage/rpm
+if [ -d ${v} ] && [ ! -L ${v} ] && { [ -e ${v}/rpmdb.sqlite ] || [ -e ${v}/Packages ]; }; then db=/var/lib/rpm; fi
+rpm_() { rpm ${root === "/" ? "" : `--root ${q(root)} `}--dbpath "$db" "$@"; }`;
+}
+
 const RPM_QF = "%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\n";
 
 /** The state of NAMES as rpm knows them (rpm lists installed packages only). */
 async function rpmKnown(exec: Executor, root: string, names: readonly string[]): Promise<KnownPackage[]> {
-  const rootArg = root === "/" ? "" : `--root ${q(root)} `;
-  const r = await exec.run(`rpm ${rootArg}-qa --qf ${q(RPM_QF)} ${names.map(q).join(" ")}`);
+  const r = await exec.run(`${rpmPrefix(root)}
+rpm_ -qa --qf ${q(RPM_QF)} ${names.map(q).join(" ")}`);
   if (r.code !== 0) throw new PackageError("package-query", names.join(" "), `rpm -qa failed (exit ${r.code}): ${r.stderr.trim() || "no message"}`);
   return text(r.stdout).split("\n").filter(Boolean).map((line) => {
     const [name = "", version = "", arch = ""] = line.split("\t");
@@ -272,15 +284,17 @@ async function dpkgChange(exec: Executor, root: string, change: PackageChange): 
 }
 
 async function rpmChange(exec: Executor, root: string, change: PackageChange): Promise<PackageOutcome> {
-  const rootArg = root === "/" ? "" : `--root ${q(root)} `;
+  const rpm = rpmPrefix(root);
   if (change.action === "remove") {
     const specs = change.packages.map((r) => rpmFileName(r).replace(/\.rpm$/, ""));
-    return outcome(`rpm -e ${specs.join(" ")}`, await exec.run(`rpm ${rootArg}-e ${specs.map(q).join(" ")}`));
+    return outcome(`rpm -e ${specs.join(" ")}`, await exec.run(`${rpm}
+rpm_ -e ${specs.map(q).join(" ")}`));
   }
   const files = change.packages.filter((p) => p.from.kind === "cache").map((p) => mapUnder(root, (p.from as { path: string }).path));
   const repo = change.packages.filter((p) => p.from.kind === "repository").map((p) => `${p.ref.name}-${p.ref.version}.${p.ref.arch}`);
   if (files.length) {
-    const o = outcome(`rpm -i ${files.join(" ")}`, await exec.run(`rpm ${rootArg}-i ${files.map(q).join(" ")}`));
+    const o = outcome(`rpm -i ${files.join(" ")}`, await exec.run(`${rpm}
+rpm_ -i ${files.map(q).join(" ")}`));
     if (!o.ok) return o;
   }
   if (repo.length) {

@@ -151,6 +151,11 @@ echo ${name} > %{buildroot}/usr/share/${name}/README
   }
 }
 
+/** Install FILES into an rpmRoot (the test's setup, not Bulwark). */
+export function rpmInstall(root: string, files: string[]): void {
+  run(["rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-i", ...files]);
+}
+
 /** A bare RPM root: an initialised rpm database and a /bin/sh (busybox) for scriptlets. */
 export function rpmRoot(): { root: string; cleanup(): void } {
   const root = mkdtempSync(join(tmpdir(), "bulwark-rpmroot-"));
@@ -158,12 +163,12 @@ export function rpmRoot(): { root: string; cleanup(): void } {
   mkdirSync(join(root, "var/lib/rpm"), { recursive: true });
   const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((b) => spawnSync("test", ["-x", b]).status === 0);
   if (busybox) cpSync(busybox, join(root, "bin/sh"));
-  run(["rpm", "--root", root, "--initdb"]);
+  run(["rpm", "--root", root, "--dbpath", "/var/lib/rpm", "--initdb"]);
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 /** `rpm --root ROOT -q NAME` (the judge): "name-version-release.arch" or "". */
 export function rpmQuery(root: string, name: string): string {
-  const r = spawnSync("rpm", ["--root", root, "-q", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n", name], { encoding: "utf8" });
+  const r = spawnSync("rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "-q", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n", name], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : "";
 }
