@@ -28,6 +28,7 @@ import type { Host, PackageSource } from "../host/host.ts";
 import { PackagePattern } from "../params/package-name.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
+import { wantOf } from "../host/packages-types.ts";
 import { SourceSchema, byRef, installedOrRefuse, label, matching, packageListSchema, queryForCapture, refOf, type PackagePre } from "./package-shared.ts";
 
 const NAME = "package_absent";
@@ -58,7 +59,8 @@ function preState(p: PackageAbsentParams): v.GenericSchema<unknown, PackageAbsen
 
 async function capture(host: Host, p: PackageAbsentParams): Promise<PackageAbsentPre> {
   const r = await queryForCapture(host, NAME, { names: [p.name] });
-  const installed = installedOrRefuse(NAME, r.known).map(refOf).sort(byRef);
+  // dpkg's selection too: a held package must come back held, and a failed removal leaves "deinstall" behind.
+  const installed = installedOrRefuse(NAME, r.known).map((k) => (r.format === "dpkg" ? { ...refOf(k), want: wantOf(k.status) } : refOf(k))).sort(byRef);
   if (installed.length === 0) return { v: 1, format: r.format, installed: [], sources: [] };
   const s = await queryForCapture(host, NAME, { names: [], sourcesOf: installed });
   const sources = s.sources ?? [];
@@ -86,7 +88,7 @@ async function rollback(host: Host, pre: PackageAbsentPre): Promise<RollbackResu
     const now = await host.queryPackages({ names: pre.installed.map((p) => p.name) });
     const back = (p: PackagePre) => now.known.some((k) => k.state === "installed" && k.name === p.name && k.arch === p.arch && k.version === p.version);
     const missing = pre.installed.filter((p) => !back(p));
-    if (missing.length === 0) return { ok: true, partial: false, detail: `${pre.installed.map(label).join(", ")} installed already` };
+    if (missing.length === 0) return await reselect(host, pre, `${pre.installed.map(label).join(", ")} installed already`);
     // Where each can be had NOW (the cached file may have been cleaned since capture; apt may have a new list).
     const found = (await host.queryPackages({ names: [], sourcesOf: missing })).sources ?? [];
     const nowhere = missing.filter((_, i) => found[i]?.kind === "none" || !found[i]);
@@ -95,10 +97,23 @@ async function rollback(host: Host, pre: PackageAbsentPre): Promise<RollbackResu
     }
     const o = await host.changePackages({ action: "install", packages: missing.map((ref, i) => ({ ref, from: found[i]! })) });
     if (!o.ok) return { ok: false, partial: false, detail: o.detail };
-    return { ok: true, partial: false, detail: `reinstalled ${missing.map(label).join(", ")}` };
+    return await reselect(host, pre, `reinstalled ${missing.map(label).join(", ")}`);
   } catch (e) {
     return { ok: false, partial: false, detail: (e as Error).message };
   }
+}
+
+/**
+ * Put dpkg's selections back where they differ from the capture: a refused `dpkg --remove` still marks the
+ * package "deinstall", and a reinstall marks a held package "install". Rollback is not done until they match.
+ */
+async function reselect(host: Host, pre: PackageAbsentPre, done: string): Promise<RollbackResult> {
+  const now = await host.queryPackages({ names: pre.installed.map((p) => p.name) });
+  const off = pre.installed.filter((p) => p.want !== undefined && now.known.some((k) => k.name === p.name && k.arch === p.arch && wantOf(k.status) !== p.want));
+  if (off.length === 0) return { ok: true, partial: false, detail: done };
+  const o = await host.changePackages({ action: "select", packages: off.map((p) => ({ ref: p, want: p.want! })) });
+  if (!o.ok) return { ok: false, partial: false, detail: `${done}; ${o.detail}` };
+  return { ok: true, partial: false, detail: `${done}; selection restored (${off.map((p) => `${p.name} ${p.want}`).join(", ")})` };
 }
 
 /** Restored means the same exact packages are installed; where they could be had from may differ (apt caches what it downloads). */

@@ -5,7 +5,7 @@
  * the Host), and how a step reads the Host's answers.
  */
 import * as v from "valibot";
-import type { Host, KnownPackage, PackageRef, PackageReport } from "../host/host.ts";
+import type { DpkgWant, Host, KnownPackage, PackageRef, PackageReport } from "../host/host.ts";
 import { APT_ARCHIVES, RPM_CACHES } from "../host/packages-types.ts";
 import { PackageArch, PackageName, PackageVersion, matchesPackagePattern } from "../params/package-name.ts";
 import { isCanonicalAbsolute } from "./pre-state-schema.ts";
@@ -14,8 +14,8 @@ import { CaptureIncomplete } from "./mechanism.ts";
 /** Far above any real removal or dependency closure, far below a memory problem. */
 export const MAX_PACKAGES = 256;
 
-/** One exact package as journaled. */
-export type PackagePre = { name: string; arch: string; version: string };
+/** One exact package as journaled; WANT: dpkg's selection at capture (a hold must survive a remove and reinstall). */
+export type PackagePre = { name: string; arch: string; version: string; want?: DpkgWant };
 
 /** An exact package whose name must satisfy NAME_OK (bound to the step's params). */
 export function packageRefSchema(nameOk: (n: string) => boolean, what: string) {
@@ -23,6 +23,7 @@ export function packageRefSchema(nameOk: (n: string) => boolean, what: string) {
     name: v.pipe(PackageName, v.check(nameOk, `name must be ${what}`)),
     arch: PackageArch,
     version: PackageVersion,
+    want: v.optional(v.picklist(["install", "hold", "deinstall", "purge", "unknown"], "want must be a dpkg selection")),
   });
 }
 

@@ -68,7 +68,17 @@ export type PackageChange =
    */
   | { action: "remove"; packages: readonly PackageRef[]; purge?: boolean }
   /** Exactly these versions, each from its source (a cached file, or a repository by name=version). */
-  | { action: "install"; packages: readonly { ref: PackageRef; from: PackageSource }[] };
+  | { action: "install"; packages: readonly { ref: PackageRef; from: PackageSource }[] }
+  /** dpkg --set-selections: put back what the operator had selected (a hold above all); rpm has no selections. */
+  | { action: "select"; packages: readonly { ref: PackageRef; want: DpkgWant }[] };
+
+/** dpkg's selection ("want") of a package, the first letter of its status. */
+export type DpkgWant = "install" | "hold" | "deinstall" | "purge" | "unknown";
+
+/** The selection a dpkg status abbreviation (`hi `, `ii `, `ri `) names. */
+export function wantOf(status: string): DpkgWant {
+  return ({ i: "install", h: "hold", r: "deinstall", p: "purge", u: "unknown" } as const)[status[0] as "i"] ?? "unknown";
+}
 
 /** What a change did: ok with the manager's summary, or its refusal. */
 export interface PackageOutcome {

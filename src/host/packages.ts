@@ -258,6 +258,11 @@ function outcome(what: string, r: ExecResult): PackageOutcome {
 const dpkgSpec = (r: PackageRef) => `${r.name}:${r.arch}`;
 
 async function dpkgChange(exec: Executor, root: string, change: PackageChange): Promise<PackageOutcome> {
+  if (change.action === "select") {
+    const lines = change.packages.map((p) => `${dpkgSpec(p.ref)} ${p.want}\n`).join("");
+    const r = await exec.run(`${inRoot(root, "dpkg --set-selections")}`, new TextEncoder().encode(lines));
+    return outcome(`dpkg --set-selections (${change.packages.map((p) => `${dpkgSpec(p.ref)} ${p.want}`).join(", ")})`, r);
+  }
   if (change.action === "remove") {
     const names = change.packages.map(dpkgSpec);
     const verb = change.purge ? "--purge" : "--remove";
@@ -285,6 +290,7 @@ async function dpkgChange(exec: Executor, root: string, change: PackageChange): 
 
 async function rpmChange(exec: Executor, root: string, change: PackageChange): Promise<PackageOutcome> {
   const rpm = rpmPrefix(root);
+  if (change.action === "select") return { ok: true, detail: "rpm keeps no selections: nothing to set" };
   if (change.action === "remove") {
     const specs = change.packages.map((r) => rpmFileName(r).replace(/\.rpm$/, ""));
     return outcome(`rpm -e ${specs.join(" ")}`, await exec.run(`${rpm}
@@ -325,6 +331,10 @@ function checkSources(change: PackageChange, format: PackageFormat): void {
 export async function changePackages(exec: Executor, root: string, change: PackageChange): Promise<PackageOutcome> {
   const format = await detectFormat(exec, root);
   const refs = change.action === "remove" ? change.packages : change.packages.map((p) => p.ref);
+  if (change.action === "select") {
+    const wants = new Set(["install", "hold", "deinstall", "purge", "unknown"]);
+    for (const p of change.packages) if (!wants.has(p.want)) throw new PackageError("package-change", p.ref.name, `selection ${JSON.stringify(p.want)} is not one of dpkg's; nothing run`);
+  }
   if (refs.length === 0) return { ok: true, detail: "no packages to change" };
   for (const r of refs) checkRef("package-change", r, format);
   checkSources(change, format);

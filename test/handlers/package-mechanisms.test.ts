@@ -16,7 +16,9 @@ import { getCheck } from "../../src/checks/index.ts";
 import { CaptureIncomplete } from "../../src/handlers/mechanism.ts";
 import { packageAbsent, type PackageAbsentPre } from "../../src/handlers/package-absent.ts";
 import { packagePresent } from "../../src/handlers/package-present.ts";
-import { copyImage, IMAGE_PREREQUISITE, imageToolsPresent, type ImageCopy } from "../support/debian-image.ts";
+import { loadRulesFromPath } from "../../src/rules/load.ts";
+import { haveKensaFull, KENSA_FULL_DIR, testLookup } from "../rules/helpers.ts";
+import { copyImage, debianImage, IMAGE_PREREQUISITE, imageToolsPresent, type ImageCopy } from "../support/debian-image.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { buildDeb, cacheDeb, dpkgDbDigest, dpkgInstall, dpkgQuery, localRepo } from "./package-fixtures.ts";
 
@@ -138,7 +140,7 @@ describe.skipIf(!ready)("package mechanisms on the Debian 12 image", () => {
       expect(dpkgQuery(img.root, "bw-demo")).toBe("bw-demo 1:1.2-3 all ii");
     }, 180_000);
 
-    test("package-mechanisms/AC-05: removing a package another installed package depends on is refused by dpkg: the step fails and nothing is removed", async () => {
+    test("package-mechanisms/AC-05: removing a package another installed package depends on is refused by dpkg: the step fails, nothing is removed, and rollback restores dpkg's selection", async () => {
       dpkgInstall(img.root, [deb(LIB), deb(APP)]);
       cacheDeb(img.root, deb(LIB));
       const before = dpkgQuery(img.root);
@@ -148,7 +150,28 @@ describe.skipIf(!ready)("package mechanisms on the Debian 12 image", () => {
       expect(r.ok).toBe(false);
       expect(r.detail).toContain("dpkg --remove bw-lib:all FAILED");
       expect(r.detail).toContain("bw-app depends on bw-lib");
+      // dpkg leaves its selection at "deinstall" (status "ri") after refusing: the rollback puts it back.
+      expect(dpkgQuery(img.root, "bw-lib")).toBe("bw-lib 2.0-1 all ri");
+      const rb = await packageAbsent.rollback(host, pre);
+      expect(rb).toMatchObject({ ok: true });
+      expect(rb.detail).toContain("selection restored (bw-lib install)");
       expect(dpkgQuery(img.root)).toBe(before);
+    }, 120_000);
+
+    test("package-mechanisms/AC-15: a held package comes back held after package_absent and rollback", async () => {
+      const host = createHost({ path: hostPath, root: img.root });
+      Bun.spawnSync(["chroot", img.root, "apt-mark", "hold", "bw-app"]);
+      cacheDeb(img.root, deb(APP));
+      expect(dpkgQuery(img.root, "bw-app")).toBe("bw-app 0.9-1 all hi");
+      const pre = await packageAbsent.capture(host, { name: "bw-app" });
+      expect(pre.installed[0]!.want).toBe("hold");
+      // dpkg refuses to remove a held package unless forced; Bulwark does not force: the step fails, nothing removed.
+      const r = await packageAbsent.apply(host, { name: "bw-app" }, pre);
+      const rb = await packageAbsent.rollback(host, pre);
+      expect(rb.ok).toBe(true);
+      expect(dpkgQuery(img.root, "bw-app")).toBe("bw-app 0.9-1 all hi");
+      expect(r.detail).toBeString();
+      Bun.spawnSync(["chroot", img.root, "apt-mark", "unhold", "bw-app"]);
     }, 120_000);
 
     test("package-mechanisms/AC-06: a root holding a running systemd's /run/systemd/system is refused before any change", async () => {
@@ -176,6 +199,23 @@ describe.skipIf(!ready)("package mechanisms on the Debian 12 image", () => {
       expect((await run("openssh-*", "absent")).status).toBe("fail");
       expect((await run("xserver-xorg*", "absent")).status).toBe("pass");
     }, 120_000);
+
+    test.skipIf(!haveKensaFull)("package-mechanisms/AC-07: every reference-corpus and shipped package_state check reaches a verdict on the pristine image, agreeing with dpkg-query", async () => {
+      const host = createHost({ path: hostPath, root: debianImage() });
+      const rules = [...loadRulesFromPath(KENSA_FULL_DIR, { lookup: testLookup }).rules, ...loadRulesFromPath(join(import.meta.dir, "../../rules/packages"), { lookup: testLookup }).rules];
+      const checks = rules.flatMap((r) => r.implementations.flatMap((i) => i.checks)).filter((c) => c.method === "package_state");
+      expect(checks.length).toBeGreaterThan(90);
+      const wrong: string[] = [];
+      for (const c of checks) {
+        const p = c.params as { name: string; state: "present" | "absent" };
+        const r = await getCheck("package_state")!.run(host, p);
+        // dpkg-query's own view: a line with status ii/iU/... (anything but rc/un) means on disk.
+        const judged = dpkgQuery(debianImage(), p.name).split("\n").filter((l) => l && !/ (rc|un)$/.test(l)).length > 0;
+        const want = (p.state === "present") === judged ? "pass" : "fail";
+        if (r.status !== want) wrong.push(`${p.name} ${p.state}: bulwark ${r.status} (${r.detail}), dpkg-query says ${judged ? "installed" : "not installed"}`);
+      }
+      expect(wrong).toEqual([]);
+    }, 240_000);
 
     test("package-mechanisms/AC-08: the per-run cache forgets what it read when a package change lands (a conffile appears)", async () => {
       const inner = createHost({ path: hostPath, root: img.root });
