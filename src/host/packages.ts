@@ -101,10 +101,11 @@ const NO_MATCH = /^dpkg-query: no packages found matching /;
 async function dpkgKnown(exec: Executor, root: string, names: readonly string[]): Promise<KnownPackage[]> {
   const fmt = q("${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n");
   const args = names.map(q).join(" ");
+  // Offline: this machine's dpkg-query reads the image's database; the image's own code never runs for a read.
   const script = root === "/"
     ? `dpkg-query -W -f=${fmt} ${args}`
-    : `if command -v dpkg-query >/dev/null 2>&1; then dpkg-query --admindir=${q(mapUnder(root, "/var/lib/dpkg"))} -W -f=${fmt} ${args}
-else chroot ${q(root)} dpkg-query -W -f=${fmt} ${args}; fi`;
+    : `command -v dpkg-query >/dev/null 2>&1 || { echo "this machine has no dpkg-query to read the image's dpkg database" >&2; exit 2; }
+dpkg-query --admindir=${q(mapUnder(root, "/var/lib/dpkg"))} -W -f=${fmt} ${args}`;
   const r = await exec.run(script);
   const stray = r.stderr.split("\n").filter((l) => l.trim() && !NO_MATCH.test(l));
   if ((r.code !== 0 && r.code !== 1) || stray.length) throw new PackageError("package-query", names.join(" "), `dpkg-query failed (exit ${r.code}): ${stray.join("; ") || "no message"}`);
@@ -142,6 +143,16 @@ rpm_ -qa --qf ${q(RPM_QF)} ${names.map(q).join(" ")}`);
   });
 }
 
+/**
+ * apt reading ROOT's sources and lists: the image's own apt in chroot offline. Not this machine's apt with
+ * -o Dir=ROOT: measured, it drops a `file:` source inside the image (it opens the repository path on THIS
+ * machine), so madison and the dry run would miss it. So offline source lookups and install dry runs (plan,
+ * capture) run the image's apt-cache / apt-get -s; reading the package database never runs image code.
+ */
+function aptRead(root: string, tool: "apt-cache" | "apt-get"): string {
+  return inRoot(root, tool);
+}
+
 /** Run COMMAND with the image's own tools (chroot) offline, plainly live. */
 function inRoot(root: string, command: string): string {
   return root === "/" ? command : `chroot ${q(root)} ${command}`;
@@ -152,13 +163,13 @@ async function dpkgSource(exec: Executor, root: string, r: PackageRef): Promise<
   const logical = `${APT_ARCHIVES}/${debFileName(r)}`;
   const file = q(mapUnder(root, logical));
   // A cached file counts only when it is a regular file whose control fields say it is this exact package.
-  const c = await exec.run(`if [ -f ${file} ] && [ ! -L ${file} ]; then dpkg-deb -f ${file} Package Version Architecture 2>/dev/null || ${inRoot(root, `dpkg-deb -f ${q(logical)} Package Version Architecture`)}; else printf ABSENT; fi`);
+  const c = await exec.run(`if [ -f ${file} ] && [ ! -L ${file} ]; then dpkg-deb -f ${file} Package Version Architecture 2>/dev/null; else printf ABSENT; fi`);
   const fields = text(c.stdout);
   if (fields !== "ABSENT" && c.code === 0) {
     const want = `Package: ${r.name}\nVersion: ${r.version}\nArchitecture: ${r.arch}\n`;
     if (fields === want) return { kind: "cache", path: logical };
   }
-  const m = await exec.run(`${inRoot(root, `apt-cache madison ${q(r.name)}`)} 2>/dev/null`);
+  const m = await exec.run(`${aptRead(root, "apt-cache")} madison ${q(r.name)} 2>/dev/null`);
   for (const line of text(m.stdout).split("\n")) {
     const [name, version, origin] = line.split("|").map((s) => s.trim());
     if (name === r.name && version === r.version && origin) return { kind: "repository", origin };
@@ -190,7 +201,7 @@ const INST_RE = /^Inst (\S+) (\[[^\]]*\] )?\((\S+) .*\[([^\]]+)\]\)/;
 
 /** What `apt-get -s install NAMES` would install; an upgrade or removal of something installed is refused. */
 async function dpkgPlan(exec: Executor, root: string, names: readonly string[]): Promise<InstallPlan> {
-  const r = await exec.run(`${NONINTERACTIVE} ${inRoot(root, `apt-get -s -q --no-install-recommends install ${names.map(q).join(" ")}`)}`);
+  const r = await exec.run(`${NONINTERACTIVE} ${aptRead(root, "apt-get")} -s -q --no-install-recommends install ${names.map(q).join(" ")}`);
   const out = text(r.stdout);
   if (r.code !== 0) return { ok: false, detail: `apt-get -s install ${names.join(" ")} refused (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join("; ") || out.trim().split("\n").slice(-2).join("; ")}` };
   const packages: PackageRef[] = [];

@@ -63,7 +63,7 @@ describe.skipIf(!ready)("package mechanisms on the Debian 12 image", () => {
       const params = { name: "bw-demo" };
       const pre = await packageAbsent.capture(host, params);
       expect(v.safeParse(packageAbsent.preState(params), pre).success).toBe(true);
-      expect(pre.installed).toEqual([{ name: "bw-demo", arch: "all", version: "1:1.2-3" }]);
+      expect(pre.installed).toEqual([{ name: "bw-demo", arch: "all", version: "1:1.2-3", want: "install" }]);
       expect(pre.sources).toEqual([{ kind: "cache", path: "/var/cache/apt/archives/bw-demo_1%3a1.2-3_all.deb" }]);
       expect(packageAbsent.describe(params, pre).join("\n")).toContain("rollback reinstalls it from /var/cache/apt/archives/");
 
