@@ -9,5 +9,7 @@ import "./config-append.ts";
 import "./pam-module-arg.ts";
 import "./pam-module-configure.ts";
 import "./file-permissions.ts";
+import "./package-absent.ts";
+import "./package-present.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -62,6 +62,7 @@ import {
   type WriteOptions,
 } from "./host.ts";
 import { isRacy } from "./cache-stamp.ts";
+import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 
 /** A cached file or link; TRACKED: read while its directory's listing was cached (trusted by the directory's stamp). */
 type Entry<T> = { value: T; stamp: string | null; tracked: boolean };
@@ -378,6 +379,30 @@ export class CachedHost implements Host {
   }
   reloadService(service: ServiceName): Promise<ServiceOutcome> {
     return this.inner.reloadService(service);
+  }
+
+  /** Never cached: the package manager reads its own database, which no cached entry stands for. */
+  queryPackages(query: PackageQuery): Promise<PackageReport> {
+    return this.inner.queryPackages(query);
+  }
+  /**
+   * A package change rewrites files anywhere under the root (conffiles in /etc, units, PAM
+   * snippets), some in place, possibly in the same clock tick as our stamps: everything cached
+   * is dropped, before and after (also on failure: a manager that failed half-way changed files).
+   */
+  async changePackages(change: PackageChange): Promise<PackageOutcome> {
+    this.forgetAll();
+    try {
+      return await this.inner.changePackages(change);
+    } finally {
+      this.forgetAll();
+    }
+  }
+  private forgetAll(): void {
+    for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) {
+      this.stats.dropped += m === this.children ? 0 : m.size;
+      m.clear();
+    }
   }
 
   statStamps(paths: readonly string[]): Promise<(string | null)[]> {

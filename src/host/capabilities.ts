@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import type { Capability } from "./host.ts";
 
 export function runtimeCapabilities(offline: boolean): ReadonlySet<Capability> {
-  const caps = new Set<Capability>(["files"]);
+  // Packages: the root's own database decides dpkg or rpm at each call (src/host/packages.ts).
+  const caps = new Set<Capability>(["files", "packages"]);
   if (offline && servicesStandIn()) caps.add("services");
   if (offline) return caps;
   caps.add("services");

@@ -31,6 +31,8 @@ import { BulwarkError } from "../errors.ts";
 import type { HeldLock } from "./file-lock.ts";
 import type { AttributeChange, PathStat, WalkEntry, WalkOptions } from "./metadata-types.ts";
 export * from "./metadata-types.ts";
+import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
+export type * from "./packages-types.ts";
 
 /** What a Host can do, declared explicitly (never probed from its class). */
 export type Capability =
@@ -41,7 +43,9 @@ export type Capability =
   /** read and write the running kernel's /proc/sys */
   | "sysctl"
   /** test a service's configuration with its own program (`sshd -t`) and reload the running service */
-  | "services";
+  | "services"
+  /** query and change the root's own package database (dpkg/apt, rpm/dnf): shell only, kernel-io delegates */
+  | "packages";
 
 export type HostPath = "kernel-io" | "shell";
 
@@ -192,6 +196,22 @@ export interface Host {
   testServiceConfig(service: ServiceName): Promise<ServiceOutcome>;
   /** Reload the running SERVICE so it reads its configuration again (skipped when it is not running). Needs "services". */
   reloadService(service: ServiceName): Promise<ServiceOutcome>;
+
+  /**
+   * The state of the packages QUERY names in the root's own database (dpkg or
+   * rpm, detected from the root), and optionally where exact versions can be
+   * reinstalled from and what an install would bring in. Changes nothing.
+   * Needs "packages"; rejects (PackageError) with the reason when there is no
+   * database or a name does not fit its grammar.
+   */
+  queryPackages(query: PackageQuery): Promise<PackageReport>;
+  /**
+   * Remove or install exact packages with the root's own manager (offline: the
+   * image's dpkg in chroot, rpm --root). Names, versions and cache paths are
+   * validated before anything runs; an unsafe offline change is refused.
+   * Needs "packages". Resolves with the manager's refusal as {ok:false}.
+   */
+  changePackages(change: PackageChange): Promise<PackageOutcome>;
 
   /**
    * Take the run lock: an exclusive flock on FD — an open LOCAL file (the

@@ -18,6 +18,8 @@ import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
+import { changePackages, queryPackages } from "./packages.ts";
+import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
 import { metadataError } from "./kernel-io-metadata.ts";
 import { MAX_WALK_ENTRIES } from "./metadata-types.ts";
@@ -179,6 +181,18 @@ export class KernelIoHost implements Host {
   async reloadService(service: ServiceName): Promise<ServiceOutcome> {
     this.need("services");
     return reloadService(this.exec, this.root, service);
+  }
+
+  /** Delegated to the shell (packages.ts): dpkg, apt and rpm are the only judges of their databases. */
+  async queryPackages(query: PackageQuery): Promise<PackageReport> {
+    this.need("packages");
+    return queryPackages(this.exec, this.root, query);
+  }
+
+  /** As queryPackages: the root's own manager makes the change. */
+  async changePackages(change: PackageChange): Promise<PackageOutcome> {
+    this.need("packages");
+    return changePackages(this.exec, this.root, change);
   }
 
   /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */

@@ -24,6 +24,7 @@ import type {
   WriteOptions,
 } from "./host.ts";
 import type { HeldLock } from "./file-lock.ts";
+import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 
 /** A change outside the step's declared footprint; nothing was changed. */
 export class FootprintViolation extends Error {
@@ -154,6 +155,13 @@ export class RecordingHost implements Host {
   }
   reloadService(service: ServiceName): Promise<ServiceOutcome> {
     return this.inner.reloadService(service);
+  }
+  queryPackages(query: PackageQuery): Promise<PackageReport> {
+    return this.inner.queryPackages(query);
+  }
+  /** Forwarded unrecorded: a package change touches the manager's files, never a step's footprint files. */
+  changePackages(change: PackageChange): Promise<PackageOutcome> {
+    return this.inner.changePackages(change);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
     return this.inner.holdLock(fd, waitMs);

@@ -23,6 +23,8 @@ import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
+import { changePackages, queryPackages } from "./packages.ts";
+import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { errnoFromShellMessage } from "./shell-errors.ts";
 import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
@@ -489,6 +491,18 @@ echo --
   async reloadService(service: ServiceName): Promise<ServiceOutcome> {
     this.need("services");
     return reloadService(this.exec, this.root, service);
+  }
+
+  /** dpkg/apt or rpm/dnf through this Host's executor (packages.ts). */
+  async queryPackages(query: PackageQuery): Promise<PackageReport> {
+    this.need("packages");
+    return queryPackages(this.exec, this.root, query);
+  }
+
+  /** As queryPackages: the root's own manager makes the change. */
+  async changePackages(change: PackageChange): Promise<PackageOutcome> {
+    this.need("packages");
+    return changePackages(this.exec, this.root, change);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */

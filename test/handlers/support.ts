@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
+import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, PackageChange, PackageOutcome, PackageQuery, PackageReport, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/params/module-name.ts";
@@ -77,6 +77,8 @@ export class RuntimeSim implements Host {
   }
   testServiceConfig(s: ServiceName): Promise<ServiceOutcome> { return this.inner.testServiceConfig(s); }
   reloadService(s: ServiceName): Promise<ServiceOutcome> { return this.inner.reloadService(s); }
+  queryPackages(q: PackageQuery): Promise<PackageReport> { return this.inner.queryPackages(q); }
+  changePackages(c: PackageChange): Promise<PackageOutcome> { return this.inner.changePackages(c); }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> { return this.inner.holdLock(fd, waitMs); }
 }
 

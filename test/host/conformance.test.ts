@@ -231,8 +231,8 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     await host.mkdirp("/etc/sysctl.d/deep/er");
   });
 
-  test("host-conformance/AC-11: offline mode offers only files; unload is skipped, sysctl refused", async () => {
-    expect([...host.capabilities]).toEqual(["files"]);
+  test("host-conformance/AC-11: offline mode offers only files (and packages: the image's own database); unload is skipped, sysctl refused", async () => {
+    expect([...host.capabilities]).toEqual(["files", "packages"]);
     expect(host.offline).toBe(true);
     expect((await host.unloadModule("usb-storage")).kind).toBe("skipped");
     expect(await host.loadedModules()).toBeNull();
