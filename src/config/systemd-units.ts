@@ -303,7 +303,9 @@ class Lookup {
         let sameName = false;
         const consider = (name: string, dest: string | null, linkDir: string) => {
           // In a dependency directory a link counts by its name wherever the unit file lies.
-          const foundPath = (dest === null || !ignoreSameName) && name === f.name;
+          // A template's instances count as its own name (getty@tty1.service for getty@.service).
+          const named = name === f.name || (unitNameKind(f.name) === "template" && unitNameKind(name) === "instance" && templateOf(name) === f.name);
+          const foundPath = (dest === null || !ignoreSameName) && named;
           const foundDest = dest !== null && base(dest) === f.name;
           if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {
             sameName = true;
@@ -411,4 +413,149 @@ export function describeUnit(tree: UnitTree, name: string): UnitDescription {
 /** True for the states `systemctl is-enabled` exits 0 on (systemd 252 verb_is_enabled). */
 export function isEnabledState(s: UnitFileState): boolean {
   return ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].includes(s);
+}
+
+// ---------- what systemctl enable|disable|mask|unmask would change (install.c) ----------
+
+/** One symlink to create (→ target) or remove, as a logical path. */
+export type LinkChange = { op: "create"; path: string; target: string } | { op: "remove"; path: string; target: string };
+
+/** A plan: the link changes, or why systemctl would refuse (nothing is changed then). */
+export type LinkPlan = { ok: true; changes: LinkChange[] } | { ok: false; refused: string };
+
+const configEntry = (tree: UnitTree, name: string): UnitEntry | undefined => tree.dirs.find((d) => d.path === CONFIG_DIR)?.entries.get(name);
+
+/** `systemctl mask NAME`: a link /etc/systemd/system/NAME → /dev/null; anything else already there is refused (systemctl needs --force). */
+export function maskPlan(tree: UnitTree, name: string): LinkPlan {
+  const path = `${CONFIG_DIR}/${name}`;
+  const e = configEntry(tree, name);
+  if (!e) return { ok: true, changes: [{ op: "create", path, target: "/dev/null" }] };
+  if (e.kind === "link" && e.dest === "/dev/null") return { ok: true, changes: [] };
+  const what = e.kind === "link" ? `a symlink to ${e.target}` : e.kind === "file" ? "a unit file" : "not a symlink";
+  return { ok: false, refused: `${path} is already ${what}; masking would replace it (systemctl mask refuses too); nothing changed` };
+}
+
+/** `systemctl unmask NAME`: remove the /etc mask link; a mask elsewhere (/run, a vendor empty file) is named, not touched. */
+export function unmaskPlan(tree: UnitTree, name: string): LinkPlan {
+  const path = `${CONFIG_DIR}/${name}`;
+  const e = configEntry(tree, name);
+  const changes: LinkChange[] = [];
+  if (e?.kind === "link" && (e.dest === "/dev/null" || e.to === "null")) changes.push({ op: "remove", path, target: e.target });
+  else if (e?.kind === "file" && e.content.length === 0) return { ok: false, refused: `${path} is an empty file masking ${name}; not a link Bulwark removes; nothing changed` };
+  return { ok: true, changes };
+}
+
+/** The unit file systemd resolves NAME to, with its [Install]: null when masked, missing or bad. */
+function resolveForInstall(tree: UnitTree, name: string): { name: string; path: string; install: InstallInfo } | null {
+  const d = describeUnit(tree, name);
+  if (!d.path || !d.install || d.state === "masked" || d.state === "masked-runtime" || d.state === "bad") return null;
+  const own = d.state === "alias" ? d.resolvedName! : name;
+  return { name: own, path: d.path, install: d.install };
+}
+
+/**
+ * `systemctl enable NAME` (persistent): for NAME (aliases followed to their
+ * unit) and every Also= unit, transitively: Alias= links in /etc/systemd/system,
+ * WantedBy=/RequiredBy= links in TARGET.wants|.requires (a template by its
+ * DefaultInstance; none without one), each → the unit file. An existing
+ * dependency link elsewhere is replaced (systemctl forces those); an alias
+ * name held by something else is refused.
+ */
+export function enablePlan(tree: UnitTree, name: string): LinkPlan {
+  const d = describeUnit(tree, name);
+  if (d.state === "masked" || d.state === "masked-runtime") return { ok: false, refused: `${name} is masked by ${d.path}; unmask it first; nothing changed` };
+  if (d.state === "not-found") return { ok: false, refused: `no unit file ${name} in the unit search path; nothing changed` };
+  if (d.state === "bad") return { ok: false, refused: `systemd cannot load ${name}: ${d.detail}; nothing changed` };
+  const changes: LinkChange[] = [];
+  const seen = new Set<string>();
+  const queue = [name];
+  const links = tree.dirs.find((x) => x.path === CONFIG_DIR);
+  const existing = (path: string): UnitEntry | DepLink | undefined => {
+    const rel = path.slice(CONFIG_DIR.length + 1);
+    const slash = rel.indexOf("/");
+    if (slash < 0) return links?.entries.get(rel);
+    return links?.deps.find((l) => l.dir === rel.slice(0, slash) && l.name === rel.slice(slash + 1));
+  };
+  while (queue.length) {
+    const u = queue.shift()!;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    const r = resolveForInstall(tree, u);
+    if (!r) continue; // an Also= unit that is missing or masked is skipped, as systemctl does
+    const kind = unitNameKind(r.name);
+    const linkName = kind === "template" ? (r.install.defaultInstance ? withInstance(r.name, r.install.defaultInstance) : null) : r.name;
+    const want = (path: string, force: boolean): string | null => {
+      const e = existing(path);
+      if (!e) return (changes.push({ op: "create", path, target: r.path }), null);
+      const target = "target" in e ? e.target : null;
+      if (target === r.path) return null;
+      if (!force || target === null) return `${path} already exists${target ? ` (a symlink to ${target})` : ""}`;
+      changes.push({ op: "remove", path, target }, { op: "create", path, target: r.path });
+      return null;
+    };
+    if (MAY_ALIAS.has(unitType(r.name))) {
+      for (const a of r.install.alias) {
+        if (a === r.name || !unitNameKind(a)) continue;
+        const why = want(`${CONFIG_DIR}/${a}`, false);
+        if (why) return { ok: false, refused: `cannot create alias ${a} of ${r.name}: ${why}; nothing changed` };
+      }
+    }
+    if (linkName) {
+      for (const [list, suffix] of [[r.install.wantedBy, "wants"], [r.install.requiredBy, "requires"]] as const) {
+        for (const t of list) {
+          if (!unitNameKind(t)) continue;
+          const why = want(`${CONFIG_DIR}/${t}.${suffix}/${linkName}`, true);
+          if (why) return { ok: false, refused: `cannot enable ${r.name}: ${why}; nothing changed` };
+        }
+      }
+    }
+    queue.push(...r.install.also);
+  }
+  return { ok: true, changes };
+}
+
+/**
+ * `systemctl disable NAME` (persistent): every symlink under /etc/systemd/system
+ * (top level and .wants/.requires) named like NAME, its unit, an Also= unit or
+ * an alias removed on the way, or pointing to a file of such a name. A masked
+ * unit is left alone (systemctl: "is masked, ignoring"), its mask included.
+ */
+export function disablePlan(tree: UnitTree, name: string): LinkPlan {
+  const d = describeUnit(tree, name);
+  if (d.state === "masked" || d.state === "masked-runtime") return { ok: true, changes: [] };
+  const names = new Set<string>([name]);
+  const seen = new Set<string>();
+  const queue = [name];
+  while (queue.length) {
+    const u = queue.shift()!;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    names.add(u);
+    const r = resolveForInstall(tree, u);
+    if (!r) continue;
+    names.add(r.name);
+    queue.push(...r.install.also);
+  }
+  const cfg = tree.dirs.find((x) => x.path === CONFIG_DIR);
+  if (!cfg) return { ok: true, changes: [] };
+  const all: { path: string; name: string; target: string }[] = [
+    ...[...cfg.entries].flatMap(([n, e]) => (e.kind === "link" ? [{ path: `${CONFIG_DIR}/${n}`, name: n, target: e.target }] : [])),
+    ...cfg.deps.map((l) => ({ path: `${CONFIG_DIR}/${l.dir}/${l.name}`, name: l.name, target: l.target })),
+  ];
+  const removed = new Set<string>();
+  for (let again = true; again; ) {
+    again = false;
+    for (const l of all) {
+      if (removed.has(l.path) || !unitNameKind(l.name)) continue;
+      const dest = absoluteTarget(dirOf(l.path), l.target);
+      const isMask = dest === "/dev/null";
+      if (isMask) continue;
+      if (names.has(l.name) || names.has(base(dest)) || names.has(dest)) {
+        removed.add(l.path);
+        // A removed alias's own name now marks links to it, too (install.c restarts its scan).
+        if (!names.has(l.path)) (names.add(l.path), (again = true));
+      }
+    }
+  }
+  return { ok: true, changes: all.filter((l) => removed.has(l.path)).map((l) => ({ op: "remove" as const, path: l.path, target: l.target })) };
 }

@@ -9,5 +9,8 @@ import "./config-append.ts";
 import "./pam-module-arg.ts";
 import "./pam-module-configure.ts";
 import "./file-permissions.ts";
+import "./service-masked.ts";
+import "./service-enabled.ts";
+import "./service-disabled.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -110,18 +110,23 @@ export function systemctlListStates(root: string, names: readonly string[]): Map
   return out;
 }
 
-/** `systemctl --root=ROOT is-enabled NAME` for each name: its state, "not-found", or "bad" (any other error). */
+/**
+ * `systemctl --root=ROOT is-enabled NAME` for each name: its state,
+ * "not-found", or "bad" (any other error). Names go to one systemctl call;
+ * systemctl stops at the first name it cannot judge, so the call is repeated
+ * from the name after it.
+ */
 export function systemctlStates(root: string, names: readonly string[]): Map<string, string> {
-  if (names.length === 0) return new Map();
-  const script = `for u in "$@"; do out=$(systemctl --root="$R" is-enabled -- "$u" 2>&1 | head -n 1); printf '%s|%s\\n' "$u" "$out"; done`;
-  const r = Bun.spawnSync(["sh", "-c", script, "sh", ...names], { env: { ...process.env, R: root, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
   const out = new Map<string, string>();
-  for (const line of r.stdout.toString().split("\n")) {
-    const bar = line.indexOf("|");
-    if (bar < 0) continue;
-    const name = line.slice(0, bar);
-    const v = line.slice(bar + 1).trim();
-    out.set(name, /No such file or directory/.test(v) ? "not-found" : /^Failed|^Unit|rror/.test(v) || v === "" ? "bad" : v);
+  let rest = [...names];
+  while (rest.length) {
+    const r = Bun.spawnSync(["systemctl", `--root=${root}`, "is-enabled", "--", ...rest], { env: { ...process.env, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
+    const lines = r.stdout.toString().split("\n").filter((l) => l.trim() !== "");
+    lines.forEach((l, i) => out.set(rest[i]!, l.trim()));
+    if (lines.length >= rest.length) break;
+    const failed = rest[lines.length]!;
+    out.set(failed, /No such file or directory/.test(r.stderr.toString()) ? "not-found" : "bad");
+    rest = rest.slice(lines.length + 1);
   }
   return out;
 }

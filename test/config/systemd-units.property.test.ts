@@ -53,5 +53,5 @@ test.skipIf(!haveSystemctl)(
       expect(seen.get(s) ?? 0).toBeGreaterThan(0);
     }
   },
-  900_000,
+  1_800_000, // ~1 s per tree under this machine's load: systemctl is the judge
 );
