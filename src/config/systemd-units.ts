@@ -303,8 +303,8 @@ class Lookup {
         let sameName = false;
         const consider = (name: string, dest: string | null, linkDir: string) => {
           // In a dependency directory a link counts by its name wherever the unit file lies.
-          // A template's instances count as its own name (getty@tty1.service for getty@.service).
-          const named = name === f.name || (unitNameKind(f.name) === "template" && unitNameKind(name) === "instance" && templateOf(name) === f.name);
+          // A template's DefaultInstance= instance counts as its own name (getty@tty1.service for getty@.service).
+          const named = name === f.name || (info.defaultInstance !== null && unitNameKind(f.name) === "template" && name === withInstance(f.name, info.defaultInstance));
           const foundPath = (dest === null || !ignoreSameName) && named;
           const foundDest = dest !== null && base(dest) === f.name;
           if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {

@@ -103,7 +103,8 @@ export function systemctlListStates(root: string, names: readonly string[]): Map
   const out = new Map<string, string>();
   for (const line of r.stdout.toString().split("\n")) {
     const [name, state] = line.trim().split(/\s+/);
-    if (name && state && names.includes(name)) out.set(name, state);
+    // "bad" is any error here, where is-enabled tells "not found" apart: ask is-enabled for those.
+    if (name && state && state !== "bad" && names.includes(name)) out.set(name, state);
   }
   const rest = names.filter((n) => !out.has(n));
   for (const [k, v] of systemctlStates(root, rest)) out.set(k, v);

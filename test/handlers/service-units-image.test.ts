@@ -77,7 +77,7 @@ function configLinks(root: string): string[] {
 describe.skipIf(!ready)("service mechanisms on the Debian 12 image", () => {
   describe.each(allHostPaths)("%s host", (hostPath) => {
     test(
-      "service-units/AC-01: systemctl --root agrees with Bulwark on every unit of the image before and after remediation; rollback is byte-identical",
+      "service-units/AC-01 systemd-units/AC-02: systemctl --root agrees with Bulwark on every unit of the image before and after remediation, makes the same links; rollback is byte-identical",
       async () => {
         const img = copyImage("debian12");
         try {
