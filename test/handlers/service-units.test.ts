@@ -67,4 +67,27 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
       s.cleanup();
     }
   });
+
+  test("service-units/AC-05: Host.symlink stores the target as given and refuses a taken name or a symlinked parent; removeSymlink removes only a link", async () => {
+    const s = sysrootHost(hostPath, ["etc/systemd/system", "outside"]);
+    try {
+      const { lstatSync, readlinkSync, symlinkSync, writeFileSync, existsSync } = await import("node:fs");
+      await s.host.symlink("/etc/systemd/system/a.service", "../../../dev/null");
+      expect(readlinkSync(`${s.root}/etc/systemd/system/a.service`)).toBe("../../../dev/null");
+      await expect(s.host.symlink("/etc/systemd/system/a.service", "/dev/null")).rejects.toThrow("EEXIST");
+      writeFileSync(`${s.root}/etc/systemd/system/f.service`, "[Unit]\n");
+      await expect(s.host.symlink("/etc/systemd/system/f.service", "/dev/null")).rejects.toThrow("EEXIST");
+      await expect(s.host.removeSymlink("/etc/systemd/system/f.service")).rejects.toThrow("EFTYPE");
+      expect(existsSync(`${s.root}/etc/systemd/system/f.service`)).toBe(true);
+      // A planted directory link must not carry a new link outside the root.
+      symlinkSync(`${s.root}/outside`, `${s.root}/etc/systemd/system/x.target.wants`);
+      await expect(s.host.symlink("/etc/systemd/system/x.target.wants/b.service", "/dev/null")).rejects.toThrow("symlink");
+      expect(existsSync(`${s.root}/outside/b.service`)).toBe(false);
+      await s.host.removeSymlink("/etc/systemd/system/a.service");
+      expect(() => lstatSync(`${s.root}/etc/systemd/system/a.service`)).toThrow();
+      await s.host.removeSymlink("/etc/systemd/system/a.service"); // absent: success
+    } finally {
+      s.cleanup();
+    }
+  });
 });
