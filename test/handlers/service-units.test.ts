@@ -90,4 +90,24 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
       s.cleanup();
     }
   });
+
+  test("service-units/AC-05: through the per-run cache, a listing and a readLink show our own symlink and removeSymlink at once", async () => {
+    const s = sysrootHost(hostPath, ["etc/systemd/system"]);
+    try {
+      const { CachedHost } = await import("../../src/host/cached-host.ts");
+      const cache = new CachedHost(s.host);
+      expect(await cache.listDir("/etc/systemd/system")).toEqual([]);
+      expect(await cache.readLink("/etc/systemd/system/a.service")).toBeNull();
+      await cache.symlink("/etc/systemd/system/a.service", "/dev/null");
+      expect(await cache.listDir("/etc/systemd/system")).toEqual([{ name: "a.service", type: "symlink" }]);
+      expect(await cache.readLink("/etc/systemd/system/a.service")).toBe("/dev/null");
+      await cache.revalidate();
+      await cache.removeSymlink("/etc/systemd/system/a.service");
+      expect(await cache.listDir("/etc/systemd/system")).toEqual([]);
+      expect(await cache.readLink("/etc/systemd/system/a.service")).toBeNull();
+    } finally {
+      s.cleanup();
+    }
+  });
 });
+
