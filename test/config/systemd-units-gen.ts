@@ -112,22 +112,20 @@ export function systemctlListStates(root: string, names: readonly string[]): Map
 }
 
 /**
- * `systemctl --root=ROOT is-enabled NAME` for each name: its state,
- * "not-found", or "bad" (any other error). Names go to one systemctl call;
- * systemctl stops at the first name it cannot judge, so the call is repeated
- * from the name after it.
+ * `systemctl --root=ROOT is-enabled NAME` for each name, one systemctl per
+ * name (one shell): its state, "not-found", or "bad" (any other error).
+ * (Several names in one systemctl call stop at the first error and were
+ * seen to misreport later names; one call per name is the judge of record.)
  */
 export function systemctlStates(root: string, names: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
-  let rest = [...names];
-  while (rest.length) {
-    const r = Bun.spawnSync(["systemctl", `--root=${root}`, "is-enabled", "--", ...rest], { env: { ...process.env, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
-    const lines = r.stdout.toString().split("\n").filter((l) => l.trim() !== "");
-    lines.forEach((l, i) => out.set(rest[i]!, l.trim()));
-    if (lines.length >= rest.length) break;
-    const failed = rest[lines.length]!;
-    out.set(failed, /No such file or directory/.test(r.stderr.toString()) ? "not-found" : "bad");
-    rest = rest.slice(lines.length + 1);
+  if (names.length === 0) return out;
+  const script = `for u in "$@"; do r=$(systemctl --root="$R" is-enabled -- "$u" 2>&1 >/dev/null); s=$(systemctl --root="$R" is-enabled -- "$u" 2>/dev/null | head -n 1); printf '%s|%s|%s\\n' "$u" "$s" "$(printf '%s' "$r" | tail -n 1)"; done`;
+  const r = Bun.spawnSync(["sh", "-c", script, "sh", ...names], { env: { ...process.env, R: root, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
+  for (const line of r.stdout.toString().split("\n")) {
+    const [name, state, err = ""] = line.split("|");
+    if (!name) continue;
+    out.set(name, state ? state.trim() : /No such file or directory/.test(err) ? "not-found" : "bad");
   }
   return out;
 }
