@@ -8,5 +8,6 @@ import "./pam-module-arg.ts";
 import "./file-permission.ts";
 import "./file-exists.ts";
 import "./package-state.ts";
+import "./service-state.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

@@ -11,5 +11,8 @@ import "./pam-module-configure.ts";
 import "./file-permissions.ts";
 import "./package-absent.ts";
 import "./package-present.ts";
+import "./service-masked.ts";
+import "./service-enabled.ts";
+import "./service-disabled.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

@@ -57,6 +57,8 @@ import {
   type ServiceName,
   type ServiceOutcome,
   type UnloadOutcome,
+  type UnitStatus,
+  type UnitVerb,
   type WalkEntry,
   type WalkOptions,
   type WriteOptions,
@@ -311,6 +313,35 @@ export class CachedHost implements Host {
     const name = baseOf(path);
     return this.ownChange(path, () => this.inner.removeFile(path), (l) => l.filter((e) => e.name !== name));
   }
+  async symlink(path: string, target: string): Promise<void> {
+    const name = baseOf(path);
+    // Never through guard(): a link replaces no cached bytes (it refuses an existing name).
+    return this.ownChange(path, () => this.inner.symlink(path, target), (l) =>
+      [...l.filter((e) => e.name !== name), { name, type: "symlink" as const }].sort(byName),
+    );
+  }
+  async removeSymlink(path: string): Promise<void> {
+    const name = baseOf(path);
+    return this.ownChange(path, () => this.inner.removeSymlink(path), (l) => l.filter((e) => e.name !== name));
+  }
+  /**
+   * A live systemctl mask/unmask/enable/disable writes links we did not make
+   * ourselves, anywhere under /etc/systemd/system (and a daemon-reload makes
+   * generators rewrite /run): everything cached is dropped before and after.
+   */
+  async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
+    this.forgetAll();
+    try {
+      return await this.inner.unitControl(verb, units);
+    } finally {
+      this.forgetAll();
+    }
+  }
+  /** Asks the running systemd: nothing cached is involved. */
+  unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
+    return this.inner.unitStatus(units);
+  }
+
   async mkdirp(path: string, mode?: number): Promise<void> {
     // The common case: the directory exists and is listed, so mkdir -p changes nothing.
     const l = this.lists.get(path);

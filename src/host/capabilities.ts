@@ -12,6 +12,8 @@ export function runtimeCapabilities(offline: boolean): ReadonlySet<Capability> {
   if (offline && servicesStandIn()) caps.add("services");
   if (offline) return caps;
   caps.add("services");
+  // systemd's own test for "booted with systemd" (sd_booted): /run/systemd/system exists.
+  if (existsSync("/run/systemd/system")) caps.add("units");
   if (existsSync("/proc/modules")) caps.add("modules");
   if (existsSync("/proc/sys/kernel")) caps.add("sysctl");
   return caps;

@@ -45,7 +45,9 @@ export type Capability =
   /** test a service's configuration with its own program (`sshd -t`) and reload the running service */
   | "services"
   /** query and change the root's own package database (dpkg/apt, rpm/dnf): shell only, kernel-io delegates */
-  | "packages";
+  | "packages"
+  /** ask the running systemd (PID 1) about units and change them: systemctl, or D-Bus on kernel-io */
+  | "units";
 
 export type HostPath = "kernel-io" | "shell";
 
@@ -106,6 +108,18 @@ export interface ServiceOutcome {
   skipped?: boolean;
 }
 
+/** What `systemctl` (or systemd over D-Bus) is asked to do to units on a running system. */
+export type UnitVerb = "mask" | "unmask" | "enable" | "disable" | "start" | "stop" | "daemon-reload";
+
+/** One unit as the running systemd reports it. */
+export interface UnitStatus {
+  unit: string;
+  /** `systemctl is-enabled` (enabled, disabled, masked, static, not-found, …) */
+  fileState: string;
+  /** `systemctl is-active` (active, inactive, failed, activating, …) */
+  activeState: string;
+}
+
 export interface Host {
   /** Which path this Host takes to the machine. Informational: never branch on it. */
   readonly path: HostPath;
@@ -148,6 +162,19 @@ export interface Host {
   listDir(path: string): Promise<DirEntry[] | null>;
   /** Target of a symlink (as stored), or `null` when the path is not a symlink. */
   readLink(path: string): Promise<string | null>;
+  /**
+   * Create the symlink PATH → TARGET, durably (the directory is fsynced). The
+   * target is stored as given, never followed nor resolved. Rejects with
+   * EEXIST when anything is at PATH, ENOENT when the parent is missing; a
+   * symlinked component is refused (SymlinkRefused); nothing is changed then.
+   */
+  symlink(path: string, target: string): Promise<void>;
+  /**
+   * Remove the symlink at PATH, never what it points to, durably. Absent is
+   * success; anything else at PATH (a file, a directory) is refused (EFTYPE)
+   * untouched; a symlinked component is refused (SymlinkRefused).
+   */
+  removeSymlink(path: string): Promise<void>;
   /**
    * lstat of PATH: the final component is never followed (a symlink reports
    * itself), an intermediate symlink is refused (SymlinkRefused). `null` when absent.
@@ -212,6 +239,15 @@ export interface Host {
    * Needs "packages". Resolves with the manager's refusal as {ok:false}.
    */
   changePackages(change: PackageChange): Promise<PackageOutcome>;
+
+  /**
+   * `systemctl VERB UNITS` on the running system (kernel-io: systemd over
+   * D-Bus once wired). Needs "units"; the outcome names the command and
+   * systemd's own message.
+   */
+  unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome>;
+  /** The running systemd's unit-file and active state of each unit. Needs "units". */
+  unitStatus(units: readonly string[]): Promise<UnitStatus[]>;
 
   /**
    * Take the run lock: an exclusive flock on FD — an open LOCAL file (the

@@ -7,7 +7,7 @@ import { localExecutor, type Executor } from "./executor.ts";
 import {
   CapabilityMissing, HostIoError, SymlinkRefused,
   type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
-  type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
@@ -15,18 +15,20 @@ import { kernelModuleName, parseProcModules } from "../params/module-name.ts";
 import { mapUnder, pathComponents } from "./sysroot.ts";
 import { localStamp } from "./cache-stamp.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
+import { checkLinkTarget } from "./link-target.ts";
 import { MAX_CONFIG_FILE_BYTES } from "./host.ts";
 import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
 import { changePackages, queryPackages } from "./packages.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
+import { kernelIoUnitControl, kernelIoUnitStatus } from "./units-live-kernel-io.ts";
 import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
 import { metadataError } from "./kernel-io-metadata.ts";
 import { MAX_WALK_ENTRIES } from "./metadata-types.ts";
 
 /** Translate kernelio errors into the Host's error types, naming the logical path. */
 function hostError(op: string, path: string, e: unknown): Error {
-  const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : "";
+  const onDisk = op === "write" || op === "remove" ? "; old bytes intact" : op === "symlink" || op === "unlink" ? "; nothing changed" : "";
   if (e instanceof kio.SymlinkComponent) return new SymlinkRefused(path, e.component);
   if (e instanceof kio.NotRegularFile) {
     return new HostIoError(op, path, e.kind === "directory" ? "EISDIR" : "EFTYPE", `not a regular file (${e.kind}); not opened${onDisk}`);
@@ -82,6 +84,26 @@ export class KernelIoHost implements Host {
 
   removeFile(path: string): Promise<void> {
     return this.guard("remove", path, (p) => kio.removeFileAt(this.libc, this.root, p));
+  }
+
+  symlink(path: string, target: string): Promise<void> {
+    return this.guard("symlink", path, (p) => {
+      if (p.length === 0) throw new HostIoError("symlink", path, "EEXIST", "the root exists");
+      checkLinkTarget(path, target);
+      kio.symlinkAt(this.libc, this.root, p, target);
+    });
+  }
+
+  removeSymlink(path: string): Promise<void> {
+    return this.guard("unlink", path, (p) => {
+      if (p.length === 0) throw new HostIoError("unlink", path, "EFTYPE", "the root is not a symlink");
+      try {
+        kio.removeSymlinkAt(this.libc, this.root, p);
+      } catch (e) {
+        if (e instanceof kio.SysError && e.errno === kio.Errno.EINVAL) throw new HostIoError("unlink", path, "EFTYPE", "not a symlink; nothing changed");
+        throw e;
+      }
+    });
   }
 
   mkdirp(path: string, mode = 0o755): Promise<void> {
@@ -193,6 +215,17 @@ export class KernelIoHost implements Host {
   async changePackages(change: PackageChange): Promise<PackageOutcome> {
     this.need("packages");
     return changePackages(this.exec, this.root, change);
+  }
+
+  /** Live units: systemd over D-Bus once wired (units-live-kernel-io.ts), systemctl until then. */
+  async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
+    this.need("units");
+    return kernelIoUnitControl(this.exec, verb, units);
+  }
+
+  async unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
+    this.need("units");
+    return kernelIoUnitStatus(this.exec, units);
   }
 
   /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */

@@ -21,6 +21,8 @@ import type {
   ServiceName,
   ServiceOutcome,
   UnloadOutcome,
+  UnitStatus,
+  UnitVerb,
   WriteOptions,
 } from "./host.ts";
 import type { HeldLock } from "./file-lock.ts";
@@ -34,8 +36,13 @@ export class FootprintViolation extends Error {
   }
 }
 
-/** "attr": a chown/chmod (setAttributes), gated like a write of that path. */
-export type TouchOp = "write" | "remove" | "mkdir" | "rmdir" | "attr";
+/**
+ * "attr": a chown/chmod (setAttributes), gated like a write of that path.
+ * "link": a symlink created or removed, gated like a write; not in
+ * changedFiles (a link has no bytes to digest). "units": a live systemctl
+ * change of units, gated as a change of /etc/systemd/system/.
+ */
+export type TouchOp = "write" | "remove" | "mkdir" | "rmdir" | "attr" | "link" | "units";
 
 export interface Touch {
   op: TouchOp;
@@ -162,6 +169,22 @@ export class RecordingHost implements Host {
   /** Forwarded unrecorded: a package change touches the manager's files, never a step's footprint files. */
   changePackages(change: PackageChange): Promise<PackageOutcome> {
     return this.inner.changePackages(change);
+  }
+  async symlink(path: string, target: string): Promise<void> {
+    this.note("link", path);
+    return this.inner.symlink(path, target);
+  }
+  async removeSymlink(path: string): Promise<void> {
+    this.note("link", path);
+    return this.inner.removeSymlink(path);
+  }
+  /** A verb that changes unit files writes links under /etc/systemd/system: gated as that directory. */
+  async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
+    if (verb === "mask" || verb === "unmask" || verb === "enable" || verb === "disable") this.note("units", "/etc/systemd/system/");
+    return this.inner.unitControl(verb, units);
+  }
+  unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
+    return this.inner.unitStatus(units);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
     return this.inner.holdLock(fd, waitMs);

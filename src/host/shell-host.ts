@@ -14,7 +14,7 @@
 import {
   CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused,
   type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
-  type Capability, type DirEntry, type ServiceName, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
 } from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
@@ -25,6 +25,8 @@ import { runtimeCapabilities } from "./capabilities.ts";
 import { reloadService, testServiceConfig } from "./services.ts";
 import { changePackages, queryPackages } from "./packages.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
+import { systemctlControl, systemctlStatus } from "./units.ts";
+import { checkLinkTarget } from "./link-target.ts";
 import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { errnoFromShellMessage } from "./shell-errors.ts";
 import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
@@ -38,6 +40,7 @@ const EXIT_NOT_DIR = 89; // stderr: the logical component that is not a director
 const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
 const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
+const EXIT_LINK_EXISTS = 93; // symlink: the name is taken; removeSymlink: not a symlink
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -301,6 +304,35 @@ if [ -e "$n" ]; then
 fi`);
   }
 
+  async symlink(path: string, target: string): Promise<void> {
+    const parts = pathComponents(path);
+    if (parts.length === 0) throw new HostIoError("symlink", path, "EEXIST", "the root exists");
+    checkLinkTarget(path, target);
+    const dir = await this.enter(parts.slice(0, -1), `exit ${EXIT_NO_PARENT}`);
+    // Created here and the directory moved meanwhile: take the link back (verify's undo).
+    await this.run("symlink", path, `${this.guards(parts, parts.length - 1)}
+${dir.lines}
+n=${q("./" + parts[parts.length - 1]!)}
+if [ -L "$n" ] || [ -e "$n" ]; then exit ${EXIT_LINK_EXISTS}; fi
+ln -s -- ${q(target)} "$n" || exit 96
+${dir.verify(`rm -f -- "$n"`)}
+${SYNC(".")}`, undefined, (r) => (r.code === EXIT_LINK_EXISTS ? new HostIoError("symlink", path, "EEXIST", "something is already there; nothing changed") : null));
+  }
+
+  async removeSymlink(path: string): Promise<void> {
+    const parts = pathComponents(path);
+    if (parts.length === 0) throw new HostIoError("unlink", path, "EFTYPE", "the root is not a symlink");
+    const dir = await this.enter(parts.slice(0, -1), "exit 0");
+    await this.run("unlink", path, `${this.guards(parts, parts.length - 1)}
+${dir.lines}
+n=${q("./" + parts[parts.length - 1]!)}
+if [ -L "$n" ]; then
+  rm -f -- "$n" || exit 96
+  ${dir.verify()}
+  ${SYNC(".")}
+elif [ -e "$n" ]; then exit ${EXIT_LINK_EXISTS}; fi`, undefined, (r) => (r.code === EXIT_LINK_EXISTS ? new HostIoError("unlink", path, "EFTYPE", "not a symlink; nothing changed") : null));
+  }
+
   async mkdirp(path: string, mode = 0o755): Promise<void> {
     const m = q(checkMode("mkdir", path, mode).toString(8));
     const parts = pathComponents(path);
@@ -503,6 +535,16 @@ echo --
   async changePackages(change: PackageChange): Promise<PackageOutcome> {
     this.need("packages");
     return changePackages(this.exec, this.root, change);
+  }
+
+  async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
+    this.need("units");
+    return systemctlControl(this.exec, verb, units);
+  }
+
+  async unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
+    this.need("units");
+    return systemctlStatus(this.exec, units);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */

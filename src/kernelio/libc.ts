@@ -22,6 +22,7 @@ const SYMBOLS = {
   unlinkat: { args: [i32, ptr, i32], returns: i32 },
   mkdirat: { args: [i32, ptr, u32], returns: i32 },
   readlinkat: { args: [i32, ptr, ptr, u64], returns: i64 },
+  symlinkat: { args: [ptr, i32, ptr], returns: i32 },
   flock: { args: [i32, i32], returns: i32 },
   fstatfs: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },

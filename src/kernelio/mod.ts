@@ -8,6 +8,7 @@ export { Errno, errnoName, SysError } from "./errno.ts";
 export { SymlinkComponent } from "./walk.ts";
 export { NotRegularFile, TooLarge, type FileKind } from "./refusals.ts";
 export { writeFileAtomic, type AtomicWriteOptions } from "./atomic-write.ts";
+export { symlinkAt, removeSymlinkAt } from "./symlinks.ts";
 export { readFileAt, removeFileAt, removeDirAt, mkdirpAt, readLinkAt, listDirAt, type ReadResult, type Entry } from "./files.ts";
 export { deleteModule, deleteModuleOutcome, type DeleteModuleOutcome } from "./modules.ts";
 export { readSysctl, writeSysctl, sysctlComponents, NotSysctl } from "./procsys.ts";

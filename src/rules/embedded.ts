@@ -69,74 +69,97 @@ import r59 from "../../rules/pam/pwquality-minclass.yml" with { type: "text" };
 import r60 from "../../rules/pam/pwquality-minlen.yml" with { type: "text" };
 import r61 from "../../rules/pam/pwquality-ocredit.yml" with { type: "text" };
 import r62 from "../../rules/pam/pwquality-ucredit.yml" with { type: "text" };
-import r63 from "../../rules/shell/shell-tmout.yml" with { type: "text" };
-import r64 from "../../rules/shell/shell-umask.yml" with { type: "text" };
-import r65 from "../../rules/ssh/ssh-approved-ciphers.yml" with { type: "text" };
-import r66 from "../../rules/ssh/ssh-approved-kex.yml" with { type: "text" };
-import r67 from "../../rules/ssh/ssh-approved-macs.yml" with { type: "text" };
-import r68 from "../../rules/ssh/ssh-banner.yml" with { type: "text" };
-import r69 from "../../rules/ssh/ssh-client-alive-count-max.yml" with { type: "text" };
-import r70 from "../../rules/ssh/ssh-client-alive-interval.yml" with { type: "text" };
-import r71 from "../../rules/ssh/ssh-disable-forwarding.yml" with { type: "text" };
-import r72 from "../../rules/ssh/ssh-gssapi-authentication.yml" with { type: "text" };
-import r73 from "../../rules/ssh/ssh-hostbased-authentication.yml" with { type: "text" };
-import r74 from "../../rules/ssh/ssh-ignore-rhosts.yml" with { type: "text" };
-import r75 from "../../rules/ssh/ssh-log-level.yml" with { type: "text" };
-import r76 from "../../rules/ssh/ssh-login-grace-time.yml" with { type: "text" };
-import r77 from "../../rules/ssh/ssh-max-auth-tries.yml" with { type: "text" };
-import r78 from "../../rules/ssh/ssh-max-sessions.yml" with { type: "text" };
-import r79 from "../../rules/ssh/ssh-max-startups.yml" with { type: "text" };
-import r80 from "../../rules/ssh/ssh-permit-empty-passwords.yml" with { type: "text" };
-import r81 from "../../rules/ssh/ssh-permit-root-login.yml" with { type: "text" };
-import r82 from "../../rules/ssh/ssh-permit-user-environment.yml" with { type: "text" };
-import r83 from "../../rules/ssh/ssh-private-host-key-ecdsa-permissions.yml" with { type: "text" };
-import r84 from "../../rules/ssh/ssh-private-host-key-ed25519-permissions.yml" with { type: "text" };
-import r85 from "../../rules/ssh/ssh-private-host-key-rsa-permissions.yml" with { type: "text" };
-import r86 from "../../rules/ssh/ssh-public-host-key-ecdsa-permissions.yml" with { type: "text" };
-import r87 from "../../rules/ssh/ssh-public-host-key-ed25519-permissions.yml" with { type: "text" };
-import r88 from "../../rules/ssh/ssh-public-host-key-rsa-permissions.yml" with { type: "text" };
-import r89 from "../../rules/ssh/ssh-use-pam.yml" with { type: "text" };
-import r90 from "../../rules/ssh/sshd-config-permissions.yml" with { type: "text" };
-import r91 from "../../rules/sudo/sudo-logfile.yml" with { type: "text" };
-import r92 from "../../rules/sudo/sudo-use-pty.yml" with { type: "text" };
-import r93 from "../../rules/sysctl/sysctl-fs-protected-hardlinks.yml" with { type: "text" };
-import r94 from "../../rules/sysctl/sysctl-fs-protected-symlinks.yml" with { type: "text" };
-import r95 from "../../rules/sysctl/sysctl-fs-suid-dumpable.yml" with { type: "text" };
-import r96 from "../../rules/sysctl/sysctl-kernel-dmesg-restrict.yml" with { type: "text" };
-import r97 from "../../rules/sysctl/sysctl-kernel-kexec-load-disabled.yml" with { type: "text" };
-import r98 from "../../rules/sysctl/sysctl-kernel-kptr-restrict.yml" with { type: "text" };
-import r99 from "../../rules/sysctl/sysctl-kernel-perf-event-paranoid.yml" with { type: "text" };
-import r100 from "../../rules/sysctl/sysctl-kernel-randomize-va-space.yml" with { type: "text" };
-import r101 from "../../rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml" with { type: "text" };
-import r102 from "../../rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml" with { type: "text" };
-import r103 from "../../rules/sysctl/sysctl-net-core-bpf-jit-harden.yml" with { type: "text" };
-import r104 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml" with { type: "text" };
-import r105 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml" with { type: "text" };
-import r106 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml" with { type: "text" };
-import r107 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml" with { type: "text" };
-import r108 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml" with { type: "text" };
-import r109 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml" with { type: "text" };
-import r110 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml" with { type: "text" };
-import r111 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml" with { type: "text" };
-import r112 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml" with { type: "text" };
-import r113 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml" with { type: "text" };
-import r114 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml" with { type: "text" };
-import r115 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml" with { type: "text" };
-import r116 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml" with { type: "text" };
-import r117 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml" with { type: "text" };
-import r118 from "../../rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml" with { type: "text" };
-import r119 from "../../rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml" with { type: "text" };
-import r120 from "../../rules/sysctl/sysctl-net-ipv4-ip-forward.yml" with { type: "text" };
-import r121 from "../../rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml" with { type: "text" };
-import r122 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml" with { type: "text" };
-import r123 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml" with { type: "text" };
-import r124 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml" with { type: "text" };
-import r125 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml" with { type: "text" };
-import r126 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml" with { type: "text" };
-import r127 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml" with { type: "text" };
-import r128 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml" with { type: "text" };
-import r129 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml" with { type: "text" };
-import r130 from "../../rules/system/limits-core-dumps.yml" with { type: "text" };
+import r63 from "../../rules/services/service-apache-masked.yml" with { type: "text" };
+import r64 from "../../rules/services/service-autofs-masked.yml" with { type: "text" };
+import r65 from "../../rules/services/service-avahi-masked.yml" with { type: "text" };
+import r66 from "../../rules/services/service-chrony-enabled.yml" with { type: "text" };
+import r67 from "../../rules/services/service-cron-enabled.yml" with { type: "text" };
+import r68 from "../../rules/services/service-cups-masked.yml" with { type: "text" };
+import r69 from "../../rules/services/service-dhcp-server-masked.yml" with { type: "text" };
+import r70 from "../../rules/services/service-dns-server-masked.yml" with { type: "text" };
+import r71 from "../../rules/services/service-dovecot-masked.yml" with { type: "text" };
+import r72 from "../../rules/services/service-ftp-server-masked.yml" with { type: "text" };
+import r73 from "../../rules/services/service-journald-enabled.yml" with { type: "text" };
+import r74 from "../../rules/services/service-nfs-server-masked.yml" with { type: "text" };
+import r75 from "../../rules/services/service-nginx-masked.yml" with { type: "text" };
+import r76 from "../../rules/services/service-nis-server-masked.yml" with { type: "text" };
+import r77 from "../../rules/services/service-rpcbind-masked.yml" with { type: "text" };
+import r78 from "../../rules/services/service-rsync-masked.yml" with { type: "text" };
+import r79 from "../../rules/services/service-rsyslog-enabled.yml" with { type: "text" };
+import r80 from "../../rules/services/service-samba-masked.yml" with { type: "text" };
+import r81 from "../../rules/services/service-slapd-masked.yml" with { type: "text" };
+import r82 from "../../rules/services/service-snmpd-masked.yml" with { type: "text" };
+import r83 from "../../rules/services/service-squid-masked.yml" with { type: "text" };
+import r84 from "../../rules/services/service-tftp-masked.yml" with { type: "text" };
+import r85 from "../../rules/services/service-xinetd-masked.yml" with { type: "text" };
+import r86 from "../../rules/shell/shell-tmout.yml" with { type: "text" };
+import r87 from "../../rules/shell/shell-umask.yml" with { type: "text" };
+import r88 from "../../rules/ssh/ssh-approved-ciphers.yml" with { type: "text" };
+import r89 from "../../rules/ssh/ssh-approved-kex.yml" with { type: "text" };
+import r90 from "../../rules/ssh/ssh-approved-macs.yml" with { type: "text" };
+import r91 from "../../rules/ssh/ssh-banner.yml" with { type: "text" };
+import r92 from "../../rules/ssh/ssh-client-alive-count-max.yml" with { type: "text" };
+import r93 from "../../rules/ssh/ssh-client-alive-interval.yml" with { type: "text" };
+import r94 from "../../rules/ssh/ssh-disable-forwarding.yml" with { type: "text" };
+import r95 from "../../rules/ssh/ssh-gssapi-authentication.yml" with { type: "text" };
+import r96 from "../../rules/ssh/ssh-hostbased-authentication.yml" with { type: "text" };
+import r97 from "../../rules/ssh/ssh-ignore-rhosts.yml" with { type: "text" };
+import r98 from "../../rules/ssh/ssh-log-level.yml" with { type: "text" };
+import r99 from "../../rules/ssh/ssh-login-grace-time.yml" with { type: "text" };
+import r100 from "../../rules/ssh/ssh-max-auth-tries.yml" with { type: "text" };
+import r101 from "../../rules/ssh/ssh-max-sessions.yml" with { type: "text" };
+import r102 from "../../rules/ssh/ssh-max-startups.yml" with { type: "text" };
+import r103 from "../../rules/ssh/ssh-permit-empty-passwords.yml" with { type: "text" };
+import r104 from "../../rules/ssh/ssh-permit-root-login.yml" with { type: "text" };
+import r105 from "../../rules/ssh/ssh-permit-user-environment.yml" with { type: "text" };
+import r106 from "../../rules/ssh/ssh-private-host-key-ecdsa-permissions.yml" with { type: "text" };
+import r107 from "../../rules/ssh/ssh-private-host-key-ed25519-permissions.yml" with { type: "text" };
+import r108 from "../../rules/ssh/ssh-private-host-key-rsa-permissions.yml" with { type: "text" };
+import r109 from "../../rules/ssh/ssh-public-host-key-ecdsa-permissions.yml" with { type: "text" };
+import r110 from "../../rules/ssh/ssh-public-host-key-ed25519-permissions.yml" with { type: "text" };
+import r111 from "../../rules/ssh/ssh-public-host-key-rsa-permissions.yml" with { type: "text" };
+import r112 from "../../rules/ssh/ssh-use-pam.yml" with { type: "text" };
+import r113 from "../../rules/ssh/sshd-config-permissions.yml" with { type: "text" };
+import r114 from "../../rules/sudo/sudo-logfile.yml" with { type: "text" };
+import r115 from "../../rules/sudo/sudo-use-pty.yml" with { type: "text" };
+import r116 from "../../rules/sysctl/sysctl-fs-protected-hardlinks.yml" with { type: "text" };
+import r117 from "../../rules/sysctl/sysctl-fs-protected-symlinks.yml" with { type: "text" };
+import r118 from "../../rules/sysctl/sysctl-fs-suid-dumpable.yml" with { type: "text" };
+import r119 from "../../rules/sysctl/sysctl-kernel-dmesg-restrict.yml" with { type: "text" };
+import r120 from "../../rules/sysctl/sysctl-kernel-kexec-load-disabled.yml" with { type: "text" };
+import r121 from "../../rules/sysctl/sysctl-kernel-kptr-restrict.yml" with { type: "text" };
+import r122 from "../../rules/sysctl/sysctl-kernel-perf-event-paranoid.yml" with { type: "text" };
+import r123 from "../../rules/sysctl/sysctl-kernel-randomize-va-space.yml" with { type: "text" };
+import r124 from "../../rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml" with { type: "text" };
+import r125 from "../../rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml" with { type: "text" };
+import r126 from "../../rules/sysctl/sysctl-net-core-bpf-jit-harden.yml" with { type: "text" };
+import r127 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml" with { type: "text" };
+import r128 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml" with { type: "text" };
+import r129 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml" with { type: "text" };
+import r130 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml" with { type: "text" };
+import r131 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml" with { type: "text" };
+import r132 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml" with { type: "text" };
+import r133 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml" with { type: "text" };
+import r134 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml" with { type: "text" };
+import r135 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml" with { type: "text" };
+import r136 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml" with { type: "text" };
+import r137 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml" with { type: "text" };
+import r138 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml" with { type: "text" };
+import r139 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml" with { type: "text" };
+import r140 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml" with { type: "text" };
+import r141 from "../../rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml" with { type: "text" };
+import r142 from "../../rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml" with { type: "text" };
+import r143 from "../../rules/sysctl/sysctl-net-ipv4-ip-forward.yml" with { type: "text" };
+import r144 from "../../rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml" with { type: "text" };
+import r145 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml" with { type: "text" };
+import r146 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml" with { type: "text" };
+import r147 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml" with { type: "text" };
+import r148 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml" with { type: "text" };
+import r149 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml" with { type: "text" };
+import r150 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml" with { type: "text" };
+import r151 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml" with { type: "text" };
+import r152 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml" with { type: "text" };
+import r153 from "../../rules/system/limits-core-dumps.yml" with { type: "text" };
 
 /** Guards against an import losing its `with { type: "text" }` and arriving as parsed YAML. */
 function asText(x: unknown, file: string): string {
@@ -209,74 +232,97 @@ export const EMBEDDED_RULE_FILES: readonly RuleSource[] = [
   { file: "rules/pam/pwquality-minlen.yml", text: asText(r60, "rules/pam/pwquality-minlen.yml") },
   { file: "rules/pam/pwquality-ocredit.yml", text: asText(r61, "rules/pam/pwquality-ocredit.yml") },
   { file: "rules/pam/pwquality-ucredit.yml", text: asText(r62, "rules/pam/pwquality-ucredit.yml") },
-  { file: "rules/shell/shell-tmout.yml", text: asText(r63, "rules/shell/shell-tmout.yml") },
-  { file: "rules/shell/shell-umask.yml", text: asText(r64, "rules/shell/shell-umask.yml") },
-  { file: "rules/ssh/ssh-approved-ciphers.yml", text: asText(r65, "rules/ssh/ssh-approved-ciphers.yml") },
-  { file: "rules/ssh/ssh-approved-kex.yml", text: asText(r66, "rules/ssh/ssh-approved-kex.yml") },
-  { file: "rules/ssh/ssh-approved-macs.yml", text: asText(r67, "rules/ssh/ssh-approved-macs.yml") },
-  { file: "rules/ssh/ssh-banner.yml", text: asText(r68, "rules/ssh/ssh-banner.yml") },
-  { file: "rules/ssh/ssh-client-alive-count-max.yml", text: asText(r69, "rules/ssh/ssh-client-alive-count-max.yml") },
-  { file: "rules/ssh/ssh-client-alive-interval.yml", text: asText(r70, "rules/ssh/ssh-client-alive-interval.yml") },
-  { file: "rules/ssh/ssh-disable-forwarding.yml", text: asText(r71, "rules/ssh/ssh-disable-forwarding.yml") },
-  { file: "rules/ssh/ssh-gssapi-authentication.yml", text: asText(r72, "rules/ssh/ssh-gssapi-authentication.yml") },
-  { file: "rules/ssh/ssh-hostbased-authentication.yml", text: asText(r73, "rules/ssh/ssh-hostbased-authentication.yml") },
-  { file: "rules/ssh/ssh-ignore-rhosts.yml", text: asText(r74, "rules/ssh/ssh-ignore-rhosts.yml") },
-  { file: "rules/ssh/ssh-log-level.yml", text: asText(r75, "rules/ssh/ssh-log-level.yml") },
-  { file: "rules/ssh/ssh-login-grace-time.yml", text: asText(r76, "rules/ssh/ssh-login-grace-time.yml") },
-  { file: "rules/ssh/ssh-max-auth-tries.yml", text: asText(r77, "rules/ssh/ssh-max-auth-tries.yml") },
-  { file: "rules/ssh/ssh-max-sessions.yml", text: asText(r78, "rules/ssh/ssh-max-sessions.yml") },
-  { file: "rules/ssh/ssh-max-startups.yml", text: asText(r79, "rules/ssh/ssh-max-startups.yml") },
-  { file: "rules/ssh/ssh-permit-empty-passwords.yml", text: asText(r80, "rules/ssh/ssh-permit-empty-passwords.yml") },
-  { file: "rules/ssh/ssh-permit-root-login.yml", text: asText(r81, "rules/ssh/ssh-permit-root-login.yml") },
-  { file: "rules/ssh/ssh-permit-user-environment.yml", text: asText(r82, "rules/ssh/ssh-permit-user-environment.yml") },
-  { file: "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml", text: asText(r83, "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml") },
-  { file: "rules/ssh/ssh-private-host-key-ed25519-permissions.yml", text: asText(r84, "rules/ssh/ssh-private-host-key-ed25519-permissions.yml") },
-  { file: "rules/ssh/ssh-private-host-key-rsa-permissions.yml", text: asText(r85, "rules/ssh/ssh-private-host-key-rsa-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml", text: asText(r86, "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-ed25519-permissions.yml", text: asText(r87, "rules/ssh/ssh-public-host-key-ed25519-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-rsa-permissions.yml", text: asText(r88, "rules/ssh/ssh-public-host-key-rsa-permissions.yml") },
-  { file: "rules/ssh/ssh-use-pam.yml", text: asText(r89, "rules/ssh/ssh-use-pam.yml") },
-  { file: "rules/ssh/sshd-config-permissions.yml", text: asText(r90, "rules/ssh/sshd-config-permissions.yml") },
-  { file: "rules/sudo/sudo-logfile.yml", text: asText(r91, "rules/sudo/sudo-logfile.yml") },
-  { file: "rules/sudo/sudo-use-pty.yml", text: asText(r92, "rules/sudo/sudo-use-pty.yml") },
-  { file: "rules/sysctl/sysctl-fs-protected-hardlinks.yml", text: asText(r93, "rules/sysctl/sysctl-fs-protected-hardlinks.yml") },
-  { file: "rules/sysctl/sysctl-fs-protected-symlinks.yml", text: asText(r94, "rules/sysctl/sysctl-fs-protected-symlinks.yml") },
-  { file: "rules/sysctl/sysctl-fs-suid-dumpable.yml", text: asText(r95, "rules/sysctl/sysctl-fs-suid-dumpable.yml") },
-  { file: "rules/sysctl/sysctl-kernel-dmesg-restrict.yml", text: asText(r96, "rules/sysctl/sysctl-kernel-dmesg-restrict.yml") },
-  { file: "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml", text: asText(r97, "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml") },
-  { file: "rules/sysctl/sysctl-kernel-kptr-restrict.yml", text: asText(r98, "rules/sysctl/sysctl-kernel-kptr-restrict.yml") },
-  { file: "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml", text: asText(r99, "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml") },
-  { file: "rules/sysctl/sysctl-kernel-randomize-va-space.yml", text: asText(r100, "rules/sysctl/sysctl-kernel-randomize-va-space.yml") },
-  { file: "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml", text: asText(r101, "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml") },
-  { file: "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml", text: asText(r102, "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml") },
-  { file: "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml", text: asText(r103, "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml", text: asText(r104, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml", text: asText(r105, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml", text: asText(r106, "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml", text: asText(r107, "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml", text: asText(r108, "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml", text: asText(r109, "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml", text: asText(r110, "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml", text: asText(r111, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml", text: asText(r112, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml", text: asText(r113, "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml", text: asText(r114, "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml", text: asText(r115, "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml", text: asText(r116, "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml", text: asText(r117, "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml", text: asText(r118, "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml", text: asText(r119, "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-ip-forward.yml", text: asText(r120, "rules/sysctl/sysctl-net-ipv4-ip-forward.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml", text: asText(r121, "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml", text: asText(r122, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml", text: asText(r123, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml", text: asText(r124, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml", text: asText(r125, "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml", text: asText(r126, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml", text: asText(r127, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml", text: asText(r128, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml", text: asText(r129, "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml") },
-  { file: "rules/system/limits-core-dumps.yml", text: asText(r130, "rules/system/limits-core-dumps.yml") },
+  { file: "rules/services/service-apache-masked.yml", text: asText(r63, "rules/services/service-apache-masked.yml") },
+  { file: "rules/services/service-autofs-masked.yml", text: asText(r64, "rules/services/service-autofs-masked.yml") },
+  { file: "rules/services/service-avahi-masked.yml", text: asText(r65, "rules/services/service-avahi-masked.yml") },
+  { file: "rules/services/service-chrony-enabled.yml", text: asText(r66, "rules/services/service-chrony-enabled.yml") },
+  { file: "rules/services/service-cron-enabled.yml", text: asText(r67, "rules/services/service-cron-enabled.yml") },
+  { file: "rules/services/service-cups-masked.yml", text: asText(r68, "rules/services/service-cups-masked.yml") },
+  { file: "rules/services/service-dhcp-server-masked.yml", text: asText(r69, "rules/services/service-dhcp-server-masked.yml") },
+  { file: "rules/services/service-dns-server-masked.yml", text: asText(r70, "rules/services/service-dns-server-masked.yml") },
+  { file: "rules/services/service-dovecot-masked.yml", text: asText(r71, "rules/services/service-dovecot-masked.yml") },
+  { file: "rules/services/service-ftp-server-masked.yml", text: asText(r72, "rules/services/service-ftp-server-masked.yml") },
+  { file: "rules/services/service-journald-enabled.yml", text: asText(r73, "rules/services/service-journald-enabled.yml") },
+  { file: "rules/services/service-nfs-server-masked.yml", text: asText(r74, "rules/services/service-nfs-server-masked.yml") },
+  { file: "rules/services/service-nginx-masked.yml", text: asText(r75, "rules/services/service-nginx-masked.yml") },
+  { file: "rules/services/service-nis-server-masked.yml", text: asText(r76, "rules/services/service-nis-server-masked.yml") },
+  { file: "rules/services/service-rpcbind-masked.yml", text: asText(r77, "rules/services/service-rpcbind-masked.yml") },
+  { file: "rules/services/service-rsync-masked.yml", text: asText(r78, "rules/services/service-rsync-masked.yml") },
+  { file: "rules/services/service-rsyslog-enabled.yml", text: asText(r79, "rules/services/service-rsyslog-enabled.yml") },
+  { file: "rules/services/service-samba-masked.yml", text: asText(r80, "rules/services/service-samba-masked.yml") },
+  { file: "rules/services/service-slapd-masked.yml", text: asText(r81, "rules/services/service-slapd-masked.yml") },
+  { file: "rules/services/service-snmpd-masked.yml", text: asText(r82, "rules/services/service-snmpd-masked.yml") },
+  { file: "rules/services/service-squid-masked.yml", text: asText(r83, "rules/services/service-squid-masked.yml") },
+  { file: "rules/services/service-tftp-masked.yml", text: asText(r84, "rules/services/service-tftp-masked.yml") },
+  { file: "rules/services/service-xinetd-masked.yml", text: asText(r85, "rules/services/service-xinetd-masked.yml") },
+  { file: "rules/shell/shell-tmout.yml", text: asText(r86, "rules/shell/shell-tmout.yml") },
+  { file: "rules/shell/shell-umask.yml", text: asText(r87, "rules/shell/shell-umask.yml") },
+  { file: "rules/ssh/ssh-approved-ciphers.yml", text: asText(r88, "rules/ssh/ssh-approved-ciphers.yml") },
+  { file: "rules/ssh/ssh-approved-kex.yml", text: asText(r89, "rules/ssh/ssh-approved-kex.yml") },
+  { file: "rules/ssh/ssh-approved-macs.yml", text: asText(r90, "rules/ssh/ssh-approved-macs.yml") },
+  { file: "rules/ssh/ssh-banner.yml", text: asText(r91, "rules/ssh/ssh-banner.yml") },
+  { file: "rules/ssh/ssh-client-alive-count-max.yml", text: asText(r92, "rules/ssh/ssh-client-alive-count-max.yml") },
+  { file: "rules/ssh/ssh-client-alive-interval.yml", text: asText(r93, "rules/ssh/ssh-client-alive-interval.yml") },
+  { file: "rules/ssh/ssh-disable-forwarding.yml", text: asText(r94, "rules/ssh/ssh-disable-forwarding.yml") },
+  { file: "rules/ssh/ssh-gssapi-authentication.yml", text: asText(r95, "rules/ssh/ssh-gssapi-authentication.yml") },
+  { file: "rules/ssh/ssh-hostbased-authentication.yml", text: asText(r96, "rules/ssh/ssh-hostbased-authentication.yml") },
+  { file: "rules/ssh/ssh-ignore-rhosts.yml", text: asText(r97, "rules/ssh/ssh-ignore-rhosts.yml") },
+  { file: "rules/ssh/ssh-log-level.yml", text: asText(r98, "rules/ssh/ssh-log-level.yml") },
+  { file: "rules/ssh/ssh-login-grace-time.yml", text: asText(r99, "rules/ssh/ssh-login-grace-time.yml") },
+  { file: "rules/ssh/ssh-max-auth-tries.yml", text: asText(r100, "rules/ssh/ssh-max-auth-tries.yml") },
+  { file: "rules/ssh/ssh-max-sessions.yml", text: asText(r101, "rules/ssh/ssh-max-sessions.yml") },
+  { file: "rules/ssh/ssh-max-startups.yml", text: asText(r102, "rules/ssh/ssh-max-startups.yml") },
+  { file: "rules/ssh/ssh-permit-empty-passwords.yml", text: asText(r103, "rules/ssh/ssh-permit-empty-passwords.yml") },
+  { file: "rules/ssh/ssh-permit-root-login.yml", text: asText(r104, "rules/ssh/ssh-permit-root-login.yml") },
+  { file: "rules/ssh/ssh-permit-user-environment.yml", text: asText(r105, "rules/ssh/ssh-permit-user-environment.yml") },
+  { file: "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml", text: asText(r106, "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml") },
+  { file: "rules/ssh/ssh-private-host-key-ed25519-permissions.yml", text: asText(r107, "rules/ssh/ssh-private-host-key-ed25519-permissions.yml") },
+  { file: "rules/ssh/ssh-private-host-key-rsa-permissions.yml", text: asText(r108, "rules/ssh/ssh-private-host-key-rsa-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml", text: asText(r109, "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-ed25519-permissions.yml", text: asText(r110, "rules/ssh/ssh-public-host-key-ed25519-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-rsa-permissions.yml", text: asText(r111, "rules/ssh/ssh-public-host-key-rsa-permissions.yml") },
+  { file: "rules/ssh/ssh-use-pam.yml", text: asText(r112, "rules/ssh/ssh-use-pam.yml") },
+  { file: "rules/ssh/sshd-config-permissions.yml", text: asText(r113, "rules/ssh/sshd-config-permissions.yml") },
+  { file: "rules/sudo/sudo-logfile.yml", text: asText(r114, "rules/sudo/sudo-logfile.yml") },
+  { file: "rules/sudo/sudo-use-pty.yml", text: asText(r115, "rules/sudo/sudo-use-pty.yml") },
+  { file: "rules/sysctl/sysctl-fs-protected-hardlinks.yml", text: asText(r116, "rules/sysctl/sysctl-fs-protected-hardlinks.yml") },
+  { file: "rules/sysctl/sysctl-fs-protected-symlinks.yml", text: asText(r117, "rules/sysctl/sysctl-fs-protected-symlinks.yml") },
+  { file: "rules/sysctl/sysctl-fs-suid-dumpable.yml", text: asText(r118, "rules/sysctl/sysctl-fs-suid-dumpable.yml") },
+  { file: "rules/sysctl/sysctl-kernel-dmesg-restrict.yml", text: asText(r119, "rules/sysctl/sysctl-kernel-dmesg-restrict.yml") },
+  { file: "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml", text: asText(r120, "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml") },
+  { file: "rules/sysctl/sysctl-kernel-kptr-restrict.yml", text: asText(r121, "rules/sysctl/sysctl-kernel-kptr-restrict.yml") },
+  { file: "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml", text: asText(r122, "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml") },
+  { file: "rules/sysctl/sysctl-kernel-randomize-va-space.yml", text: asText(r123, "rules/sysctl/sysctl-kernel-randomize-va-space.yml") },
+  { file: "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml", text: asText(r124, "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml") },
+  { file: "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml", text: asText(r125, "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml") },
+  { file: "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml", text: asText(r126, "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml", text: asText(r127, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml", text: asText(r128, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml", text: asText(r129, "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml", text: asText(r130, "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml", text: asText(r131, "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml", text: asText(r132, "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml", text: asText(r133, "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml", text: asText(r134, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml", text: asText(r135, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml", text: asText(r136, "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml", text: asText(r137, "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml", text: asText(r138, "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml", text: asText(r139, "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml", text: asText(r140, "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml", text: asText(r141, "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml", text: asText(r142, "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-ip-forward.yml", text: asText(r143, "rules/sysctl/sysctl-net-ipv4-ip-forward.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml", text: asText(r144, "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml", text: asText(r145, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml", text: asText(r146, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml", text: asText(r147, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml", text: asText(r148, "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml", text: asText(r149, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml", text: asText(r150, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml", text: asText(r151, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml", text: asText(r152, "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml") },
+  { file: "rules/system/limits-core-dumps.yml", text: asText(r153, "rules/system/limits-core-dumps.yml") },
 ];
 
 /** Load the shipped corpus (same validation as rules on disk). */

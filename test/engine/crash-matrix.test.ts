@@ -43,7 +43,7 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
       } finally {
         cleanup();
       }
-    });
+    }, 120_000); // the service mechanisms' shell path gathers the unit search path several times per run: ~15 s under load
   });
 
   test("transaction-engine/AC-07: the matrix is not vacuous — after-apply:1 leaves the sysroot changed until recover", async () => {

@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, PackageChange, PackageOutcome, PackageQuery, PackageReport, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions } from "../../src/host/host.ts";
+import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, PackageChange, PackageOutcome, PackageQuery, PackageReport, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions, UnitStatus, UnitVerb } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/params/module-name.ts";
@@ -79,6 +79,10 @@ export class RuntimeSim implements Host {
   reloadService(s: ServiceName): Promise<ServiceOutcome> { return this.inner.reloadService(s); }
   queryPackages(q: PackageQuery): Promise<PackageReport> { return this.inner.queryPackages(q); }
   changePackages(c: PackageChange): Promise<PackageOutcome> { return this.inner.changePackages(c); }
+  symlink(p: string, t: string): Promise<void> { return this.inner.symlink(p, t); }
+  removeSymlink(p: string): Promise<void> { return this.inner.removeSymlink(p); }
+  unitControl(v: UnitVerb, u: readonly string[]): Promise<ServiceOutcome> { return this.inner.unitControl(v, u); }
+  unitStatus(u: readonly string[]): Promise<UnitStatus[]> { return this.inner.unitStatus(u); }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> { return this.inner.holdLock(fd, waitMs); }
 }
 

@@ -1,0 +1,150 @@
+/**
+ * Reading the unit search path through the Host into the snapshot that
+ * config/systemd-units.ts judges: every search directory (a merged-/usr
+ * /lib/systemd/system read through its link, inside the root), its unit
+ * files' bytes, its symlinks with their targets resolved inside the root,
+ * and the links in the *.wants/*.requires/*.upholds directories of
+ * /etc, /run and the generator directories.
+ */
+import type { Host } from "../host/host.ts";
+import { HostIoError } from "../host/host.ts";
+import {
+  absoluteTarget, countsLinks, SEARCH_DIRS, unitNameKind,
+  type DepLink, type LinkDest, type SearchDir, type UnitEntry, type UnitTree,
+} from "../config/systemd-units.ts";
+import { gatherFile, latin1, resolveLogical } from "./fs-gather.ts";
+
+/** systemd 252 counts links in these dependency directories (not .upholds: 252 has no UpheldBy= in [Install]). */
+const DEP_DIR = /\.(wants|requires)$/;
+
+const dirOf = (p: string): string => p.slice(0, Math.max(p.lastIndexOf("/"), 0)) || "/";
+const baseOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
+
+/**
+ * The Host, with readLink remembered for one gather: resolving every link
+ * walks the same few directories (/etc, /usr/lib, /lib …) again and again,
+ * one round trip each on the shell path.
+ */
+function memoLinks(host: Host): Host {
+  const links = new Map<string, Promise<string | null>>();
+  return new Proxy(host, {
+    get(t, k, r) {
+      if (k !== "readLink") return Reflect.get(t, k, r);
+      return (p: string) => {
+        let hit = links.get(p);
+        if (!hit) links.set(p, (hit = t.readLink(p)));
+        return hit;
+      };
+    },
+  });
+}
+
+/** Resolve a link's directories inside the root, the final component not followed (systemd's CHASE_NOFOLLOW). */
+async function chaseDest(host: Host, abs: string): Promise<string> {
+  const dir = await resolveLogical(host, dirOf(abs));
+  return (dir === "/" ? "" : dir) + "/" + baseOf(abs);
+}
+
+/** What a link's target finally is: a mask (/dev/null, empty file, device), a file, nothing, or not a unit file. */
+async function destKind(host: Host, dest: string, known: Map<string, string>): Promise<LinkDest> {
+  if (dest === "/dev/null") return "null";
+  let full: string;
+  try {
+    full = await resolveLogical(host, dest);
+  } catch (e) {
+    if (e instanceof HostIoError && e.code === "ELOOP") return "missing";
+    throw e;
+  }
+  if (full === "/dev/null") return "null";
+  // A plain file of a search directory already read: no further round trip.
+  const seen = known.get(full);
+  if (seen !== undefined) return seen.length === 0 ? "null" : "file";
+  const st = await host.statPath(full).catch((e) => {
+    if (e instanceof HostIoError && e.code === "ENOTDIR") return null;
+    throw e;
+  });
+  if (!st) return "missing";
+  if (st.type === "dir") return "other";
+  if (st.type === "other") return "null";
+  const f = await host.readFile(full);
+  return f.exists && f.bytes.length === 0 ? "null" : "file";
+}
+
+/** The snapshot of every unit search directory as the Host sees it now. */
+export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
+  const host = memoLinks(outer);
+  const dirs: SearchDir[] = [];
+  const known = new Map<string, string>();
+  const pending: { entries: Map<string, UnitEntry>; logical: string; real: string; name: string }[] = [];
+  // One listing per parent (/etc/systemd, /run/systemd, …) says which search directories exist:
+  // most of the thirteen do not, and each absent one would cost round trips on the shell path.
+  const parents = new Map<string, Promise<{ real: string; names: Map<string, string> } | null>>();
+  const parentOf = (logical: string) => {
+    const dir = dirOf(logical);
+    let hit = parents.get(dir);
+    if (!hit) {
+      hit = (async () => {
+        const real = await resolveLogical(host, dir);
+        const l = await host.listDir(real).catch((e) => {
+          if (e instanceof HostIoError && e.code === "ENOTDIR") return null;
+          throw e;
+        });
+        return l ? { real, names: new Map(l.map((e) => [e.name, e.type])) } : null;
+      })();
+      parents.set(dir, hit);
+    }
+    return hit;
+  };
+  for (const logical of SEARCH_DIRS) {
+    const parent = await parentOf(logical);
+    const type = parent?.names.get(baseOf(logical));
+    if (type !== "dir" && type !== "symlink") continue;
+    const real = type === "dir" ? `${parent!.real}/${baseOf(logical)}` : await resolveLogical(host, logical);
+    const listing = await host.listDir(real).catch((e) => {
+      if (e instanceof HostIoError && e.code === "ENOTDIR") return null;
+      throw e;
+    });
+    if (!listing) continue;
+    const entries = new Map<string, UnitEntry>();
+    const deps: DepLink[] = [];
+    const files = listing.filter((e) => e.type === "file" && unitNameKind(e.name));
+    const states = await host.readFiles(files.map((e) => `${real}/${e.name}`));
+    files.forEach((e, i) => {
+      const s = states[i]!;
+      if (!s.exists) return;
+      const content = latin1(s.bytes);
+      entries.set(e.name, { kind: "file", content });
+      known.set(`${real}/${e.name}`, content);
+    });
+    for (const e of listing) {
+      if (e.type === "symlink" && unitNameKind(e.name)) {
+        pending.push({ entries, logical, real, name: e.name });
+        entries.set(e.name, { kind: "other" }); // placeholder, keeps listing order; replaced below
+      } else if (e.type === "dir") {
+        if (unitNameKind(e.name)) entries.set(e.name, { kind: "dir" });
+        if (!countsLinks(logical) || !DEP_DIR.test(e.name)) continue;
+        for (const l of (await host.listDir(`${real}/${e.name}`)) ?? []) {
+          if (l.type !== "symlink") continue;
+          const target = await host.readLink(`${real}/${e.name}/${l.name}`);
+          if (target !== null) deps.push({ dir: e.name, name: l.name, target });
+        }
+      } else if (e.type === "other" && unitNameKind(e.name)) entries.set(e.name, { kind: "other" });
+    }
+    dirs.push({ path: logical, entries, deps });
+  }
+  // Links last: a target in a search directory is judged from the files read above.
+  for (const { entries, logical, real, name } of pending) {
+    const target = await host.readLink(`${real}/${name}`);
+    if (target === null) {
+      entries.delete(name);
+      continue;
+    }
+    const dest = await chaseDest(host, absoluteTarget(logical, target));
+    const to = await destKind(host, dest, known);
+    const outside = !SEARCH_DIRS.some((d) => dest.startsWith(d + "/"));
+    // A linked unit's [Install] lives in its file outside the search path: read it.
+    const content = outside && to === "file" ? await gatherFile(host, dest) : null;
+    entries.set(name, content === null ? { kind: "link", target, dest, to } : { kind: "link", target, dest, to, content });
+  }
+  return { dirs };
+}
