@@ -113,7 +113,7 @@ function s32(raw: string): number | null {
   const m = /^[\t\n\v\f\r ]*([+-]?)(\d+)/.exec(raw);
   if (!m) return null;
   if (m[0].length !== raw.length) return null; // trailing bytes before the next blank
-  const n = BigInt(m[1] + m[2]);
+  const n = BigInt(m[1]! + m[2]!);
   // Overflow of a long is ERANGE: accepted only when nothing follows (see the caller).
   if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return Number.NaN;
   return Number(BigInt.asIntN(32, n));

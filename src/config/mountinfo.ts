@@ -13,18 +13,10 @@
  * atime word means strictatime. Mounts are listed in mount order, so of
  * several mounts on one mount point the last is the one on top (visible).
  */
+import { flagsToOptions, type MountFlags } from "../params/mount.ts";
 import { unmangle } from "./fstab.ts";
 
-/** The per-mount (VFS) flags of one mount: exactly what MS_REMOUNT|MS_BIND sets. */
-export interface MountFlags {
-  ro: boolean;
-  nosuid: boolean;
-  nodev: boolean;
-  noexec: boolean;
-  nodiratime: boolean;
-  nosymfollow: boolean;
-  atime: "relatime" | "noatime" | "strictatime";
-}
+export { flagsToOptions, type MountFlags };
 
 export interface MountInfoEntry {
   id: number;
@@ -52,18 +44,6 @@ export function flagsFromOptions(options: string): MountFlags {
   };
 }
 
-/** FLAGS as the words mount(8) takes, every flag explicit (so fstab's options cannot change any): "rw,suid,nodev,exec,relatime,diratime". */
-export function flagsToOptions(f: MountFlags): string[] {
-  return [
-    f.ro ? "ro" : "rw",
-    f.nosuid ? "nosuid" : "suid",
-    f.nodev ? "nodev" : "dev",
-    f.noexec ? "noexec" : "exec",
-    f.atime,
-    f.nodiratime ? "nodiratime" : "diratime",
-    ...(f.nosymfollow ? ["nosymfollow"] : []),
-  ];
-}
 
 /** "rw,nosuid,nodev,relatime": FLAGS as the kernel prints them in mountinfo. */
 export function describeFlags(f: MountFlags): string {

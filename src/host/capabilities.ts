@@ -13,6 +13,7 @@ export function runtimeCapabilities(offline: boolean): ReadonlySet<Capability> {
   caps.add("services");
   if (existsSync("/proc/modules")) caps.add("modules");
   if (existsSync("/proc/sys/kernel")) caps.add("sysctl");
+  if (existsSync("/proc/self/mountinfo")) caps.add("mounts");
   return caps;
 }
 

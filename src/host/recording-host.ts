@@ -19,6 +19,7 @@ import type {
   HostPath,
   LoadOutcome,
   ServiceName,
+  MountFlags,
   ServiceOutcome,
   UnloadOutcome,
   WriteOptions,
@@ -154,6 +155,13 @@ export class RecordingHost implements Host {
   }
   reloadService(service: ServiceName): Promise<ServiceOutcome> {
     return this.inner.reloadService(service);
+  }
+  readMountInfo(): Promise<string> {
+    return this.inner.readMountInfo();
+  }
+  /** A runtime change, not a file: forwarded, outside the footprint (which names files). */
+  remount(target: string, flags: MountFlags): Promise<void> {
+    return this.inner.remount(target, flags);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
     return this.inner.holdLock(fd, waitMs);
