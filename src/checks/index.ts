@@ -7,5 +7,6 @@ import "./sshd-effective-config.ts";
 import "./pam-module-arg.ts";
 import "./file-permission.ts";
 import "./file-exists.ts";
+import "./mount-option.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

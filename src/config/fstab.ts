@@ -323,3 +323,39 @@ export function appendLine(text: string, lineText: string): string {
   const sep = text === "" || text.endsWith("\n") ? "" : "\n";
   return text + sep + lineText + "\n";
 }
+
+/** TEXT without physical line N (1-based) and its newline. */
+function dropLine(text: string, n: number): string {
+  const phys = text.split(/(?<=\n)/);
+  phys.splice(n - 1, 1);
+  return phys.join("");
+}
+
+/**
+ * Undo what addOptions/appendLine did for MOUNT_POINT when PRIOR was the
+ * text before, in NOW (which may hold others' later edits): the options we
+ * added are taken off the entry (the same line as in PRIOR), and a tmpfs
+ * line we appended is removed once nothing but ours is left of it. Returns
+ * PRIOR exactly when nothing else changed; null when our edit is no longer
+ * where we made it (refuse rather than guess).
+ */
+export function undoAddOptions(prior: string, now: string, mountPoint: string, options: readonly MountFlagOption[]): string | null {
+  if (now === prior) return prior;
+  const before = entryFor(parseFstab(prior), mountPoint);
+  const cur = entryFor(parseFstab(now), mountPoint);
+  if (before) {
+    const added = options.filter((o, i) => !effectiveFlags(before.options)[o] && options.indexOf(o) === i);
+    if (!cur || cur.line !== before.line) return null;
+    return added.length ? removeOptions(now, cur.line, added) : now;
+  }
+  // We appended a line: take our options off it; the line goes when only our bare line is left.
+  if (!cur) return now;
+  const stripped = removeOptions(now, cur.line, options.filter((o, i) => options.indexOf(o) === i));
+  if (stripped === null) return null;
+  const lines = fstabLines(stripped);
+  if (lines[cur.line - 1] !== tmpfsLine(mountPoint, [])) return stripped;
+  let out = dropLine(stripped, cur.line);
+  // appendLine put a newline before our line when PRIOR lacked its last one.
+  if (prior !== "" && !prior.endsWith("\n") && out.endsWith("\n") && cur.line === lines.length && out.slice(0, -1) === prior) out = prior;
+  return out;
+}

@@ -9,5 +9,6 @@ import "./config-append.ts";
 import "./pam-module-arg.ts";
 import "./pam-module-configure.ts";
 import "./file-permissions.ts";
+import "./mount-option-set.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

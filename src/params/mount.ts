@@ -6,7 +6,7 @@
 import * as v from "valibot";
 
 /** The per-mount (VFS) flags of one mount: exactly what a MS_REMOUNT|MS_BIND remount sets. */
-export interface MountFlags {
+export type MountFlags = {
   ro: boolean;
   nosuid: boolean;
   nodev: boolean;
@@ -14,7 +14,7 @@ export interface MountFlags {
   nodiratime: boolean;
   nosymfollow: boolean;
   atime: "relatime" | "noatime" | "strictatime";
-}
+};
 
 /** FLAGS as the words mount(8) takes, every flag explicit (so fstab's options cannot change any): "rw,suid,nodev,exec,relatime,diratime". */
 export function flagsToOptions(f: MountFlags): string[] {
@@ -28,6 +28,17 @@ export function flagsToOptions(f: MountFlags): string[] {
     ...(f.nosymfollow ? ["nosymfollow"] : []),
   ];
 }
+
+/** MountFlags as a journal may hold them: exactly these keys, booleans and one of three atime modes. */
+export const MountFlagsSchema = v.strictObject({
+  ro: v.boolean(),
+  nosuid: v.boolean(),
+  nodev: v.boolean(),
+  noexec: v.boolean(),
+  nodiratime: v.boolean(),
+  nosymfollow: v.boolean(),
+  atime: v.picklist(["relatime", "noatime", "strictatime"], "atime must be relatime, noatime or strictatime"),
+});
 
 /** Options a rule may demand: the per-mount flags CIS names (MS_NODEV, MS_NOSUID, MS_NOEXEC). */
 export const MOUNT_OPTIONS = ["nodev", "nosuid", "noexec"] as const;
