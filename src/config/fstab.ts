@@ -355,7 +355,8 @@ export function undoAddOptions(prior: string, now: string, mountPoint: string, o
   const lines = fstabLines(stripped);
   if (lines[cur.line - 1] !== tmpfsLine(mountPoint, [])) return stripped;
   let out = dropLine(stripped, cur.line);
-  // appendLine put a newline before our line when PRIOR lacked its last one.
-  if (prior !== "" && !prior.endsWith("\n") && out.endsWith("\n") && cur.line === lines.length && out.slice(0, -1) === prior) out = prior;
+  // appendLine put a newline before our line when the text lacked its last one, as PRIOR did (other
+  // steps of the same rule edit lines, never the file's end, so PRIOR tells even after their edits).
+  if (prior !== "" && !prior.endsWith("\n") && out.endsWith("\n") && cur.line === lines.length) out = out.slice(0, -1);
   return out;
 }

@@ -163,6 +163,7 @@ async function rollbackFstab(host: Host, pre: MountOptionSetPre): Promise<{ ok: 
     };
   }
   if (inv === prior) return { ok: true, detail: (await restoreFile(host, pre.fstab)).detail };
+  if (inv === nowText) return { ok: true, detail: `${FSTAB} holds no edit of ours for ${pre.mount_point} (the step never ran); left as it is` };
   await host.writeFile(FSTAB, fromLatin1(inv));
   return { ok: true, detail: `took ${pre.options.join(",")} off the ${pre.mount_point} entry of ${FSTAB}; other changes made since are kept` };
 }

@@ -128,3 +128,12 @@ describe("mountinfo", () => {
     expect(ours).toEqual(theirs);
   });
 });
+
+test("fstab/AC-06: two edits captured from one prior text (one rule, two steps) undo in reverse order to the prior bytes, without a final newline too", () => {
+  const prior = "# t\ntmpfs\t/tmp\ttmpfs\tdefaults";
+  const one = addOptions(prior, 2, ["nodev"]);
+  const two = appendLine(one, tmpfsLine("/dev/shm", ["nodev", "noexec"]));
+  const undoTwo = undoAddOptions(prior, two, "/dev/shm", ["nodev", "noexec"]);
+  expect(undoTwo).toBe(one);
+  expect(undoAddOptions(prior, undoTwo!, "/tmp", ["nodev"])).toBe(prior);
+});
