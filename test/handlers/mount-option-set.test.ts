@@ -224,7 +224,7 @@ describe.each(allHostPaths)("mount_option_set on %s host", (hostPath: HostPath) 
 
 describe("mount_option params and pre-state", () => {
   test("mount-option/AC-10: unknown or repeated options, relative or non-canonical mount points and unknown keys are refused; valid params are a fixed point", () => {
-    const ok: unknown = { mount_point: "/var/tmp", options: ["nodev", "nosuid", "noexec"] };
+    const ok: MountOptionParams = { mount_point: "/var/tmp", options: ["nodev", "nosuid", "noexec"] };
     expect(v.parse(MountOptionParams, ok)).toEqual(ok);
     expect(v.parse(MountOptionParams, v.parse(MountOptionParams, ok))).toEqual(ok);
     for (const bad of [
