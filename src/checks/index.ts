@@ -9,5 +9,6 @@ import "./file-permission.ts";
 import "./file-exists.ts";
 import "./package-state.ts";
 import "./service-state.ts";
+import "./mount-option.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

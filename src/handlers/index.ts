@@ -14,5 +14,6 @@ import "./package-present.ts";
 import "./service-masked.ts";
 import "./service-enabled.ts";
 import "./service-disabled.ts";
+import "./mount-option-set.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

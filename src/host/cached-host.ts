@@ -53,6 +53,7 @@ import {
   HostIoError,
   type HostPath,
   type LoadOutcome,
+  type MountFlags,
   type PathStat,
   type ServiceName,
   type ServiceOutcome,
@@ -429,6 +430,24 @@ export class CachedHost implements Host {
       this.forgetAll();
     }
   }
+  /** The kernel's table, never cached: a remount changes it without touching any file's stamp. */
+  readMountInfo(): Promise<string> {
+    return this.inner.readMountInfo();
+  }
+  /**
+   * A remount writes no file, but it changes what the mount under cached
+   * paths allows (ro, noexec), and an overmount could show other files:
+   * everything cached is forgotten before and after, failure included.
+   */
+  async remount(target: string, flags: MountFlags): Promise<void> {
+    this.forgetAll();
+    try {
+      await this.inner.remount(target, flags);
+    } finally {
+      this.forgetAll();
+    }
+  }
+
   private forgetAll(): void {
     for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) {
       this.stats.dropped += m === this.children ? 0 : m.size;

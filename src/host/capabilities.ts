@@ -16,6 +16,7 @@ export function runtimeCapabilities(offline: boolean): ReadonlySet<Capability> {
   if (existsSync("/run/systemd/system")) caps.add("units");
   if (existsSync("/proc/modules")) caps.add("modules");
   if (existsSync("/proc/sys/kernel")) caps.add("sysctl");
+  if (existsSync("/proc/self/mountinfo")) caps.add("mounts");
   return caps;
 }
 

@@ -29,6 +29,8 @@
  */
 import { BulwarkError } from "../errors.ts";
 import type { HeldLock } from "./file-lock.ts";
+import type { MountFlags } from "../params/mount.ts";
+export type { MountFlags };
 import type { AttributeChange, PathStat, WalkEntry, WalkOptions } from "./metadata-types.ts";
 export * from "./metadata-types.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
@@ -47,7 +49,9 @@ export type Capability =
   /** query and change the root's own package database (dpkg/apt, rpm/dnf): shell only, kernel-io delegates */
   | "packages"
   /** ask the running systemd (PID 1) about units and change them: systemctl, or D-Bus on kernel-io */
-  | "units";
+  | "units"
+  /** read the running kernel's mount table and change a mount's per-mount flags (remount) */
+  | "mounts";
 
 export type HostPath = "kernel-io" | "shell";
 
@@ -223,6 +227,16 @@ export interface Host {
   testServiceConfig(service: ServiceName): Promise<ServiceOutcome>;
   /** Reload the running SERVICE so it reads its configuration again (skipped when it is not running). Needs "services". */
   reloadService(service: ServiceName): Promise<ServiceOutcome>;
+
+  /** The running kernel's mount table as this process sees it (/proc/self/mountinfo, exact text). Needs "mounts". */
+  readMountInfo(): Promise<string>;
+  /**
+   * Set exactly FLAGS as the per-mount flags of the mount on top at TARGET
+   * (an absolute path on the running system): MS_REMOUNT|MS_BIND, so the
+   * file system's own options and other mounts of it are untouched. Rejects
+   * with the kernel's (or mount(8)'s) reason, the mount unchanged. Needs "mounts".
+   */
+  remount(target: string, flags: MountFlags): Promise<void>;
 
   /**
    * The state of the packages QUERY names in the root's own database (dpkg or

@@ -5,9 +5,7 @@
 import * as kio from "../kernelio/mod.ts";
 import { localExecutor, type Executor } from "./executor.ts";
 import {
-  CapabilityMissing, HostIoError, SymlinkRefused,
-  type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
-  type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  CapabilityMissing, HostIoError, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags,
 } from "./host.ts";
 import { flockInProcess, type HeldLock } from "./file-lock.ts";
 import { modprobeLoad } from "./modprobe-command.ts";
@@ -226,6 +224,29 @@ export class KernelIoHost implements Host {
   async unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
     this.need("units");
     return kernelIoUnitStatus(this.exec, units);
+  }
+
+  async readMountInfo(): Promise<string> {
+    this.need("mounts");
+    try {
+      // /proc/self is a symlink, which the walk refuses: name this process by its pid instead.
+      const r = kio.readFileAt(this.libc, "/", ["proc", String(process.pid), "mountinfo"], MAX_CONFIG_FILE_BYTES);
+      if (!r.exists) throw new HostIoError("read", "/proc/self/mountinfo", "ENOENT", "no mount table");
+      return Buffer.from(r.bytes).toString("latin1");
+    } catch (e) {
+      throw hostError("read", "/proc/self/mountinfo", e);
+    }
+  }
+
+  /** mount(2) with MS_REMOUNT|MS_BIND and the whole flag set (kernelio/mount.ts). */
+  async remount(target: string, flags: MountFlags): Promise<void> {
+    this.need("mounts");
+    try {
+      kio.remountBind(this.libc, target, flags);
+    } catch (e) {
+      if (e instanceof kio.SysError) throw new HostIoError("remount", target, e.code, `mount(MS_REMOUNT|MS_BIND) refused; the mount keeps its flags`);
+      throw e;
+    }
   }
 
   /** flock(2) in this process: the kernel frees it the moment Bulwark exits or dies. */

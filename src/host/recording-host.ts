@@ -19,6 +19,7 @@ import type {
   HostPath,
   LoadOutcome,
   ServiceName,
+  MountFlags,
   ServiceOutcome,
   UnloadOutcome,
   UnitStatus,
@@ -185,6 +186,13 @@ export class RecordingHost implements Host {
   }
   unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
     return this.inner.unitStatus(units);
+  }
+  readMountInfo(): Promise<string> {
+    return this.inner.readMountInfo();
+  }
+  /** A runtime change, not a file: forwarded, outside the footprint (which names files). */
+  remount(target: string, flags: MountFlags): Promise<void> {
+    return this.inner.remount(target, flags);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
     return this.inner.holdLock(fd, waitMs);

@@ -12,9 +12,7 @@
  * meanwhile fails the operation (ECHANGED) with what it wrote taken back.
  */
 import {
-  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused,
-  type AttributeChange, type PathStat, type WalkEntry, type WalkOptions,
-  type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions,
+  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags,
 } from "./host.ts";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
@@ -31,6 +29,7 @@ import { checkMode, checkWriteOptions } from "./write-options.ts";
 import { errnoFromShellMessage } from "./shell-errors.ts";
 import { checkAttributeChange, checkWalkOptions } from "./metadata-checks.ts";
 import { EXIT_ABSENT, EXIT_OBJECT_CHANGED, STAT_FORMAT, findArgs, objectChangedError, parseStatLine, parseWalk, setAttributesLines } from "./shell-metadata.ts";
+import { flagsToOptions } from "../params/mount.ts";
 import { EXIT_NOT_SYSCTL, sysctlGuardRefusal, sysctlGuardScript, sysctlPath } from "./sysctl-guard.ts";
 
 // Exit codes the scripts use to say what went wrong; stderr carries the detail.
@@ -545,6 +544,25 @@ echo --
   async unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
     this.need("units");
     return systemctlStatus(this.exec, units);
+  }
+
+  async readMountInfo(): Promise<string> {
+    this.need("mounts");
+    const r = await this.exec.run("cat /proc/self/mountinfo");
+    if (r.code !== 0) throw new HostIoError("read", "/proc/self/mountinfo", errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`, r.stderr.trim());
+    return Buffer.from(r.stdout).toString("latin1");
+  }
+
+  /**
+   * `mount -o remount,bind,WORDS TARGET` with every flag spelled out (rw|ro,
+   * suid|nosuid, …): mount(8) merges fstab's options for TARGET before ours,
+   * and the explicit words win over them, so the result is FLAGS exactly.
+   */
+  async remount(target: string, flags: MountFlags): Promise<void> {
+    this.need("mounts");
+    if (!target.startsWith("/") || /[\0\n]/.test(target)) throw new HostIoError("remount", target, "EINVAL", "not an absolute path");
+    const r = await this.exec.run(`mount -o ${q(["remount", "bind", ...flagsToOptions(flags)].join(","))} ${q(target)}`);
+    if (r.code !== 0) throw new HostIoError("remount", target, errnoFromShellMessage(r.stderr) ?? `exit ${r.code}`, `mount -o remount refused: ${r.stderr.trim() || "no message"}; the mount keeps its flags`);
   }
 
   /** Held by the helper shell session that runs every later script (see persistentShell). */

@@ -26,6 +26,8 @@ const SYMBOLS = {
   flock: { args: [i32, i32], returns: i32 },
   fstatfs: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
+  // mount(source, target, fstype, mountflags, data): used only to remount (kernelio/mount.ts).
+  mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
   // bun:ffi has no varargs: syscall is declared with the fixed arguments we pass.
   // This shape serves delete_module(name, flags).
   syscall: { args: [i64, ptr, i64], returns: i64 },

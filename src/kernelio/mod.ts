@@ -16,3 +16,4 @@ export { fsTypeOfFd } from "./statfs.ts";
 export { PROC_SUPER_MAGIC, BINFMTFS_MAGIC, TMPFS_MAGIC, sysctlFsRefusal } from "./fs-magic.ts";
 export { flockFd, unlockFd } from "./lock.ts";
 export { lstatAt, setAttrsAt, walkAt, ObjectChanged, TooManyEntries, type Meta, type WalkMeta } from "./metadata.ts";
+export { remountBind, remountFlags } from "./mount.ts";

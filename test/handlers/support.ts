@@ -12,6 +12,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AttributeChange, PathStat, WalkEntry, WalkOptions, Capability, DirEntry, FileState, Host, HostPath, LoadOutcome, PackageChange, PackageOutcome, PackageQuery, PackageReport, ServiceName, ServiceOutcome, UnloadOutcome, WriteOptions, UnitStatus, UnitVerb } from "../../src/host/host.ts";
 import type { HeldLock } from "../../src/host/file-lock.ts";
+import type { MountFlags } from "../../src/params/mount.ts";
+import { describeFlags } from "../../src/config/mountinfo.ts";
 import { createHost } from "../../src/host/index.ts";
 import { kernelModuleName } from "../../src/params/module-name.ts";
 import { makeSysroot, seed, snapshot } from "../support/sysroot.ts";
@@ -32,11 +34,15 @@ export class RuntimeSim implements Host {
   /** Value normaliser, as the kernel prints vectors with tabs. */
   normalise = (_key: string, v: string) => v.trim().split(/\s+/).join("\t");
   calls: string[] = [];
+  /** A simulated mount table: target → per-mount flags (and the fstype shown), in mount order. */
+  mounts = new Map<string, { fstype: string; flags: MountFlags }>();
+  /** Targets whose remount the "kernel" refuses with EPERM (a locked mount). */
+  remountRefuses = new Set<string>();
 
   constructor(readonly inner: Host) {
     this.path = inner.path;
     this.root = inner.root;
-    this.capabilities = new Set<Capability>([...inner.capabilities, "modules", "sysctl"]);
+    this.capabilities = new Set<Capability>([...inner.capabilities, "modules", "sysctl", "mounts"]);
   }
   readFile(p: string): Promise<FileState> { return this.inner.readFile(p); }
   readFiles(p: readonly string[]): Promise<FileState[]> { return this.inner.readFiles(p); }
@@ -74,6 +80,17 @@ export class RuntimeSim implements Host {
     this.calls.push(`sysctl ${key}=${value}`);
     if (this.rejects.has(key) || !this.sysctl.has(key)) throw new Error(`write /proc/sys/${key}: EINVAL`);
     this.sysctl.set(key, this.normalise(key, value));
+  }
+  async readMountInfo(): Promise<string> {
+    let id = 20;
+    return [...this.mounts].map(([t, m]) => `${++id} 1 0:${id} / ${t.replaceAll(" ", "\\040")} ${describeFlags(m.flags)} shared:1 - ${m.fstype} ${m.fstype} rw\n`).join("");
+  }
+  async remount(target: string, flags: MountFlags): Promise<void> {
+    this.calls.push(`remount ${target} ${describeFlags(flags)}`);
+    const m = this.mounts.get(target);
+    if (!m) throw new Error(`remount ${target}: EINVAL: not a mount point`);
+    if (this.remountRefuses.has(target)) throw new Error(`remount ${target}: EPERM: locked`);
+    m.flags = { ...flags };
   }
   testServiceConfig(s: ServiceName): Promise<ServiceOutcome> { return this.inner.testServiceConfig(s); }
   reloadService(s: ServiceName): Promise<ServiceOutcome> { return this.inner.reloadService(s); }
