@@ -89,7 +89,9 @@ export class DBusConnection {
         socket.on("connect", () => socket.write(authRequest(process.getuid?.() ?? 0)));
         socket.on("data", (d: Buffer) => c.onData(d));
         socket.on("error", (e: Error) => c.fail(new DBusClosed(`socket ${socketPath}`, e.message)));
-        socket.on("close", () => c.fail(new DBusClosed(`socket ${socketPath}`, "closed by the peer")));
+        socket.on("close", () => c.fail(c.size > 0 && c.phase === "open"
+          ? new DBusProtocolError(`truncated message: the peer closed the connection ${c.size} bytes into a frame`)
+          : new DBusClosed(`socket ${socketPath}`, "closed by the peer")));
       });
       if (!opts.noHello) {
         const r = await c.call({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello", timeoutMs });
