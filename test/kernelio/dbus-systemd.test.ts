@@ -5,99 +5,27 @@
  * systemd is the live scenario's judge (test/live/system/scenarios/dbus.sh).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  DBusConnection, DBusRemoteError, DBusTimeout, InvalidUnitName, SystemdManager, Variant, type Message, type MethodResult,
-} from "../../src/kernelio/dbus/mod.ts";
+import { DBusRemoteError, DBusTimeout, InvalidUnitName, SystemdManager } from "../../src/kernelio/dbus/mod.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { dbusDaemonPresent, startPrivateBus, type PrivateBus } from "./dbus-bus.ts";
+import { FakeSystemd, PATH, SD, startFakeSystemd } from "./dbus-fake-systemd.ts";
 
 const haveDaemon = prerequisite("dbus-daemon (Debian package dbus)", dbusDaemonPresent());
-const SD = "org.freedesktop.systemd1";
-const PATH = "/org/freedesktop/systemd1";
-const MANAGER = "org.freedesktop.systemd1.Manager";
-const BUS = { destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus" };
-
-/** The fake systemd's state and a log of what it was asked. */
-class FakeSystemd {
-  fileState = new Map<string, string>([["cron.service", "enabled"], ["avahi-daemon.service", "disabled"]]);
-  active = new Map<string, string>([["cron.service", "active"]]);
-  calls: Message[] = [];
-  private job = 0;
-  constructor(private readonly conn: DBusConnection, private readonly spoofer: DBusConnection) {}
-
-  unitPath(u: string): string {
-    return `${PATH}/unit/${u.replace(/[^A-Za-z0-9]/g, (c) => "_" + c.charCodeAt(0).toString(16).padStart(2, "0"))}`;
-  }
-
-  handle = async (m: Message): Promise<MethodResult> => {
-    this.calls.push(m);
-    const b = m.body as never[];
-    if (m.interface === "org.freedesktop.DBus.Properties" && m.member === "Get") {
-      const unit = [...this.fileState.keys(), "broken.service"].find((u) => this.unitPath(u) === m.path);
-      if (m.signature !== "ss" || b[0] !== "org.freedesktop.systemd1.Unit" || b[1] !== "ActiveState" || !unit) throw new DBusRemoteError("org.freedesktop.DBus.Error.UnknownProperty", "no", "Get");
-      return { signature: "v", body: [new Variant("s", this.active.get(unit) ?? "inactive")] };
-    }
-    if (m.path !== PATH || m.interface !== MANAGER) throw new DBusRemoteError("org.freedesktop.DBus.Error.UnknownObject", `${m.path}`, m.member!);
-    const unknown = (u: string) => new DBusRemoteError("org.freedesktop.systemd1.NoSuchUnit", `Unit ${u} not found.`, m.member!);
-    switch (`${m.member}(${m.signature})`) {
-      case "Subscribe()": case "Reload()":
-        return { signature: "", body: [] };
-      case "GetUnitFileState(s)": {
-        const st = this.fileState.get(b[0]);
-        if (!st) throw unknown(b[0]);
-        return { signature: "s", body: [st] };
-      }
-      case "LoadUnit(s)":
-        return { signature: "o", body: [this.unitPath(b[0])] };
-      case "MaskUnitFiles(asbb)":
-        for (const u of b[0] as string[]) this.fileState.set(u, "masked");
-        return { signature: "a(sss)", body: [(b[0] as string[]).map((u) => ["symlink", `/etc/systemd/system/${u}`, "/dev/null"])] };
-      case "UnmaskUnitFiles(asb)":
-        for (const u of b[0] as string[]) this.fileState.set(u, "enabled");
-        return { signature: "a(sss)", body: [(b[0] as string[]).map((u) => ["unlink", `/etc/systemd/system/${u}`, ""])] };
-      case "EnableUnitFiles(asbb)":
-        return { signature: "ba(sss)", body: [true, (b[0] as string[]).map((u) => ["symlink", `/etc/systemd/system/multi-user.target.wants/${u}`, `/lib/systemd/system/${u}`])] };
-      case "DisableUnitFiles(asb)":
-        return { signature: "a(sss)", body: [(b[0] as string[]).map((u) => ["unlink", `/etc/systemd/system/multi-user.target.wants/${u}`, ""])] };
-      case "StartUnit(ss)": case "StopUnit(ss)": case "ReloadUnit(ss)": case "RestartUnit(ss)": {
-        const unit = b[0] as string;
-        const job = `${PATH}/job/${++this.job}`;
-        const removed = (result: string) => this.conn.emitSignal(PATH, MANAGER, "JobRemoved", "uoss", [this.job, job, unit, result]);
-        if (m.member === "StartUnit") this.active.set(unit, "active");
-        if (m.member === "StopUnit") this.active.set(unit, "inactive");
-        if (unit === "fast.service") removed("done"); // the signal overtakes the reply
-        else if (unit === "broken.service") setTimeout(() => removed("failed"), 20);
-        else if (unit === "spoof.service") {
-          // Another client sends a JobRemoved straight to the caller: it must not count.
-          this.spoofer.emitSignal(PATH, MANAGER, "JobRemoved", "uoss", [this.job, job, unit, "done"], m.sender);
-          setTimeout(() => removed("failed"), 100);
-        } else if (unit !== "hang.service") setTimeout(() => removed("done"), 20);
-        return { signature: "o", body: [job] };
-      }
-    }
-    throw new DBusRemoteError("org.freedesktop.DBus.Error.UnknownMethod", `${m.member}(${m.signature})`, m.member!);
-  };
-}
 
 describe.skipIf(!haveDaemon)("SystemdManager against a fake systemd", () => {
   let bus: PrivateBus;
   let fake: FakeSystemd;
+  let stopFake: () => void;
   let sd: SystemdManager;
-  const conns: DBusConnection[] = [];
 
   beforeAll(async () => {
     bus = await startPrivateBus();
-    const conn = await DBusConnection.connect(bus.socket);
-    const spoofer = await DBusConnection.connect(bus.socket);
-    conns.push(conn, spoofer);
-    fake = new FakeSystemd(conn, spoofer);
-    conn.serve(fake.handle);
-    expect((await conn.call({ ...BUS, member: "RequestName", signature: "su", body: [SD, 4] })).body).toEqual([1]);
+    ({ fake, close: stopFake } = await startFakeSystemd(bus.socket));
     sd = await SystemdManager.connect(bus.socket, { jobTimeoutMs: 20_000 });
   }, 60_000);
   afterAll(() => {
     sd?.close();
-    conns.forEach((c) => c.close());
+    stopFake?.();
     bus?.stop();
   });
 
