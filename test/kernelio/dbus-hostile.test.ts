@@ -142,3 +142,20 @@ describe("silent or refusing servers", () => {
     expect((e as Error).message).toMatch(/D-Bus: socket \/nonexistent\/bulwark\/bus: connection closed \(.*ENOENT/);
   }, 30_000);
 });
+
+describe("unsolicited calls", () => {
+  test("dbus/AC-10: a method call from the peer with an unusable sender is answered or dropped, never crashes the connection", async () => {
+    const { encodeMessage } = await import("../../src/kernelio/dbus/mod.ts");
+    const path = await fakeServer({
+      onCall: (s) => {
+        s.write(encodeMessage({ type: 1, flags: 0, serial: 5, path: "/", member: "Ping", sender: "not a bus name!", signature: "", body: [] }));
+        s.write(encodeMessage({ type: 1, flags: 0, serial: 6, path: "/", member: "Ping", sender: ":1.7", signature: "", body: [] }));
+        setTimeout(() => s.write(reply("s", [2, 0, 0, 0, 0x6f, 0x6b, 0])), 50);
+      },
+    });
+    const c = await DBusConnection.connect(path, { noHello: true, timeoutMs: 5_000, callTimeoutMs: 5_000 });
+    cleanups.push(() => c.close());
+    expect((await c.call({ path: "/", member: "Anything" })).body).toEqual(["ok"]);
+    expect(c.isOpen).toBe(true);
+  }, 30_000);
+});

@@ -181,7 +181,18 @@ export class DBusConnection {
       const text = e instanceof DBusRemoteError ? e.text : e instanceof Error ? e.message : String(e);
       reply = { ...base, type: MessageType.Error, errorName: name, signature: "s", body: [text] };
     }
-    if (wantsReply && this.phase === "open") this.send(reply);
+    if (!wantsReply || this.phase !== "open") return;
+    // Never throw from here (nobody awaits it): a reply that cannot be encoded (a handler's bad
+    // body) becomes a plain error; a caller whose sender we cannot address gets no answer.
+    try {
+      this.send(reply);
+    } catch (e) {
+      try {
+        this.send({ ...base, type: MessageType.Error, errorName: "org.freedesktop.DBus.Error.Failed", signature: "s", body: [e instanceof Error ? e.message : String(e)] });
+      } catch {
+        // The peer's sender field itself is unusable: drop the call.
+      }
+    }
   }
 
   /** Send M with the next serial; returns the serial. */
