@@ -10,6 +10,9 @@ import { DBusConnection, DBusRemoteError, Variant, type Message, type MethodResu
 export const SD = "org.freedesktop.systemd1";
 export const PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
+/** What the fake needs to emit signals: a bus connection, or the peer-to-peer server's peer. */
+export type SignalSender = Pick<DBusConnection, "emitSignal">;
+
 export const BUS = { destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus" };
 
 /** The fake systemd's state and a log of what it was asked. */
@@ -18,7 +21,7 @@ export class FakeSystemd {
   active = new Map<string, string>([["cron.service", "active"]]);
   calls: Message[] = [];
   private job = 0;
-  constructor(private readonly conn: DBusConnection, private readonly spoofer: DBusConnection) {}
+  constructor(private readonly conn: SignalSender, private readonly spoofer: SignalSender) {}
 
   unitPath(u: string): string {
     return `${PATH}/unit/${u.replace(/[^A-Za-z0-9]/g, (c) => "_" + c.charCodeAt(0).toString(16).padStart(2, "0"))}`;

@@ -20,12 +20,14 @@ async function probe(args: string[]): Promise<{ code: number; out: any; stdout: 
   return { code, out, stdout, stderr };
 }
 
+// Always rebuild: a stale binary would test old code.
+beforeAll(() => buildBinary(), 180_000);
+
 describe.skipIf(!haveDaemon)("__dbus-probe in the compiled binary", () => {
   let bus: PrivateBus;
   let stopFake: () => void;
 
   beforeAll(async () => {
-    buildBinary();
     bus = await startPrivateBus();
     ({ close: stopFake } = await startFakeSystemd(bus.socket));
   }, 180_000);
@@ -72,4 +74,20 @@ describe.skipIf(!haveDaemon)("__dbus-probe in the compiled binary", () => {
     const help = await probe(["--help"]);
     expect(help.stdout).not.toContain("dbus");
   }, 60_000);
+});
+
+describe("__dbus-probe --direct in the compiled binary", () => {
+  test("dbus/AC-16: the compiled binary speaks to a peer-to-peer systemd socket (no bus daemon)", async () => {
+    const { startP2PFakeSystemd } = await import("./dbus-p2p.ts");
+    const p2p = await startP2PFakeSystemd();
+    try {
+      expect((await probe(["__dbus-probe", "--direct", "--socket", p2p.path, "file-state", "cron.service"])).out).toEqual({ op: "file-state", unit: "cron.service", state: "enabled" });
+      const r = await probe(["__dbus-probe", "--direct", "--socket", p2p.path, "stop", "cron.service"]);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatchObject({ op: "stop", unit: "cron.service", result: "done" });
+      expect(p2p.fakes.at(-1)!.calls.map((c) => c.member)).toEqual(["Subscribe", "StopUnit"]);
+    } finally {
+      p2p.close();
+    }
+  }, 180_000);
 });

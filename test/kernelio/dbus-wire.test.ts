@@ -168,7 +168,12 @@ describe("fuzz", () => {
         // Rewrite a 32-bit word (a length, a count) with a random, often huge, value.
         const p = at - (at % 4);
         if (p + 4 <= f.length) new DataView(f.buffer, f.byteOffset).setUint32(p, Math.floor(r() * 2 ** 32), seed % 2 === 0);
-      } else for (let i = 0; i < 4; i++) f[Math.floor(r() * f.length)] ^= 1 << Math.floor(r() * 8);
+      } else {
+        for (let i = 0; i < 4; i++) {
+          const j = Math.floor(r() * f.length);
+          f[j] = f[j]! ^ (1 << Math.floor(r() * 8));
+        }
+      }
       // A mutated frame is only offered whole when its header says it is whole, as the connection does.
       let total: number | undefined;
       try {

@@ -1,12 +1,13 @@
 /**
- * `bulwark __dbus-probe [--socket PATH] [--job-timeout-ms N] OP [UNIT...]`:
+ * `bulwark __dbus-probe [--direct] [--socket PATH] [--job-timeout-ms N] OP [UNIT...]`:
  * an internal entry (not in --help, not for people) that runs one D-Bus
  * operation through the compiled binary's own client, so the live scenario
  * (test/live/system/scenarios/dbus.sh) can prove it against the real systemd
  * and the tests can prove the socket layer works under `bun build --compile`.
+ * --direct speaks to systemd's private socket (/run/systemd/private) without a bus daemon.
  * Prints one JSON line; exit 0, or 2 when a job ended other than "done", 1 on error.
  */
-import { DBusConnection, SystemdManager, SYSTEM_BUS_SOCKET } from "../../host/dbus-client.ts";
+import { DBusConnection, SystemdManager, SYSTEM_BUS_SOCKET, SYSTEMD_PRIVATE_SOCKET } from "../../host/dbus-client.ts";
 import { EXIT } from "../errors.ts";
 import { UsageError } from "../errors.ts";
 
@@ -17,14 +18,15 @@ const UNIT_OPS = ["file-state", "active-state", "mask", "unmask", "enable", "dis
 const OPS = new Set<string>(["names", "daemon-reload", ...UNIT_OPS]);
 
 interface Probe {
-  socket: string;
+  socket: string | undefined;
+  direct: boolean;
   jobTimeoutMs: number;
   op: string;
   units: string[];
 }
 
 function parse(argv: string[]): Probe {
-  const p: Probe = { socket: SYSTEM_BUS_SOCKET, jobTimeoutMs: 60_000, op: "", units: [] };
+  const p: Probe = { socket: undefined, direct: false, jobTimeoutMs: 60_000, op: "", units: [] };
   const pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -34,6 +36,7 @@ function parse(argv: string[]): Probe {
       return v;
     };
     if (a === "--socket") p.socket = value();
+    else if (a === "--direct") p.direct = true;
     else if (a === "--job-timeout-ms") {
       const v = value();
       if (!/^\d{1,7}$/.test(v)) throw new UsageError(`${DBUS_PROBE}: --job-timeout-ms takes milliseconds (1..9999999), got ${JSON.stringify(v)}`);
@@ -47,6 +50,7 @@ function parse(argv: string[]): Probe {
   const wantsUnits = (UNIT_OPS as readonly string[]).includes(p.op);
   if (wantsUnits && p.units.length === 0) throw new UsageError(`${DBUS_PROBE} ${p.op}: needs a unit name`);
   if (!wantsUnits && p.units.length) throw new UsageError(`${DBUS_PROBE} ${p.op}: takes no unit`);
+  if (p.direct && p.op === "names") throw new UsageError(`${DBUS_PROBE} names: needs a bus, not --direct`);
   return p;
 }
 
@@ -56,7 +60,7 @@ const print = (o: Record<string, unknown>) => process.stdout.write(JSON.stringif
 export async function runDbusProbe(argv: string[]): Promise<number> {
   const p = parse(argv);
   if (p.op === "names") {
-    const c = await DBusConnection.connect(p.socket);
+    const c = await DBusConnection.connect(p.socket ?? SYSTEM_BUS_SOCKET);
     try {
       const r = await c.call({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "ListNames" });
       print({ op: p.op, uniqueName: c.uniqueName, names: r.body[0] });
@@ -65,7 +69,9 @@ export async function runDbusProbe(argv: string[]): Promise<number> {
       c.close();
     }
   }
-  const sd = await SystemdManager.connect(p.socket, { jobTimeoutMs: p.jobTimeoutMs });
+  const sd = p.direct
+    ? await SystemdManager.connectDirect(p.socket ?? SYSTEMD_PRIVATE_SOCKET, { jobTimeoutMs: p.jobTimeoutMs })
+    : await SystemdManager.connect(p.socket ?? SYSTEM_BUS_SOCKET, { jobTimeoutMs: p.jobTimeoutMs });
   try {
     const u = p.units;
     const one = u[0]!;

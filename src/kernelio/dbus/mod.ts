@@ -11,4 +11,4 @@ export { decodeMessage, encodeMessage, frameLength, Flags, MessageType, MAX_FRAM
 export { isBusName, isInterfaceName, isMemberName, isObjectPath } from "./names.ts";
 export { parseSignature, parseSingle, signatureOf, type TypeNode } from "./signature.ts";
 export { Reader, Writer } from "./wire.ts";
-export { SystemdManager, InvalidUnitName, SYSTEM_BUS_SOCKET, type JobOutcome, type UnitFileChange } from "./systemd-manager.ts";
+export { SystemdManager, InvalidUnitName, SYSTEM_BUS_SOCKET, SYSTEMD_PRIVATE_SOCKET, type JobOutcome, type UnitFileChange } from "./systemd-manager.ts";

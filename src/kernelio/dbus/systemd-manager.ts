@@ -17,6 +17,11 @@ const MANAGER = "org.freedesktop.systemd1.Manager";
 
 /** The system bus socket systemd listens on (dbus-daemon and dbus-broker alike). */
 export const SYSTEM_BUS_SOCKET = "/run/dbus/system_bus_socket";
+/**
+ * systemd's own peer-to-peer socket (root only), the one systemctl uses as
+ * root: it works on hosts without a bus daemon (minimal images, containers).
+ */
+export const SYSTEMD_PRIVATE_SOCKET = "/run/systemd/private";
 
 /** One change systemd made to unit-file symlinks: [type ("symlink", "unlink", ...), file, destination]. */
 export type UnitFileChange = [type: string, file: string, destination: string];
@@ -57,7 +62,8 @@ export class SystemdManager {
   private readonly finished = new Map<string, string>();
   private readonly waiting = new Map<string, (result: string) => void>();
 
-  private constructor(private readonly bus: DBusConnection, private readonly owner: string, private readonly jobTimeoutMs: number) {
+  /** OWNER: systemd's unique name on a bus; undefined on the direct socket, where systemd is the only peer and sets no sender. */
+  private constructor(private readonly bus: DBusConnection, private readonly owner: string | undefined, private readonly jobTimeoutMs: number) {
     bus.onSignal((m) => this.onSignal(m));
   }
 
@@ -82,8 +88,26 @@ export class SystemdManager {
     }
   }
 
+  /**
+   * Connect to systemd directly over its private socket (no bus daemon, no
+   * Hello, no match rules: a subscribed peer gets the job signals), then subscribe.
+   * @example const sd = await SystemdManager.connectDirect(); // root only
+   */
+  static async connectDirect(socketPath = SYSTEMD_PRIVATE_SOCKET, opts: ConnectOptions & { jobTimeoutMs?: number } = {}): Promise<SystemdManager> {
+    const bus = await DBusConnection.connect(socketPath, { ...opts, noHello: true });
+    try {
+      const sd = new SystemdManager(bus, undefined, opts.jobTimeoutMs ?? 120_000);
+      await sd.manager("Subscribe");
+      return sd;
+    } catch (e) {
+      bus.close();
+      throw e;
+    }
+  }
+
   private onSignal(m: Message): void {
-    // Only systemd's own connection speaks for its jobs: the daemon stamps the sender, we check it.
+    // Only systemd's own connection speaks for its jobs: the daemon stamps the sender, we check it
+    // (on the direct socket there is no sender and no one else to speak).
     if (m.sender !== this.owner || m.member !== "JobRemoved" || m.interface !== MANAGER || m.signature !== "uoss") return;
     const [, job, , result] = m.body as [number, string, string, string];
     const w = this.waiting.get(job);

@@ -3,6 +3,7 @@
 # Two throwaway units are created here and removed at the end; cron and ssh
 # are only read. The probe does not take --path: it is the kernel-io client.
 # live-id: dbus-booted/AC-01 __dbus-probe on the system bus agrees with systemctl (states, enable/disable, mask/unmask, start/stop, a failing job)
+# live-id: dbus-booted/AC-02 __dbus-probe --direct on /run/systemd/private (no bus daemon) agrees with systemctl and starts/stops a unit
 # live-paths: kernel-io
 
 U=bulwark-dbus-probe.service
@@ -65,6 +66,17 @@ probe start $F
 live_expect "failing unit: exit 2 (got $PROBE_RC)" test "$PROBE_RC" -eq 2
 live_expect "failing unit: result failed" has '"result":"failed"'
 live_expect "failing unit: systemctl says failed (got $(active $F))" test "$(active $F)" = failed
+live_end
+
+live_begin dbus-booted/AC-02
+want=$(enabled cron.service); probe --direct file-state cron.service
+live_expect "direct file-state cron.service = $want" has "\"state\":\"$want\""
+probe --direct start $U
+live_expect "direct start: result done" has '"result":"done"'
+live_expect "direct start: systemctl says active (got $(active $U))" test "$(active $U)" = active
+probe --direct stop $U
+live_expect "direct stop: result done" has '"result":"done"'
+live_expect "direct stop: systemctl says inactive (got $(active $U))" test "$(active $U)" = inactive
 live_end
 
 # Leave the system as found, whatever happened above.
