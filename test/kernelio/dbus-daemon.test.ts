@@ -4,13 +4,54 @@
  * malformed from us would get our connection dropped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DBusConnection, DBusRemoteError, Variant, type DBusValue, type Message } from "../../src/kernelio/dbus/mod.ts";
+import { existsSync } from "node:fs";
+import { DBusConnection, DBusRemoteError, Variant, type DBusValue, type Message, type TypeNode } from "../../src/kernelio/dbus/mod.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { dbusDaemonPresent, dbusSendPresent, startPrivateBus, type PrivateBus } from "./dbus-bus.ts";
 import { randomBody, rng } from "./dbus-random.ts";
+import { parseSignature } from "../../src/kernelio/dbus/mod.ts";
 
 const haveDaemon = prerequisite("dbus-daemon (Debian package dbus)", dbusDaemonPresent());
 const haveSend = prerequisite("dbus-send (Debian package dbus-bin)", dbusSendPresent());
+const haveBusctl = prerequisite("busctl (Debian package systemd)", existsSync("/usr/bin/busctl"));
+
+/** True when a dict with non-string keys is anywhere in V (variants included): busctl's JSON cannot print those. */
+function numericKeys(t: TypeNode, v: DBusValue): boolean {
+  switch (t.code) {
+    case "v": {
+      const x = v as Variant;
+      return numericKeys(parseSignature(x.signature, (w) => new Error(w))[0]!, x.value);
+    }
+    case "(": return t.fields.some((f, i) => numericKeys(f, (v as DBusValue[])[i]!));
+    case "a":
+      if (t.elem.code === "{") {
+        const { key, value } = t.elem;
+        return !"sog".includes(key.code) || [...(v as Map<string, DBusValue>).values()].some((x) => numericKeys(value, x));
+      }
+      return (v as DBusValue[]).some((x) => numericKeys(t.elem as TypeNode, x));
+    default: return false;
+  }
+}
+
+/** Our value as busctl --json=short prints it: integers as numbers, variants as {type, data}, dicts as objects. */
+function busctlJson(t: TypeNode, v: DBusValue): unknown {
+  switch (t.code) {
+    case "x": case "t": return Number(v as bigint);
+    case "d": return Number.isFinite(v) ? (Object.is(v, -0) ? 0 : v) : null; // busctl prints no sign on zero, null for infinities
+    case "v": {
+      const x = v as Variant;
+      return { type: x.signature, data: busctlJson(parseSignature(x.signature, (w) => new Error(w))[0]!, x.value) };
+    }
+    case "(": return t.fields.map((f, i) => busctlJson(f, (v as DBusValue[])[i]!));
+    case "a":
+      if (t.elem.code === "{") {
+        const { value } = t.elem;
+        return Object.fromEntries([...(v as Map<string, DBusValue>)].map(([k, x]) => [k, busctlJson(value, x)]));
+      }
+      return (v as DBusValue[]).map((x) => busctlJson(t.elem as TypeNode, x));
+    default: return v;
+  }
+}
 
 const BUS = { destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus" };
 const ECHO = "org.bulwark.Echo";
@@ -27,6 +68,7 @@ describe.skipIf(!haveDaemon)("a real dbus-daemon", () => {
     service = await DBusConnection.connect(bus.socket);
     service.serve((m) => {
       seen.push(m);
+      if (m.member === "Random") return randomBody(rng(m.body[0] as number));
       if (m.member === "Fail") throw new DBusRemoteError("org.bulwark.Error.AsAsked", "failing as asked", m.member);
       return { signature: m.signature, body: m.body };
     });
@@ -74,6 +116,27 @@ describe.skipIf(!haveDaemon)("a real dbus-daemon", () => {
       expect(r.sender).toBe(service.uniqueName);
     }
     expect(client.isOpen && service.isOpen).toBe(true);
+  }, 120_000);
+
+  test.skipIf(!haveBusctl)("dbus/AC-09: busctl (sd-bus, the parser systemd itself uses) reads 60 random replies of ours; its JSON shows our values", async () => {
+    let compared = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const { signature, types, body } = randomBody(rng(seed));
+      // busctl's JSON cannot show dicts with non-string keys: there, parsing without error is the judgement.
+      const json = !types.some((t, i) => numericKeys(t, body[i]!));
+      const p = Bun.spawn(["busctl", `--address=${bus.address}`, ...(json ? ["--json=short"] : []), "call", ECHO, "/org/bulwark/Echo", ECHO, "Random", "u", String(seed)], { stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect({ seed, signature, stderr, code }).toEqual({ seed, signature, stderr: "", code: 0 });
+      if (!json) {
+        if (signature !== "") expect(stdout.startsWith(signature + " ")).toBe(true);
+        continue;
+      }
+      if (signature === "") continue; // no body: busctl prints nothing
+      const got = JSON.parse(stdout);
+      expect({ seed, got }).toEqual({ seed, got: { type: signature, data: types.map((t, i) => busctlJson(t, body[i]!)) } });
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
   }, 120_000);
 
   test.skipIf(!haveSend)("dbus/AC-09: dbus-send --print-reply calls our echo service with typed arguments", async () => {
