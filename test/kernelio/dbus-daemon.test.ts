@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { DBusConnection, DBusRemoteError, Variant, type DBusValue, type Message, type TypeNode } from "../../src/kernelio/dbus/mod.ts";
+import { DBusConnection, DBusRemoteError, parseSignature, Variant, type DBusValue, type Message, type TypeNode } from "../../src/kernelio/dbus/mod.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { dbusDaemonPresent, dbusSendPresent, startPrivateBus, type PrivateBus } from "./dbus-bus.ts";
 import { randomBody, rng } from "./dbus-random.ts";
-import { parseSignature } from "../../src/kernelio/dbus/mod.ts";
 
 const haveDaemon = prerequisite("dbus-daemon (Debian package dbus)", dbusDaemonPresent());
 const haveSend = prerequisite("dbus-send (Debian package dbus-bin)", dbusSendPresent());
