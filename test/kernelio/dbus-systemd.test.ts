@@ -120,3 +120,32 @@ describe("SystemdManager.connectDirect against a fake systemd on a peer-to-peer 
     }
   }, 60_000);
 });
+
+describe("SystemdManager.connectSystem", () => {
+  test("dbus/AC-16: without a bus socket it falls back to systemd's private socket; with neither it names both", async () => {
+    const { startP2PFakeSystemd } = await import("./dbus-p2p.ts");
+    const p2p = await startP2PFakeSystemd();
+    try {
+      const sd = await SystemdManager.connectSystem({ busSocket: "/nonexistent/system_bus_socket", privateSocket: p2p.path });
+      try {
+        expect(await sd.getUnitFileState("cron.service")).toBe("enabled");
+      } finally {
+        sd.close();
+      }
+      // A stale bus socket (a file nobody listens on) falls back too.
+      const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+      const dir = mkdtempSync("/tmp/bulwark-stale-bus-");
+      writeFileSync(`${dir}/system_bus_socket`, "");
+      try {
+        (await SystemdManager.connectSystem({ busSocket: `${dir}/system_bus_socket`, privateSocket: p2p.path })).close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(p2p.fakes).toHaveLength(2);
+      const e = await SystemdManager.connectSystem({ busSocket: "/nonexistent/a", privateSocket: "/nonexistent/b" }).catch((x: unknown) => x);
+      expect((e as Error).message).toBe("systemd is not reachable: neither the system bus socket /nonexistent/a nor systemd's private socket /nonexistent/b exists (is systemd PID 1 here?)");
+    } finally {
+      p2p.close();
+    }
+  }, 60_000);
+});

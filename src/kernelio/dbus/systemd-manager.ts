@@ -5,8 +5,9 @@
  * end through the JobRemoved signal, bounded), and daemon-reload. Every reply
  * is checked against the signature systemd documents before it is believed.
  */
+import { existsSync } from "node:fs";
 import { DBusConnection, type ConnectOptions } from "./connection.ts";
-import { DBusError, DBusProtocolError, DBusTimeout } from "./errors.ts";
+import { DBusClosed, DBusError, DBusProtocolError, DBusTimeout } from "./errors.ts";
 import type { DBusValue } from "./marshal.ts";
 import { Variant } from "./marshal.ts";
 import type { Message } from "./message.ts";
@@ -103,6 +104,27 @@ export class SystemdManager {
       bus.close();
       throw e;
     }
+  }
+
+  /**
+   * The system's systemd, however it is reachable: the system bus when its
+   * socket exists and answers, else systemd's private socket (hosts without a bus daemon).
+   * Refuses with both paths named when neither socket exists.
+   * @example const sd = await SystemdManager.connectSystem()
+   */
+  static async connectSystem(opts: ConnectOptions & { jobTimeoutMs?: number; busSocket?: string; privateSocket?: string } = {}): Promise<SystemdManager> {
+    const bus = opts.busSocket ?? SYSTEM_BUS_SOCKET;
+    const direct = opts.privateSocket ?? SYSTEMD_PRIVATE_SOCKET;
+    if (existsSync(bus)) {
+      try {
+        return await SystemdManager.connect(bus, opts);
+      } catch (e) {
+        // A stale socket of a stopped bus daemon refuses the connection: systemd itself may still answer.
+        if (!(e instanceof DBusClosed) || !existsSync(direct)) throw e;
+      }
+    }
+    if (existsSync(direct)) return SystemdManager.connectDirect(direct, opts);
+    throw new DBusError(`systemd is not reachable: neither the system bus socket ${bus} nor systemd's private socket ${direct} exists (is systemd PID 1 here?)`);
   }
 
   private onSignal(m: Message): void {
