@@ -5,7 +5,7 @@
  * systemd is the live scenario's judge (test/live/system/scenarios/dbus.sh).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DBusRemoteError, DBusTimeout, InvalidUnitName, SystemdManager } from "../../src/kernelio/dbus/mod.ts";
+import { DBusClosed, DBusRemoteError, DBusTimeout, InvalidUnitName, SystemdManager } from "../../src/kernelio/dbus/mod.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { dbusDaemonPresent, startPrivateBus, type PrivateBus } from "./dbus-bus.ts";
 import { FakeSystemd, PATH, SD, startFakeSystemd } from "./dbus-fake-systemd.ts";
@@ -85,6 +85,17 @@ describe.skipIf(!haveDaemon)("SystemdManager against a fake systemd", () => {
     await Bun.sleep(50);
     expect(fake.calls.length).toBe(before);
   }, 60_000);
+
+  test("dbus/AC-13: a job wait ends with DBusClosed when our connection closes, not at the job timeout", async () => {
+    const mine = await SystemdManager.connect(bus.socket, { jobTimeoutMs: 600_000 });
+    const waiting = mine.startUnit("hang.service").catch((x: unknown) => x);
+    while (!fake.calls.some((c) => c.member === "StartUnit" && c.body[0] === "hang.service")) await Bun.sleep(10);
+    await Bun.sleep(50); // the reply (the job path) reaches us
+    mine.close();
+    const e = await waiting;
+    expect(e).toBeInstanceOf(DBusClosed);
+    expect((e as Error).message).toMatch(/waiting for job \/org\/freedesktop\/systemd1\/job\/\d+: connection closed \(.*closed by us\)/);
+  }, 30_000);
 
   test("dbus/AC-13: a job that never ends times out, naming the unit and the job", async () => {
     const quick = await SystemdManager.connect(bus.socket, { jobTimeoutMs: 300 });

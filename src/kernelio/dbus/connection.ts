@@ -65,6 +65,7 @@ export class DBusConnection {
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly signalListeners = new Set<(m: Message) => void>();
+  private readonly closeListeners = new Set<(e: Error) => void>();
   private handler: MethodHandler | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
@@ -247,6 +248,11 @@ export class DBusConnection {
     return () => this.signalListeners.delete(listener);
   }
 
+  /** Call LISTENER once when the connection closes or fails, with the reason (waits kept outside call() end with it). */
+  onClose(listener: (e: Error) => void): void {
+    this.closeListeners.add(listener);
+  }
+
   /** Answer every incoming method call with HANDLER (one handler per connection). */
   serve(handler: MethodHandler): void {
     this.handler = handler;
@@ -266,6 +272,8 @@ export class DBusConnection {
     this.chunks = [];
     this.size = 0;
     this.socket.destroy();
+    for (const l of this.closeListeners) l(e);
+    this.closeListeners.clear();
   }
 
   /** Close the connection; pending calls fail with DBusClosed. Harmless when already closed. */

@@ -61,11 +61,16 @@ function changes(v: DBusValue | undefined, call: string): UnitFileChange[] {
 /** A client of systemd's manager object; see the module comment. */
 export class SystemdManager {
   private readonly finished = new Map<string, string>();
-  private readonly waiting = new Map<string, (result: string) => void>();
+  private readonly waiting = new Map<string, { resolve(result: string): void; reject(e: Error): void }>();
 
   /** OWNER: systemd's unique name on a bus; undefined on the direct socket, where systemd is the only peer and sets no sender. */
   private constructor(private readonly bus: DBusConnection, private readonly owner: string | undefined, private readonly jobTimeoutMs: number) {
     bus.onSignal((m) => this.onSignal(m));
+    // A job wait outlives no connection: its JobRemoved could never arrive.
+    bus.onClose((e) => {
+      for (const [job, w] of this.waiting) w.reject(new DBusClosed(`waiting for job ${job}`, e.message));
+      this.waiting.clear();
+    });
   }
 
   /**
@@ -135,7 +140,7 @@ export class SystemdManager {
     const w = this.waiting.get(job);
     if (w) {
       this.waiting.delete(job);
-      w(result);
+      w.resolve(result);
       return;
     }
     this.finished.set(job, result);
@@ -226,9 +231,15 @@ export class SystemdManager {
         this.waiting.delete(job);
         reject(new DBusTimeout(`${member} ${unit} (job ${job} still running)`, this.jobTimeoutMs));
       }, this.jobTimeoutMs);
-      this.waiting.set(job, (res) => {
-        clearTimeout(timer);
-        resolve(res);
+      this.waiting.set(job, {
+        resolve: (res) => {
+          clearTimeout(timer);
+          resolve(res);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
     return { job, result };
@@ -239,7 +250,7 @@ export class SystemdManager {
     await this.manager("Reload");
   }
 
-  /** Close the bus connection; a job still awaited is left to systemd. */
+  /** Close the bus connection; a job still awaited fails with DBusClosed here and is left to systemd. */
   close(): void {
     this.bus.close();
   }
