@@ -9,6 +9,11 @@
 U=bulwark-dbus-probe.service
 F=bulwark-dbus-fail.service
 OUT="$LIVE_TMP/probe.out"
+# Vendor-style units (not in /etc): masking links /etc/systemd/system/$U to /dev/null, and a
+# unit file there would be replaced by the mask (force) and lost on unmask.
+D=/usr/local/lib/systemd/system
+made=
+for d in /usr/local/lib/systemd $D; do [ -d $d ] || { mkdir $d && made="$d $made"; }; done
 
 probe() {
   "$BULWARK" __dbus-probe --job-timeout-ms 60000 "$@" >"$OUT" 2>"$LIVE_TMP/probe.err"
@@ -19,7 +24,7 @@ has() { grep -q "$1" "$OUT"; }
 enabled() { systemctl is-enabled "$1" 2>/dev/null; }
 active() { systemctl is-active "$1" 2>/dev/null; }
 
-cat >/etc/systemd/system/$U <<'UNIT'
+cat >$D/$U <<'UNIT'
 [Unit]
 Description=Bulwark D-Bus probe (harmless)
 [Service]
@@ -29,7 +34,7 @@ ExecStart=/bin/true
 [Install]
 WantedBy=multi-user.target
 UNIT
-cat >/etc/systemd/system/$F <<'UNIT'
+cat >$D/$F <<'UNIT'
 [Unit]
 Description=Bulwark D-Bus probe that fails
 [Service]
@@ -84,5 +89,6 @@ systemctl stop $U $F >/dev/null 2>&1
 systemctl unmask $U >/dev/null 2>&1
 systemctl disable $U >/dev/null 2>&1
 systemctl reset-failed $F >/dev/null 2>&1
-rm -f /etc/systemd/system/$U /etc/systemd/system/$F
+rm -f $D/$U $D/$F
+for d in $made; do rmdir $d 2>/dev/null; done
 systemctl daemon-reload
