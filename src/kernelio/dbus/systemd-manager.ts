@@ -151,7 +151,7 @@ export class SystemdManager {
     return this.bus.call({ destination: DEST, path: PATH, interface: MANAGER, member, signature, body });
   }
 
-  /** The unit-file state ("enabled", "disabled", "masked", "static", ...); a unit with no file is a DBusRemoteError (systemd 252 answers org.freedesktop.DBus.Error.FileNotFound, others NoSuchUnit): map it by errorName. */
+  /** The unit-file state ("enabled", "disabled", "masked", "static", ...); a unit with no file is a DBusRemoteError: map it by errorName (ENOENT is org.freedesktop.DBus.Error.FileNotFound in sd-bus; the live fragment notes what systemd 252 says). */
   async getUnitFileState(unit: string): Promise<string> {
     const r = await this.manager("GetUnitFileState", "s", [unitName(unit)]);
     if (r.signature !== "s") throw new DBusProtocolError(`GetUnitFileState reply has signature '${r.signature}', not 's'`);

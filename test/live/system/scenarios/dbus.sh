@@ -50,6 +50,9 @@ for u in cron.service ssh.service; do
   want=$(active $u); probe active-state $u
   live_expect "active-state $u = $want" has "\"state\":\"$want\""
 done
+probe file-state bulwark-no-such-unit.service
+live_expect "a missing unit is an error (exit 1, got $PROBE_RC)" test "$PROBE_RC" -eq 1
+live_note "missing unit: $(cat "$LIVE_TMP/probe.err")"
 probe file-state $U
 live_expect "new unit is disabled" has '"state":"disabled"'
 probe enable $U; probe daemon-reload
