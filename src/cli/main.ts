@@ -87,6 +87,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (argv[0] === "--version" || argv[0] === "-V") argv = ["version", ...argv.slice(1)];
     // The confirm deadman's detached watcher (started by remediate --confirm-within, not by people).
     if (argv[0] === DEADMAN_WATCH) return await runDeadmanWatch(argv.slice(1));
+    if (argv[0] === "__dbus-probe") return await (await import("./commands/dbus-probe.ts")).runDbusProbe(argv.slice(1));
     const inv = await resolveInvocation(main, "bulwark", argv);
     const dashdash = inv.rest.indexOf("--");
     const flags = dashdash < 0 ? inv.rest : inv.rest.slice(0, dashdash);
