@@ -100,6 +100,10 @@ export interface BootOptions {
   readonly smp?: number;
   /** Extra kernel command-line words. */
   readonly append?: readonly string[];
+  /** Extra QEMU arguments (the booted-system harness attaches its disks here). */
+  readonly qemuArgs?: readonly string[];
+  /** Called with each chunk of console output as it arrives (lets a caller time markers). */
+  readonly onOutput?: (text: string) => void;
 }
 
 export interface BootResult {
@@ -130,6 +134,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       "-no-reboot",
       // No NIC: saves probing time and keeps the guest off any network.
       "-nic", "none",
+      ...(opts.qemuArgs ?? []),
     ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
@@ -147,6 +152,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       const text = decoder.decode(chunk, { stream: true });
       output += text;
       appendFileSync(opts.logPath, text);
+      opts.onOutput?.(text);
     }
   };
   await Promise.all([pump(proc.stdout), pump(proc.stderr)]);
