@@ -93,9 +93,9 @@ export HOME=/root LANG=C.UTF-8 BULWARK=${GUEST_BULWARK}
 up_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 echo "@@LIVE-BEGIN $(uname -r)"
 echo "@@LIVE-PHASE multi-user $(up_ms)"
-# Where the boot time went (log only): what to mask next when boot gets slow.
-systemd-analyze time 2>&1 | head -n 2
-systemd-analyze blame 2>&1 | head -n 12
+# Where the boot time went (log only): what to mask next when boot gets slow. systemd-analyze
+# refuses while this unit's own start job keeps the boot unfinished, so read the journal.
+journalctl -b -o short-monotonic --no-pager 2>/dev/null | grep -E 'Reached target|Finished|Started|Run /init|switching root' | head -n 150
 t_all=$(up_ms)
 while IFS='|' read -r name paths ids; do
   [ -n "$name" ] || continue
@@ -129,7 +129,22 @@ sync
 systemctl poweroff -ff
 `;
 
-/** Helpers sourced before each fragment; see test/live/README.md "Booted system" for the contract. */
+/**
+ * Helpers sourced before each fragment (the contract fragments are written against):
+ *   environment  LIVE_PATH (kernel-io|shell), LIVE_STATE (fresh empty state dir), LIVE_TMP (fresh
+ *                scratch dir, the cwd), LIVE_FILES (/live/files/NAME), LIVE_DEBS (/live/debs/NAME),
+ *                LIVE_NAME, BULWARK (/usr/local/bin/bulwark)
+ *   live_pass|live_fail|live_skip ID [DETAIL...]   one marker; ID spec/AC-NN gets /$LIVE_PATH appended
+ *   live_check ID CMD...                           PASS iff CMD exits 0
+ *   live_begin ID; live_expect DESC CMD...; live_expect_not DESC CMD...; live_note TEXT; live_end
+ *                                                  one marker listing every failed expectation
+ *   live_fresh_state NAME                          echoes another fresh empty state dir
+ *   live_unit_state UNIT                           echoes `is-enabled/is-active`
+ *   bw VERB ARGS...                                bulwark with --path/--state-dir (verbs that take
+ *                                                  them, unless given) and --format json; sets BW_RC,
+ *                                                  BW_OUT, BW_ERR; always returns 0
+ *   bw_json_num KEY                                first `"KEY": N` number in $BW_OUT
+ */
 export const systemHelpersSh = `# sourced by ${RUNNER_PATH} before each fragment (POSIX sh)
 : "\${LIVE_MARKS:=/dev/null}" "\${LIVE_PATH:=kernel-io}" "\${BULWARK:=${GUEST_BULWARK}}"
 _live_id() {

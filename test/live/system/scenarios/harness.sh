@@ -18,59 +18,23 @@ live_note "system: $(systemctl is-system-running 2>&1); failed units: $(systemct
 live_end
 
 # ---- AC-02: bulwark check --tag sysctl agrees with sysctl -n -----------------
-# expectations KEY EXPECTED COMPARATOR per rule id, read from the shipped YAML (one check each)
-EXP=$LIVE_TMP/sysctl-expectations
-for f in "$LIVE_FILES"/rules-sysctl/*.yml; do
-  awk '
-    /^id:/ { id = $2 }
-    /^[ \t]+key:/ && key == "" { key = $2 }
-    /^[ \t]+expected:/ && want == "" { want = $2; gsub(/"/, "", want) }
-    /^[ \t]+comparator:/ && cmp == "" { cmp = $2 }
-    END { if (id != "" && key != "") print id, key, want, (cmp == "" ? "eq" : cmp) }
-  ' "$f"
-done >"$EXP"
-
+# Few processes on purpose: under TCG on a loaded machine each fork+exec costs tens of ms.
 # A rule passes when the running kernel AND the boot-time configuration hold the value
-# (bulwark's sysctl_value semantics). Judges: `sysctl -n` for the kernel, systemd's own
-# `systemd-sysctl --cat-config` (every sysctl.d file in the order systemd applies them;
-# the last assignment wins) for the configuration.
-CAT=$LIVE_TMP/sysctl-cat-config
-/usr/lib/systemd/systemd-sysctl --cat-config >"$CAT" 2>&1
-# meets VALUE WANT CMP: exit 0 when VALUE satisfies WANT under CMP (eq | ge)
-meets() {
-  case $3 in
-    ge) [ "$1" -ge "$2" ] 2>/dev/null ;;
-    *) [ "$1" = "$2" ] ;;
-  esac
-}
-# persisted KEY: the value the last assignment of KEY in the configuration gives (empty: none)
-persisted() {
-  awk -v k="$1" '
-    /^[ \t]*[#;]/ { next }
-    { line = $0; sub(/^[ \t]*-/, "", line); i = index(line, "=") }
-    i > 0 {
-      name = substr(line, 1, i - 1); gsub(/[ \t]/, "", name); gsub(/\//, ".", name)
-      val = substr(line, i + 1); gsub(/^[ \t]+|[ \t]+$/, "", val)
-      if (name == k) last = val
-    }
-    END { print last }
-  ' "$CAT"
-}
-# runtime_ok RULE: pass | fail | absent, from sysctl -n alone
-runtime_ok() {
-  set -- $(grep "^$1 " "$EXP")
-  [ $# -eq 4 ] || { echo unknown; return; }
-  v=$(sysctl -n "$2" 2>/dev/null) || { echo absent; return; }
-  if meets "$v" "$3" "$4"; then echo pass; else echo fail; fi
-}
-# judge RULE: our own verdict: pass | fail | absent | unknown
-judge() {
-  rt=$(runtime_ok "$1")
-  [ "$rt" = pass ] || { echo "$rt"; return; }
-  set -- $(grep "^$1 " "$EXP")
-  p=$(persisted "$2")
-  if [ -n "$p" ] && meets "$p" "$3" "$4"; then echo pass; else echo fail; fi
-}
+# (bulwark's sysctl_value semantics). Judges: procps `sysctl` for the kernel, systemd's own
+# `systemd-sysctl --cat-config` (every sysctl.d file in the order systemd applies them; the
+# last assignment wins) for the configuration.
+EXP=$LIVE_TMP/sysctl-expectations     # RULE KEY WANT CMP, from the shipped YAML (one check each)
+awk '
+  FNR == 1 { if (id != "" && key != "") print id, key, want, (cmp == "" ? "eq" : cmp); id = key = want = cmp = "" }
+  /^id:/ { id = $2 }
+  /^[ \t]+key:/ && key == "" { key = $2 }
+  /^[ \t]+expected:/ && want == "" { want = $2; gsub(/"/, "", want) }
+  /^[ \t]+comparator:/ && cmp == "" { cmp = $2 }
+  END { if (id != "" && key != "") print id, key, want, (cmp == "" ? "eq" : cmp) }
+' "$LIVE_FILES"/rules-sysctl/*.yml >"$EXP"
+# "key = value" for every key the kernel has (an absent key is simply missing)
+sysctl $(awk '{ print $2 }' "$EXP") >"$LIVE_TMP/sysctl-runtime" 2>/dev/null
+/usr/lib/systemd/systemd-sysctl --cat-config >"$LIVE_TMP/sysctl-cat-config" 2>&1
 
 live_begin live-system/AC-02
 live_expect "bulwark --version runs ($("$BULWARK" --version 2>&1 | head -n 1))" "$BULWARK" --version
@@ -78,42 +42,59 @@ bw check --tag sysctl --format jsonl
 live_expect "check exits 0 or 2 (got $BW_RC)" test "$BW_RC" -eq 0 -o "$BW_RC" -eq 2
 path_seen=$(sed -n 's/.*"type":"summary".*"path":"\([a-z-]*\)".*/\1/p' "$BW_OUT")
 live_expect "check ran on $LIVE_PATH (target.path $path_seen)" test "$path_seen" = "$LIVE_PATH"
-compared=0; skipped=0
 sed -n 's/.*"type":"result","rule":"\([^"]*\)".*"status":"\([a-z]*\)".*/\1 \2/p' "$BW_OUT" >"$LIVE_TMP/verdicts"
-while read -r rule status; do
-  ours=$(judge "$rule")
-  case $status in
-    pass|fail)
-      compared=$((compared + 1))
-      [ "$ours" = "$status" ] || LIVE_FAILED="$LIVE_FAILED; $rule: bulwark $status, sysctl -n says $ours" ;;
-    error) [ "$ours" = absent ] || LIVE_FAILED="$LIVE_FAILED; $rule: bulwark error, sysctl -n says $ours" ;;
-    *) skipped=$((skipped + 1)) ;;
-  esac
-done <"$LIVE_TMP/verdicts"
+# One awk joins it all. Prints "MISMATCH rule: ...", "CANDIDATE rule key want" (runtime value
+# fails: AC-03 material) and a final "COUNTS compared skipped shipped".
+awk -v EXP="$EXP" -v RT="$LIVE_TMP/sysctl-runtime" -v CAT="$LIVE_TMP/sysctl-cat-config" '
+  function meets(v, w, c) { return c == "ge" ? (v + 0 >= w + 0) : (v == w) }
+  BEGIN {
+    while ((getline l < EXP) > 0) { split(l, a, " "); key[a[1]] = a[2]; want[a[1]] = a[3]; cmp[a[1]] = a[4]; shipped++ }
+    while ((getline l < RT) > 0) { i = index(l, " = "); if (i) rt[substr(l, 1, i - 1)] = substr(l, i + 3) }
+    while ((getline l < CAT) > 0) {
+      if (l ~ /^[ \t]*[#;]/) continue
+      sub(/^[ \t]*-/, "", l); i = index(l, "="); if (!i) continue
+      n = substr(l, 1, i - 1); gsub(/[ \t]/, "", n); gsub(/\//, ".", n)
+      v = substr(l, i + 1); gsub(/^[ \t]+|[ \t]+$/, "", v); conf[n] = v
+    }
+  }
+  {
+    r = $1; st = $2; k = key[r]
+    if (k == "") { print "MISMATCH " r ": not a shipped sysctl rule"; next }
+    if (!(k in rt)) ours = "absent"
+    else if (!meets(rt[k], want[r], cmp[r])) { ours = "fail"; print "CANDIDATE", r, k, want[r] }
+    else ours = ((k in conf) && meets(conf[k], want[r], cmp[r])) ? "pass" : "fail"
+    # a key the kernel lacks cannot pass: bulwark may call it fail or error
+    if (st == "pass" || st == "fail" || st == "error") {
+      compared++
+      if (ours == "absent" ? st == "pass" : ours != st) print "MISMATCH " r ": bulwark " st ", sysctl/systemd-sysctl say " ours
+    } else skipped++
+  }
+  END { print "COUNTS", compared + 0, skipped + 0, shipped + 0 }
+' "$LIVE_TMP/verdicts" >"$LIVE_TMP/judged"
+cat "$LIVE_TMP/judged"
+set -- $(grep '^COUNTS' "$LIVE_TMP/judged"); compared=${2:-0}
 live_expect "at least 20 sysctl rules compared (got $compared)" test "$compared" -ge 20
-live_note "compared $compared rules, $skipped skipped, of $(wc -l <"$EXP") shipped"
+mism=$(grep '^MISMATCH' "$LIVE_TMP/judged" | sed 's/^MISMATCH //' | tr '\n' ';')
+live_expect "bulwark agrees with sysctl: ${mism:-}" test -z "$mism"
+live_note "compared $compared rules, ${3:-0} skipped, of ${4:-0} shipped"
 live_end
 
 # ---- AC-03: remediate + rollback of one shipped sysctl rule -------------------
-# The first failing rule whose RUNTIME value differs (so the kernel changes and must change
-# back), never a one-way switch; judged by sysctl -n and sha256sum, never by bulwark.
+# The first rule whose RUNTIME value fails (so the kernel must change and change back), never a
+# one-way switch; judged by `sysctl -n` and sha256sum, never by bulwark.
 sysctl_files() {
-  # every sysctl configuration location systemd-sysctl and procps read, with link targets and hashes
+  # every sysctl configuration location systemd-sysctl and procps read: hashes and link targets
   for d in /etc/sysctl.conf /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d; do
     [ -e "$d" ] || continue
     find "$d" \( -type f -exec sha256sum {} + \) -o \( -type l -printf 'link %p -> %l\n' \)
   done | sort
 }
 live_begin live-system/AC-03
-target=""
-while read -r rule status; do
-  case $rule in *kexec-load-disabled|*modules-disabled|*ptrace-scope) continue ;; esac
-  [ "$status" = fail ] && [ "$(runtime_ok "$rule")" = fail ] && { target=$rule; break; }
-done <"$LIVE_TMP/verdicts"
-if [ -z "$target" ]; then
+set -- $(grep '^CANDIDATE' "$LIVE_TMP/judged" | grep -v -e kexec-load-disabled -e modules-disabled -e ptrace-scope | head -n 1)
+if [ $# -ne 4 ]; then
   LIVE_FAILED="; no shipped sysctl rule has a failing runtime value on this kernel: nothing to remediate"
 else
-  set -- $(grep "^$target " "$EXP"); key=$2; want=$3
+  target=$2; key=$3; want=$4
   v0=$(sysctl -n "$key"); files0=$(sysctl_files)
   live_note "rule $target key $key: $v0 -> want $want"
   bw remediate --rule "$target"
