@@ -117,7 +117,9 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   const started = performance.now();
   mkdirSync(dirname(opts.logPath), { recursive: true });
   writeFileSync(opts.logPath, "");
-  const append = ["console=ttyS0", "quiet", "panic=-1", ...(opts.append ?? [])].join(" ");
+  // no_timer_check: on a loaded host the emulated clock lags and the kernel's IO-APIC timer
+  // check panics ("IO-APIC + timer doesn't work!"); seen at load ~20 under TCG.
+  const append = ["console=ttyS0", "quiet", "panic=-1", "no_timer_check", ...(opts.append ?? [])].join(" ");
   const proc = Bun.spawn(
     [
       "qemu-system-x86_64",
