@@ -28,7 +28,7 @@ export interface LiveSystemOptions {
   /** The pristine Debian 12 root (debianImage()); only read. */
   readonly imageDir: string;
   readonly fragments: readonly Fragment[];
-  /** Hard kill of QEMU; default 1800 s (bounded, but generous for a loaded 2-core machine under TCG). */
+  /** Hard kill of QEMU; default 2400 s (bounded, but generous for a loaded 2-core machine under TCG). */
   readonly timeoutMs?: number;
   readonly memoryMb?: number;
   readonly logPath?: string;
@@ -123,7 +123,7 @@ export async function runLiveSystem(opts: LiveSystemOptions): Promise<LiveSystem
       kernel,
       initramfs: initrd.path,
       logPath,
-      timeoutMs: opts.timeoutMs ?? 1_800_000,
+      timeoutMs: opts.timeoutMs ?? 2_400_000,
       memoryMb: opts.memoryMb ?? 1024,
       // systemd's status lines would interleave with markers; errors still show.
       append: ["systemd.show_status=error", "rw"],

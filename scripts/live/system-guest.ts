@@ -27,9 +27,9 @@ export const SYSTEM_HELPERS_PATH = "/live/system/helpers.sh";
  * under TCG on a 2-core machine shared with other test runs, QEMU gets a
  * quarter of a core and one bulwark run can take over a minute.
  */
-export const FRAGMENT_TIMEOUT_S = 600;
+export const FRAGMENT_TIMEOUT_S = 1200;
 /** Seconds one `bw` (bulwark) call may take. */
-export const BW_TIMEOUT_S = 300;
+export const BW_TIMEOUT_S = 600;
 
 /** Modules the initramfs loads to reach the ext4 disks (their deps follow via modprobe). */
 export const ROOT_MODULES = ["virtio_pci", "virtio_blk", "ext4", "crc32c_generic"] as const;

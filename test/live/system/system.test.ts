@@ -45,8 +45,8 @@ async function buildBinary(): Promise<string> {
   return join(repo, "dist", "bulwark");
 }
 
-/** Hard bound of the VM (QEMU is killed): BULWARK_LIVE_SYSTEM_TIMEOUT_S, default 30 min. */
-const VM_TIMEOUT_MS = Number(process.env.BULWARK_LIVE_SYSTEM_TIMEOUT_S ?? 1800) * 1000;
+/** Hard bound of the VM (QEMU is killed): BULWARK_LIVE_SYSTEM_TIMEOUT_S, default 40 min. */
+const VM_TIMEOUT_MS = Number(process.env.BULWARK_LIVE_SYSTEM_TIMEOUT_S ?? 2400) * 1000;
 
 describe("live-system (booted Debian 12, systemd PID 1, QEMU/TCG, one boot)", () => {
   let run: LiveSystemRun | undefined;
