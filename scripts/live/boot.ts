@@ -100,6 +100,10 @@ export interface BootOptions {
   readonly smp?: number;
   /** Extra kernel command-line words. */
   readonly append?: readonly string[];
+  /** Extra QEMU arguments (the booted-system harness attaches its disks here). */
+  readonly qemuArgs?: readonly string[];
+  /** Called with each chunk of console output as it arrives (lets a caller time markers). */
+  readonly onOutput?: (text: string) => void;
 }
 
 export interface BootResult {
@@ -113,7 +117,9 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   const started = performance.now();
   mkdirSync(dirname(opts.logPath), { recursive: true });
   writeFileSync(opts.logPath, "");
-  const append = ["console=ttyS0", "quiet", "panic=-1", ...(opts.append ?? [])].join(" ");
+  // no_timer_check: on a loaded host the emulated clock lags and the kernel's IO-APIC timer
+  // check panics ("IO-APIC + timer doesn't work!"); seen at load ~20 under TCG.
+  const append = ["console=ttyS0", "quiet", "panic=-1", "no_timer_check", ...(opts.append ?? [])].join(" ");
   const proc = Bun.spawn(
     [
       "qemu-system-x86_64",
@@ -130,6 +136,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       "-no-reboot",
       // No NIC: saves probing time and keeps the guest off any network.
       "-nic", "none",
+      ...(opts.qemuArgs ?? []),
     ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
@@ -147,6 +154,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       const text = decoder.decode(chunk, { stream: true });
       output += text;
       appendFileSync(opts.logPath, text);
+      opts.onOutput?.(text);
     }
   };
   await Promise.all([pump(proc.stdout), pump(proc.stderr)]);

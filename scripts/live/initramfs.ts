@@ -25,10 +25,12 @@ export type Compression = "none" | "gzip" | "zstd";
 
 export interface InitramfsOptions {
   readonly kernel: LiveKernel;
-  /** Compiled binary placed at /bin/bulwark (shared libraries follow it). */
-  readonly binary: string;
-  /** Shell script run by /init (with helpers from guest.ts sourced first). */
-  readonly scenarioScript: GuestFile;
+  /** Compiled binary placed at /bin/bulwark (shared libraries follow it); none when absent. */
+  readonly binary?: string;
+  /** Shell script run by /init (with helpers from guest.ts sourced first); none when absent. */
+  readonly scenarioScript?: GuestFile;
+  /** Replaces the live-kernel /init (the booted-system harness switches root instead). */
+  readonly init?: string;
   /** Guest absolute path → file. Executables: give mode 0o755 or a host file. */
   readonly extraFiles?: Readonly<Record<string, GuestFile>>;
   /**
@@ -102,12 +104,12 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<Initramfs>
     await addExecutable(entries, await which("dash"), "bin/sh");
     await addExecutable(entries, await which("kmod"), "bin/kmod");
     for (const t of KMOD_TOOLS) entries.add({ kind: "symlink", path: `sbin/${t}`, target: "../bin/kmod" });
-    await addExecutable(entries, opts.binary, "bin/bulwark");
+    if (opts.binary) await addExecutable(entries, opts.binary, "bin/bulwark");
     await addModules(entries, opts.kernel, opts.modules ?? DEFAULT_MODULES, work);
 
-    entries.file("init", initSh, 0o755);
+    entries.file("init", opts.init ?? initSh, 0o755);
     entries.file(HELPERS_PATH, helpersSh, 0o644);
-    entries.guestFile(SCENARIO_PATH, opts.scenarioScript, 0o755);
+    if (opts.scenarioScript) entries.guestFile(SCENARIO_PATH, opts.scenarioScript, 0o755);
     for (const [path, host] of Object.entries(opts.executables ?? {})) {
       await addExecutable(entries, realpathSync(host), path.replace(/^\/+/, ""));
     }
