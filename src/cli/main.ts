@@ -28,6 +28,7 @@ import { historyCommand } from "./commands/history.ts";
 import { confirmCommand } from "./commands/confirm.ts";
 import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
+import { profilesCommand } from "./commands/profiles.ts";
 
 export const main = defineCommand({
   meta: {
@@ -51,6 +52,7 @@ export const main = defineCommand({
     confirm: confirmCommand,
     history: historyCommand,
     rules: rulesCommand,
+    profiles: profilesCommand,
     doctor: doctorCommand,
     version: versionCommand,
   },

@@ -216,6 +216,7 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
       severity: file.severity,
       category: file.category,
       tags: file.tags,
+      breaks: file.breaks,
       references: file.references,
       platforms: file.platforms,
       implementations: implementations as RuleImplementation[],
