@@ -6,6 +6,7 @@
  */
 import { ALL_PROFILE, DEFAULT_PROFILE, inProfile, isProfileName, profileCounts, PROFILE_NAMES, referenceKey } from "../rules/profiles.ts";
 import type { Rule } from "../rules/schema.ts";
+import { resolveVariables, VariableError, type VariableOverride, type Variables } from "../rules/variables.ts";
 import { ruleApplies, type OsRelease } from "../rules/select.ts";
 import { UsageError } from "./errors.ts";
 import { defineArgs, listFlag, type FlagValues } from "./options.ts";
@@ -20,6 +21,36 @@ export const profileArgs = defineArgs({
       `Without --profile, --rule or --tag, check, plan and remediate run ${DEFAULT_PROFILE} of the embedded rules (every rule when the target's distribution has no such profile, or with --rules-dir); rules that break a workload (containers, VMs, snaps, routers) run only when selected by id or tag. Example: --profile cis-l2-server`,
   },
 });
+
+/** --set NAME=VALUE: a variable's value for this run. */
+export const setArgs = defineArgs({
+  set: {
+    type: "string",
+    repeatable: true,
+    valueHint: "NAME=VALUE",
+    description:
+      "Give a rule variable a value for this run (repeatable; a list variable takes VALUE,VALUE). Overrides the shipped default and a tailoring file. An unknown name or a value of the wrong type is an error before anything runs; `bulwark rules show ID` prints the values in force. Example: --set login_defs_pass_max_days=90",
+  },
+});
+
+/**
+ * The variable values in force for this command: the shipped defaults (the
+ * STIG's under --profile stig), then --set. Throws a UsageError for a
+ * malformed --set, an unknown variable or a value of the wrong type.
+ */
+export function variablesFor(data: FlagValues | undefined): Variables {
+  const overrides: VariableOverride[] = (data?.multi.get("set") ?? []).map((raw) => {
+    const m = /^([^=]+)=(.*)$/s.exec(raw);
+    if (!m) throw new UsageError(`--set ${raw}: expected NAME=VALUE, e.g. --set login_defs_pass_max_days=90`);
+    return { name: m[1]!.trim(), value: m[2]!, from: "--set" as const };
+  });
+  try {
+    return resolveVariables(overrides, listFlag(data, "profile")[0]);
+  } catch (e) {
+    if (e instanceof VariableError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 /** What a command was asked to select, beyond --rule/--tag/--severity. */
 export interface BenchmarkChoice {

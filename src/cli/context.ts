@@ -16,7 +16,8 @@ import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
 import { requireRunnable } from "./selection-guard.ts";
-import { availableText, chooseBenchmark, type BenchmarkChoice } from "./benchmark.ts";
+import { availableText, chooseBenchmark, variablesFor, type BenchmarkChoice } from "./benchmark.ts";
+import type { Variables } from "../rules/variables.ts";
 import { log, oneLine } from "./ui.ts";
 // Registers every check method and remediation mechanism before any rule is loaded
 // (rule parameters are validated against the registered schemas).
@@ -84,20 +85,21 @@ export async function readOs(host: Host): Promise<OsInfo> {
 }
 
 /** The embedded corpus, or every --rules-dir. Any load error fails the command (exit 1). */
-export function loadRules(dirs: string[]): Rule[] {
-  const res = loadRulesResult(dirs);
+export function loadRules(dirs: string[], variables?: Variables): Rule[] {
+  const res = loadRulesResult(dirs, variables);
   if (res.errors.length) throw new RuleLoadFailure(res.errors);
   return res.rules;
 }
 
 /** Every rule and every load problem, from the embedded corpus or each --rules-dir (duplicate ids across dirs are problems). */
-export function loadRulesResult(dirs: string[]): LoadResult {
-  if (dirs.length === 0) return loadEmbeddedRules();
+export function loadRulesResult(dirs: string[], variables?: Variables): LoadResult {
+  const opts = variables ? { variables } : {};
+  if (dirs.length === 0) return loadEmbeddedRules(opts);
   const rules: Rule[] = [];
   const errors: LoadResult["errors"] = [];
   const seen = new Map<string, string>();
   for (const d of dirs) {
-    const r = loadRulesFromPath(d);
+    const r = loadRulesFromPath(d, opts);
     errors.push(...r.errors);
     for (const rule of r.rules) {
       const first = seen.get(rule.id);
@@ -131,7 +133,7 @@ export interface PlannedRule {
 
 /** Load, select by the flags, and decide per rule whether it runs on this host. */
 export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
-  const rules = loadRules(listFlag(data, "rules-dir"));
+  const rules = loadRules(listFlag(data, "rules-dir"), variablesFor(data));
   return selectFrom(rules, flags, data, host, os, undefined, chooseBenchmark(data, rules, os, false));
 }
 
@@ -142,7 +144,7 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
  */
 export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean): PlannedRule[] {
   const rulesDirs = listFlag(data, "rules-dir");
-  const rules = loadRules(rulesDirs);
+  const rules = loadRules(rulesDirs, variablesFor(data));
   // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
   const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0);
   const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench);

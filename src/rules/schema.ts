@@ -253,4 +253,6 @@ export interface Rule {
   implementations: RuleImplementation[];
   /** The file the rule came from, as shown in messages. */
   source: string;
+  /** Each variable the rule uses (`{{ name }}`) and the value substituted (null: the site must set it). */
+  variables: Record<string, { value: string | null; from: string }>;
 }

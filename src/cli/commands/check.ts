@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { profileArgs } from "../benchmark.ts";
+import { profileArgs, setArgs } from "../benchmark.ts";
 import { runRuleCheck } from "../../engine/check.ts";
 import { CachedHost } from "../../host/cached-host.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
@@ -22,7 +22,7 @@ export const checkCommand = defineCommand({
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...profileArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { profileArgs } from "../benchmark.ts";
+import { profileArgs, setArgs } from "../benchmark.ts";
 import { buildHost, readOs, selectForHost } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
@@ -15,7 +15,7 @@ export const rulesListCommand = defineCommand({
       "  bulwark rules list --severity high --format json\n" +
       "  bulwark rules list --root /mnt/image --tag kernel-module",
   },
-  args: { ...selectionArgs, ...profileArgs, ...targetArgs, ...outputArgs },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...targetArgs, ...outputArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
