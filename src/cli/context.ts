@@ -16,7 +16,8 @@ import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
 import { requireRunnable } from "./selection-guard.ts";
-import { availableText, chooseBenchmark, variablesFor, type BenchmarkChoice } from "./benchmark.ts";
+import { availableText, chooseBenchmark, tailoringFrom, variablesFor, type BenchmarkChoice, type TailoringSource } from "./benchmark.ts";
+import type { Tailoring } from "../rules/tailoring.ts";
 import type { Variables } from "../rules/variables.ts";
 import { log, oneLine } from "./ui.ts";
 // Registers every check method and remediation mechanism before any rule is loaded
@@ -132,9 +133,11 @@ export interface PlannedRule {
 }
 
 /** Load, select by the flags, and decide per rule whether it runs on this host. */
-export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
-  const rules = loadRules(listFlag(data, "rules-dir"), variablesFor(data));
-  return selectFrom(rules, flags, data, host, os, undefined, chooseBenchmark(data, rules, os, false));
+export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, tsrc?: TailoringSource): PlannedRule[] {
+  const raw = tailoringFrom(tsrc);
+  const rules = loadRules(listFlag(data, "rules-dir"), variablesFor(data, raw));
+  const tailoring = tailoringFrom(tsrc, rules);
+  return selectFrom(rules, flags, data, host, os, undefined, chooseBenchmark(data, rules, os, false, tailoring), tailoring);
 }
 
 /**
@@ -142,12 +145,14 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
  * rule to run is an error (exit 1) naming the filter or the target, unless
  * --allow-empty.
  */
-export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean): PlannedRule[] {
+export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean, tsrc?: TailoringSource): PlannedRule[] {
   const rulesDirs = listFlag(data, "rules-dir");
-  const rules = loadRules(rulesDirs, variablesFor(data));
+  // The tailoring file's variables shape how rules load; its rule ids are checked once they have.
+  const rules = loadRules(rulesDirs, variablesFor(data, tailoringFrom(tsrc)));
+  const tailoring = tailoringFrom(tsrc, rules);
   // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
-  const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0);
-  const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench);
+  const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
+  const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);
   const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs, ...bench, profilesHere: availableText(rules, os.os) };
   requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
   // Only now: when the selection is refused, its error already says this, in one line.
@@ -155,9 +160,10 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   return planned;
 }
 
-function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, facts: ReadonlySet<string> | undefined, bench: BenchmarkChoice): PlannedRule[] {
+function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, facts: ReadonlySet<string> | undefined, bench: BenchmarkChoice, tailoring?: Tailoring): PlannedRule[] {
   const sev = severityFlag(flags.severity);
   const sel = selectRules(rules, {
+    ...(tailoring ? { add: tailoring.add, exclude: { ids: tailoring.exclude.rules, tags: tailoring.exclude.tags, by: tailoring.file } } : {}),
     ...(bench.profile !== undefined ? { profile: bench.profile } : {}),
     ids: listFlag(data, "rule"),
     tags: listFlag(data, "tag"),

@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
-import { profileArgs, setArgs } from "../benchmark.ts";
+import { deadmanClock } from "../../engine/deadman-clock.ts";
+import { applyWaiver, parseTailoring } from "../../rules/tailoring.ts";
+import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
 import { runRuleCheck } from "../../engine/check.ts";
 import { CachedHost } from "../../host/cached-host.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
@@ -22,12 +24,16 @@ export const checkCommand = defineCommand({
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
     const osInfo = await readOs(host);
-    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet);
+    const tsrc = await readTailoring(host, data as FlagValues);
+    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet, tsrc);
+    // Waivers: read once the rules are known to be valid (selectForRun validated the file against them).
+    const waivers = new Map((tsrc ? parseTailoring(tsrc.text, tsrc.file).waivers : []).map((w) => [w.rule, w]));
+    const now = deadmanClock().now();
     // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
     const rows: CheckRow[] = [];
@@ -43,7 +49,7 @@ export const checkCommand = defineCommand({
       }
       await cached.revalidate();
       const r = await runRuleCheck(cached, p.resolved);
-      rows.push({ ...base, status: r.status, detail: r.detail });
+      rows.push({ ...base, ...applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now) });
     }
     progress.done();
     const recover = commandHint("recover", args);

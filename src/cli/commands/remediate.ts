@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { profileArgs, setArgs } from "../benchmark.ts";
+import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
 import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../../engine/index.ts";
 import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
@@ -23,7 +23,7 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const out = makeOut(formatFlag(args.format), !!args.quiet);
   const host = buildHost(args);
   const osInfo = await readOs(host);
-  const planned = selectForRun(args, data, host, osInfo, out.quiet);
+  const planned = selectForRun(args, data, host, osInfo, out.quiet, await readTailoring(host, data));
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
   const confirmWithin = confirmWithinFlag(args["confirm-within"], dryRun);
   // A dry run records nothing: no lock, and no store is opened (or created).
@@ -88,7 +88,7 @@ export const remediateCommand = defineCommand({
       "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
       "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

@@ -1,7 +1,7 @@
 /** `bulwark check` results: text, json, jsonl. Keys are documented in docs/output.md. */
 import { countBy, plural, type Out } from "./output.ts";
 
-export const CHECK_STATUSES = ["pass", "fail", "error", "skip"] as const;
+export const CHECK_STATUSES = ["pass", "fail", "error", "skip", "waived"] as const;
 export type CheckRowStatus = (typeof CHECK_STATUSES)[number];
 
 export interface CheckRow {
@@ -67,12 +67,12 @@ export function renderCheck(out: Out, rows: readonly CheckRow[], target: TargetI
     );
   }
   for (const r of rows) {
-    if (out.quiet && (r.status === "pass" || r.status === "skip")) continue;
+    if (out.quiet && (r.status === "pass" || r.status === "skip" || r.status === "waived")) continue;
     out.line(`${statusWord(out, r.status)} ${out.p.bold(r.rule)}  ${r.title}: ${out.p.gray(r.detail)}`);
   }
   if (recovery_pending.length) {
     out.line(out.p.red(`RECOVERY PENDING: ${plural(recovery_pending.length, "transaction")} ${recovery_pending.join(", ")} of an interrupted run not undone; results above may show a half-applied change as PASS; run "${rec.recover}"`));
   }
   if (out.quiet) return;
-  out.line(`${plural(summary.total, "rule")}: ${summary.pass} pass, ${summary.fail} fail, ${summary.error} error, ${summary.skip} skip (${target.os}, root ${target.root}, path ${target.path})`);
+  out.line(`${plural(summary.total, "rule")}: ${summary.pass} pass, ${summary.fail} fail, ${summary.error} error, ${summary.skip} skip${summary.waived ? `, ${summary.waived} waived` : ""} (${target.os}, root ${target.root}, path ${target.path})`);
 }
