@@ -145,7 +145,7 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
  * rule to run is an error (exit 1) naming the filter or the target, unless
  * --allow-empty.
  */
-export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean, tsrc?: TailoringSource): PlannedRule[] {
+export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean, tsrc?: TailoringSource, chosen?: BenchmarkChoice & { rules?: Rule[] }): PlannedRule[] {
   const rulesDirs = listFlag(data, "rules-dir");
   // The tailoring file's variables shape how rules load; its rule ids are checked once they have.
   const rules = loadRules(rulesDirs, variablesFor(data, tailoringFrom(tsrc)));
@@ -153,6 +153,7 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
   const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
   const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);
+  if (chosen) Object.assign(chosen, bench, { rules });
   const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs, ...bench, profilesHere: availableText(rules, os.os) };
   requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
   // Only now: when the selection is refused, its error already says this, in one line.

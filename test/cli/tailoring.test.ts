@@ -100,3 +100,19 @@ describe("tailoring", () => {
     expect(r.stderr).toContain(`${t}: add[0]: unknown rule id no-such-rule`);
   }, SLOW);
 });
+
+describe("score in check", () => {
+  test("profiles/AC-06: check --format json carries the score of the profile in force, waived counted apart; text prints it per section", () => {
+    const t = write("site.yml", WAIVE);
+    const args = ["check", "--root", img.root, "--tailoring", t, "--tag", "redirects"];
+    const doc = json(bulwark([...args, "--format", "json"], clock("2027-01-01T00:00:00Z")));
+    expect(doc.score.profile).toBe("cis-l1-server");
+    expect(doc.score.key).toBe("ubuntu24");
+    expect(doc.score.waived).toBe(1);
+    expect(doc.score.passed + doc.score.failed + doc.score.waived + doc.score.not_applicable + doc.score.errors).toBe(doc.summary.total);
+    expect(doc.score.sections.map((s: any) => s.section)).toEqual(["3"]);
+    const text = bulwark(args, clock("2027-01-01T00:00:00Z")).stdout;
+    expect(text).toMatch(/^score cis-l1-server \(ubuntu24\): [\d.]+% \(\d+\/\d+ passed; 1 waived/m);
+    expect(text).toMatch(/^  section 3: /m);
+  }, SLOW);
+});

@@ -1,7 +1,10 @@
 import { defineCommand } from "citty";
+import { computeScore } from "../../reports/score.ts";
+import { referenceKey } from "../../rules/profiles.ts";
+import type { Rule } from "../../rules/schema.ts";
 import { deadmanClock } from "../../engine/deadman-clock.ts";
 import { applyWaiver, parseTailoring } from "../../rules/tailoring.ts";
-import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
+import { profileArgs, readTailoring, setArgs, tailoringArgs, type BenchmarkChoice } from "../benchmark.ts";
 import { runRuleCheck } from "../../engine/check.ts";
 import { CachedHost } from "../../host/cached-host.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
@@ -30,7 +33,8 @@ export const checkCommand = defineCommand({
     const host = buildHost(args);
     const osInfo = await readOs(host);
     const tsrc = await readTailoring(host, data as FlagValues);
-    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet, tsrc);
+    const chosen: BenchmarkChoice & { rules?: Rule[] } = {};
+    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet, tsrc, chosen);
     // Waivers: read once the rules are known to be valid (selectForRun validated the file against them).
     const waivers = new Map((tsrc ? parseTailoring(tsrc.text, tsrc.file).waivers : []).map((w) => [w.rule, w]));
     const now = deadmanClock().now();
@@ -56,7 +60,8 @@ export const checkCommand = defineCommand({
     if (pending.length) {
       log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
     }
-    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover });
+    const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
+    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover }, score);
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });
