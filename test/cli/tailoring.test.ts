@@ -116,3 +116,15 @@ describe("score in check", () => {
     expect(text).toMatch(/^  section 3: /m);
   }, SLOW);
 });
+
+describe("rules validate --tailoring", () => {
+  test("tailoring/AC-04: rules validate checks a tailoring file against the rules: each problem named with the file and field, exit 2", () => {
+    const bad = write("bad-validate.yml", "extends: cis-l1-server\nadd: [no-such-rule]\nvariables: { login_defs_umask: 27 }\n");
+    const r = bulwark(["rules", "validate", "--tailoring", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`INVALID ${bad}: add[0]: unknown rule id no-such-rule`);
+    expect(r.stdout).toContain("login_defs_umask is an octal");
+    const good = write("good-validate.yml", WAIVE);
+    expect(bulwark(["rules", "validate", "--tailoring", good]).code).toBe(0);
+  }, SLOW);
+});
