@@ -82,9 +82,9 @@ export async function readTailoring(host: Host, data: FlagValues | undefined): P
       throw new UsageError(`--tailoring ${given[0]}: cannot read: ${(e as Error).message}`);
     }
   }
-  const f = await host.readFile(SITE_TAILORING).catch((e: Error) => {
-    throw new UsageError(`${SITE_TAILORING} under ${host.root}: cannot read: ${e.message}`);
-  });
+  // Refused (e.g. /etc a symlink out of the image): what lies behind it is not the target's own file,
+  // and every write under /etc is refused the same way; the os-release error says what is wrong.
+  const f = await host.readFile(SITE_TAILORING).catch(() => ({ exists: false as const, bytes: new Uint8Array() }));
   return f.exists ? { file: host.root === "/" ? SITE_TAILORING : `${host.root.replace(/\/$/, "")}${SITE_TAILORING}`, text: new TextDecoder().decode(f.bytes) } : undefined;
 }
 

@@ -22,7 +22,8 @@ export const checkCommand = defineCommand({
     description:
       "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run.\n\n" +
       "Examples:\n" +
-      "  bulwark check                                       # the embedded corpus against this host\n" +
+      "  bulwark check                                       # profile cis-l1-server of the embedded rules against this host\n" +
+      "  bulwark check --profile stig --tailoring site.yml   # the STIG, with the site's exclusions and waivers\n" +
       "  bulwark check --root /mnt/image --format json       # an offline image, as JSON\n" +
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
