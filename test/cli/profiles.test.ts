@@ -9,14 +9,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyImage, imageAvailable, type ImageCopy, type ImageLabel } from "../support/debian-image.ts";
+import { copyImage, IMAGE_PREREQUISITE, imageToolsPresent, type ImageCopy, type ImageLabel } from "../support/debian-image.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { bulwark, buildBinary, json } from "./helpers.ts";
 
 const EXPECTED: Record<string, string[]> = JSON.parse(readFileSync(join(import.meta.dir, "fixtures/profiles-expected.json"), "utf8"));
 const PROFILES = ["cis-l1-server", "cis-l2-server", "cis-l1-workstation", "cis-l2-workstation", "stig"];
 const LABELS: [ImageLabel, string][] = [["debian11", "debian11"], ["debian12", "debian12"], ["ubuntu2204", "ubuntu22"], ["ubuntu2404", "ubuntu24"]];
 const SLOW = 180_000;
-const have = imageAvailable();
+const have = prerequisite(IMAGE_PREREQUISITE, imageToolsPresent());
 
 beforeAll(() => buildBinary(), 120_000);
 

@@ -88,6 +88,7 @@ export function renderCheck(out: Out, rows: readonly CheckRow[], target: TargetI
     out.line(out.p.red(`RECOVERY PENDING: ${plural(recovery_pending.length, "transaction")} ${recovery_pending.join(", ")} of an interrupted run not undone; results above may show a half-applied change as PASS; run "${rec.recover}"`));
   }
   if (out.quiet) return;
-  if (score) for (const l of scoreLines(score)) out.line(l);
+  // Text shows the score of a profile run; a hand-picked --rule/--tag run keeps one line per rule and a summary.
+  if (score?.profile) for (const l of scoreLines(score)) out.line(l);
   out.line(`${plural(summary.total, "rule")}: ${summary.pass} pass, ${summary.fail} fail, ${summary.error} error, ${summary.skip} skip${summary.waived ? `, ${summary.waived} waived` : ""} (${target.os}, root ${target.root}, path ${target.path})`);
 }
