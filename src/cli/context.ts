@@ -8,7 +8,7 @@ import { createHost, type Host } from "../host/index.ts";
 import { loadEmbeddedRules } from "../rules/embedded.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
-import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease } from "../rules/select.ts";
+import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease, type SkipKind } from "../rules/select.ts";
 import { openStore } from "../engine/index.ts";
 import type { ResolvedRule } from "../engine/index.ts";
 import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
@@ -16,6 +16,9 @@ import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
 import { requireRunnable } from "./selection-guard.ts";
+import { availableText, chooseBenchmark, tailoringFrom, variablesFor, type BenchmarkChoice, type TailoringSource } from "./benchmark.ts";
+import type { Tailoring } from "../rules/tailoring.ts";
+import type { Variables } from "../rules/variables.ts";
 import { log, oneLine } from "./ui.ts";
 // Registers every check method and remediation mechanism before any rule is loaded
 // (rule parameters are validated against the registered schemas).
@@ -83,20 +86,21 @@ export async function readOs(host: Host): Promise<OsInfo> {
 }
 
 /** The embedded corpus, or every --rules-dir. Any load error fails the command (exit 1). */
-export function loadRules(dirs: string[]): Rule[] {
-  const res = loadRulesResult(dirs);
+export function loadRules(dirs: string[], variables?: Variables): Rule[] {
+  const res = loadRulesResult(dirs, variables);
   if (res.errors.length) throw new RuleLoadFailure(res.errors);
   return res.rules;
 }
 
 /** Every rule and every load problem, from the embedded corpus or each --rules-dir (duplicate ids across dirs are problems). */
-export function loadRulesResult(dirs: string[]): LoadResult {
-  if (dirs.length === 0) return loadEmbeddedRules();
+export function loadRulesResult(dirs: string[], variables?: Variables): LoadResult {
+  const opts = variables ? { variables } : {};
+  if (dirs.length === 0) return loadEmbeddedRules(opts);
   const rules: Rule[] = [];
   const errors: LoadResult["errors"] = [];
   const seen = new Map<string, string>();
   for (const d of dirs) {
-    const r = loadRulesFromPath(d);
+    const r = loadRulesFromPath(d, opts);
     errors.push(...r.errors);
     for (const rule of r.rules) {
       const first = seen.get(rule.id);
@@ -122,13 +126,18 @@ export interface PlannedRule {
   rule: Rule;
   resolved: ResolvedRule;
   skip?: string;
+  /** Why it is skipped: not applicable here, excluded by a tailoring file, or left out (it breaks a workload). */
+  skipKind?: SkipKind;
   /** Skipped because the rule is written for other platforms than the target's. */
   platformMismatch?: boolean;
 }
 
 /** Load, select by the flags, and decide per rule whether it runs on this host. */
-export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease): PlannedRule[] {
-  return selectFrom(loadRules(listFlag(data, "rules-dir")), flags, data, host, os);
+export function selectForHost(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, tsrc?: TailoringSource): PlannedRule[] {
+  const raw = tailoringFrom(tsrc);
+  const rules = loadRules(listFlag(data, "rules-dir"), variablesFor(data, raw));
+  const tailoring = tailoringFrom(tsrc, rules);
+  return selectFrom(rules, flags, data, host, os, undefined, chooseBenchmark(data, rules, os, false, tailoring), tailoring);
 }
 
 /**
@@ -136,20 +145,27 @@ export function selectForHost(flags: SelectionFlags, data: FlagValues | undefine
  * rule to run is an error (exit 1) naming the filter or the target, unless
  * --allow-empty.
  */
-export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean): PlannedRule[] {
+export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsInfo, quiet: boolean, tsrc?: TailoringSource, chosen?: BenchmarkChoice & { rules?: Rule[] }): PlannedRule[] {
   const rulesDirs = listFlag(data, "rules-dir");
-  const rules = loadRules(rulesDirs);
-  const planned = selectFrom(rules, flags, data, host, os.os, os.facts);
-  const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs };
+  // The tailoring file's variables shape how rules load; its rule ids are checked once they have.
+  const rules = loadRules(rulesDirs, variablesFor(data, tailoringFrom(tsrc)));
+  const tailoring = tailoringFrom(tsrc, rules);
+  // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
+  const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
+  const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);
+  if (chosen) Object.assign(chosen, bench, { rules });
+  const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs, ...bench, profilesHere: availableText(rules, os.os) };
   requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
   // Only now: when the selection is refused, its error already says this, in one line.
   if (os.problem && !quiet) log.warn(`${os.problem}: rules bound to a platform are skipped`);
   return planned;
 }
 
-function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, facts?: ReadonlySet<string>): PlannedRule[] {
+function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | undefined, host: Host, os: OsRelease, facts: ReadonlySet<string> | undefined, bench: BenchmarkChoice, tailoring?: Tailoring): PlannedRule[] {
   const sev = severityFlag(flags.severity);
   const sel = selectRules(rules, {
+    ...(tailoring ? { add: tailoring.add, exclude: { ids: tailoring.exclude.rules, tags: tailoring.exclude.tags, by: tailoring.file } } : {}),
+    ...(bench.profile !== undefined ? { profile: bench.profile } : {}),
     ids: listFlag(data, "rule"),
     tags: listFlag(data, "tag"),
     severities: sev ? severitiesAtLeast(sev) : undefined,
@@ -171,12 +187,13 @@ function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | und
     };
     // A platform skip says what the rule is for and what the target is, once: the engine
     // prefixes "not applicable: ", so the reason must not say it again.
-    const platformMismatch = s.status === "skip" && !ruleApplies(s.rule, os);
+    const platformMismatch = s.status === "skip" && s.kind === "not-applicable" && !ruleApplies(s.rule, os);
     let skip = s.status !== "skip" ? undefined : platformMismatch ? `rule is for ${s.rule.platforms.map(platformText).join(", ")}; target is ${osLabel(os)}` : s.reason;
     // The engine runs one check per rule; a list of checks is loaded and validated but not yet run.
     if (!skip && impl && impl.checks.length !== 1) skip = `implementation has ${impl.checks.length} checks; only one check per rule is supported`;
     if (skip) resolved.notApplicable = skip;
-    return { rule: s.rule, resolved, ...(skip ? { skip } : {}), ...(platformMismatch ? { platformMismatch } : {}) };
+    const skipKind: SkipKind | undefined = s.status === "skip" ? s.kind : skip ? "not-applicable" : undefined;
+    return { rule: s.rule, resolved, ...(skip ? { skip, skipKind } : {}), ...(platformMismatch ? { platformMismatch } : {}) };
   });
 }
 

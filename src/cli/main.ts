@@ -30,6 +30,7 @@ import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
 import { evidenceCommand } from "./commands/evidence.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { profilesCommand } from "./commands/profiles.ts";
 
 export const main = defineCommand({
   meta: {
@@ -55,6 +56,7 @@ export const main = defineCommand({
     evidence: evidenceCommand,
     verify: verifyCommand,
     rules: rulesCommand,
+    profiles: profilesCommand,
     doctor: doctorCommand,
     version: versionCommand,
   },

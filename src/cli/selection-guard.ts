@@ -18,16 +18,23 @@ export interface SelectionAsked {
   tags: readonly string[];
   severity?: string;
   rulesDirs: readonly string[];
+  /** The profile in force and where it came from (benchmark.ts). */
+  profile?: string;
+  profileFrom?: "--profile" | "default" | "tailoring";
+  /** `cis-l1-server (0 rules), …` for this target, for the message. */
+  profilesHere?: string;
 }
 
 const ACCEPT = "pass --allow-empty to accept an empty run";
 
 function nothingSelected(loaded: readonly Rule[], asked: SelectionAsked): string {
   const filters: string[] = [];
+  if (asked.profile !== undefined) filters.push(asked.profileFrom === "default" ? `the default profile ${asked.profile} (no --profile, --rule or --tag given)` : asked.profileFrom === "tailoring" ? `the tailoring file's profile ${asked.profile}` : `--profile ${asked.profile}`);
   if (asked.ids.length) filters.push(`--rule ${asked.ids.join(",")}`);
   if (asked.tags.length) filters.push(`--tag ${asked.tags.join(",")}`);
   if (asked.severity) filters.push(`--severity ${asked.severity}`);
   const known: string[] = [];
+  if (asked.profile !== undefined) known.push(`profiles for this target: ${asked.profilesHere ?? "see bulwark profiles"}`);
   if (asked.tags.length) known.push(`known tags: ${[...new Set(loaded.flatMap((r) => r.tags))].sort().join(", ") || "none"}`);
   if (asked.severity) {
     const used = new Set(loaded.map((r) => r.severity));

@@ -13,6 +13,7 @@ import * as v from "valibot";
 import { getCheck } from "../checks/registry.ts";
 import { getMechanism } from "../handlers/registry.ts";
 import { unknownKeyProblem } from "./suggest.ts";
+import { resolveVariables, substitute, type Variables } from "./variables.ts";
 import { inexactNumbers, locateYamlError, numbersIn, type SourcePos } from "./yaml-source.ts";
 import {
   Implementation,
@@ -80,6 +81,14 @@ export const registryLookup: ParamLookup = {
 
 export interface LoadOptions {
   lookup?: ParamLookup;
+  /** Values substituted for `{{ name }}`; default: the shipped defaults (variables.ts). */
+  variables?: Variables;
+}
+
+let shippedDefaults: Variables | undefined;
+/** The shipped defaults, resolved once. */
+function defaultVariables(): Variables {
+  return (shippedDefaults ??= resolveVariables());
 }
 
 /**
@@ -89,11 +98,12 @@ export interface LoadOptions {
  */
 export function loadRuleSources(sources: readonly RuleSource[], opts: LoadOptions = {}): LoadResult {
   const lookup = opts.lookup ?? registryLookup;
+  const variables = opts.variables ?? defaultVariables();
   const rules: Rule[] = [];
   const errors: RuleLoadError[] = [];
   const seen = new Map<string, string>();
   for (const src of sources) {
-    const one = parseRuleText(src, lookup);
+    const one = parseRuleText(src, lookup, variables);
     if ("errors" in one) {
       errors.push(...one.errors);
       continue;
@@ -153,7 +163,7 @@ export function listRuleFiles(dir: string): string[] {
 }
 
 /** Parse and validate one file's text into a rule, or the list of what is wrong with it. */
-export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLookup): { rule: Rule } | { errors: RuleLoadError[] } {
+export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLookup, variables: Variables = defaultVariables()): { rule: Rule } | { errors: RuleLoadError[] } {
   let doc: unknown;
   try {
     doc = Bun.YAML.parse(src.text);
@@ -171,6 +181,13 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
 
   const inexact = inexactNumberErrors(src, doc, shownId ?? "?");
   if (inexact.length > 0) return { errors: inexact };
+
+  // `{{ name }}` → the value in force, before any field or parameter is validated (so the value is).
+  const sub = substitute(doc, variables);
+  if (sub.unknown.length > 0) {
+    return { errors: sub.unknown.map((u) => new RuleLoadError(src.file, shownId ?? "?", u.at, `unknown variable {{ ${u.name} }}: no such variable in benchmarks/variables.yml (see docs/variables.md)`)) };
+  }
+  doc = sub.doc;
 
   const parsed = v.safeParse(RuleFile, doc);
   const ruleId = parsed.success ? parsed.output.id : shownId ?? "?";
@@ -195,6 +212,8 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
       const { mechanism, ...rest } = s as { mechanism: string } & Record<string, unknown>;
       return { mechanism, at, params: validateParams(lookup.mechanism(mechanism), rest, at, `mechanism ${mechanism}`, missing, report) };
     });
+    // A site-only variable nobody set: the rule loads, but cannot run until the site gives it.
+    for (const name of sub.unset) missing.push(`variable ${name} (no default; set it with --set ${name}=VALUE or a tailoring file)`);
     const out: RuleImplementation = { default: impl.default, checks, steps };
     if (impl.when !== undefined) out.when = impl.when;
     if (missing.length > 0) {
@@ -216,6 +235,8 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
       severity: file.severity,
       category: file.category,
       tags: file.tags,
+      breaks: file.breaks,
+      variables: Object.fromEntries([...sub.used].sort().map((n) => [n, variables.get(n)!])),
       references: file.references,
       platforms: file.platforms,
       implementations: implementations as RuleImplementation[],

@@ -170,6 +170,15 @@ export const References = v.looseObject({
 });
 export type References = v.InferOutput<typeof References>;
 
+/**
+ * Workloads a rule is known to break where they run: the rule stays in its
+ * profiles but is never applied unless selected by id or tag (or a tailoring
+ * file adds it), and `plan` says why it was left out.
+ */
+export const WORKLOADS = ["containers", "vms", "snaps", "routers", "ipv6-autoconf"] as const;
+export type Workload = (typeof WORKLOADS)[number];
+const Breaks = v.array(v.picklist(WORKLOADS, `breaks: each entry must be one of ${WORKLOADS.join(", ")}`), "breaks must be a list of workloads");
+
 /** Rule ids another rule names (`depends_on`, …); kept for corpus compatibility, not acted on by this version. */
 const RuleIdList = v.array(RuleId, "must be a list of rule ids");
 
@@ -182,6 +191,7 @@ export const RuleFile = strictMapping({
   severity: Severity,
   category: v.optional(Label, ""),
   tags: v.optional(v.array(Label), []),
+  breaks: v.optional(Breaks, []),
   references: v.optional(References, {}),
   platforms: v.optional(v.array(Platform), []),
   implementations: v.pipe(v.array(Implementation), v.minLength(1, "a rule needs at least one implementation")),
@@ -235,10 +245,14 @@ export interface Rule {
   severity: Severity;
   category: string;
   tags: string[];
+  /** Workloads this rule breaks (see {@link WORKLOADS}); empty for most rules. */
+  breaks: Workload[];
   references: References;
   /** Empty means "any platform". */
   platforms: Platform[];
   implementations: RuleImplementation[];
   /** The file the rule came from, as shown in messages. */
   source: string;
+  /** Each variable the rule uses (`{{ name }}`) and the value substituted (null: the site must set it). */
+  variables: Record<string, { value: string | null; from: string }>;
 }

@@ -7,6 +7,7 @@
 import type { Gate, Platform, Rule, RuleImplementation, Severity } from "./schema.ts";
 import { SEVERITIES } from "./schema.ts";
 import { dropinLayout, includeLine } from "../config/dropin-order.ts";
+import { inProfile, referenceKey } from "./profiles.ts";
 
 /** The parts of os-release that platform matching needs. */
 export interface OsRelease {
@@ -150,7 +151,7 @@ export function chooseImplementation(rule: Pick<Rule, "implementations">, caps: 
   );
 }
 
-/** What the caller asked for: the CLI's `--rule`, `--severity`, `--tag`, and the host's facts. */
+/** What the caller asked for: the CLI's `--profile`, `--rule`, `--severity`, `--tag`, a tailoring file, and the host's facts. */
 export interface SelectOptions {
   /** Only these rule ids (an unknown id is reported in `unknownIds`). */
   ids?: readonly string[];
@@ -158,15 +159,31 @@ export interface SelectOptions {
   severities?: readonly Severity[];
   /** Only rules carrying at least one of these tags. */
   tags?: readonly string[];
+  /**
+   * Only rules of this profile (profiles.ts) for the target's reference key;
+   * `ids` and `tags` then narrow it further.
+   */
+  profile?: string;
+  /** Rule ids added to the profile (a tailoring file's `add`): selected as if by id. */
+  add?: readonly string[];
+  /** Rules a tailoring file excludes, by id or tag; kept as `skip` saying so, unless `ids` names them. */
+  exclude?: { ids: readonly string[]; tags: readonly string[]; by: string };
   /** Without it, platform matching is not done (e.g. `plan` for another host). */
   os?: OsRelease;
   capabilities: ReadonlySet<string>;
 }
 
+/**
+ * Why a selected rule does not run: `not-applicable` (platform, no fitting or
+ * available implementation), `excluded` (a tailoring file), `left-out` (it
+ * breaks a workload and was not selected by id or tag).
+ */
+export type SkipKind = "not-applicable" | "excluded" | "left-out";
+
 /** One selected rule: either runnable with an implementation, or skipped with a reason. */
 export type Selected =
   | { rule: Rule; status: "run"; implementation: RuleImplementation }
-  | { rule: Rule; status: "skip"; reason: string; implementation?: RuleImplementation };
+  | { rule: Rule; status: "skip"; reason: string; kind: SkipKind; implementation?: RuleImplementation };
 
 export interface Selection {
   selected: Selected[];
@@ -175,35 +192,56 @@ export interface Selection {
 }
 
 /**
- * Filter rules by id, severity and tags (these drop rules), then decide for
- * each one that remains whether it runs here (platform, implementation,
- * availability) or is skipped, and why.
+ * Filter rules by profile, id, severity and tags (these drop rules), then
+ * decide for each one that remains whether it runs here (exclusions,
+ * workloads it breaks, platform, implementation, availability) or is skipped,
+ * and why.
  */
 export function selectRules(rules: readonly Rule[], opts: SelectOptions): Selection {
   const ids = opts.ids && opts.ids.length > 0 ? new Set(opts.ids) : undefined;
   const sev = opts.severities && opts.severities.length > 0 ? new Set(opts.severities) : undefined;
   const tags = opts.tags && opts.tags.length > 0 ? new Set(opts.tags) : undefined;
+  const add = new Set(opts.add ?? []);
   const known = new Set(rules.map((r) => r.id));
   const unknownIds = ids ? [...ids].filter((id) => !known.has(id)).sort() : [];
+  const key = opts.os ? referenceKey(opts.os) : undefined;
 
   const selected: Selected[] = [];
   for (const rule of rules) {
-    if (ids && !ids.has(rule.id)) continue;
+    const byId = ids?.has(rule.id) === true;
+    const byTag = tags !== undefined && rule.tags.some((t) => tags.has(t));
+    if (opts.profile !== undefined && !inProfile(rule, opts.profile, key) && !add.has(rule.id)) continue;
+    if (ids && !byId) continue;
+    if (tags && !byTag) continue;
     if (sev && !sev.has(rule.severity)) continue;
-    if (tags && !rule.tags.some((t) => tags.has(t))) continue;
+    const ex = opts.exclude;
+    const exTag = ex ? rule.tags.find((t) => ex.tags.includes(t)) : undefined;
+    if (ex && !byId && (ex.ids.includes(rule.id) || exTag !== undefined)) {
+      selected.push({ rule, status: "skip", kind: "excluded", reason: `excluded by ${ex.by}${exTag !== undefined && !ex.ids.includes(rule.id) ? ` (tag ${exTag})` : ""}` });
+      continue;
+    }
+    if (rule.breaks.length > 0 && !byId && !byTag && !add.has(rule.id)) {
+      selected.push({ rule, status: "skip", kind: "left-out", reason: leftOutReason(rule) });
+      continue;
+    }
     selected.push(decide(rule, opts));
   }
   return { selected, unknownIds };
 }
 
+/** `left out: it breaks containers, snaps where they run; select it with --rule ID …`. */
+export function leftOutReason(rule: Pick<Rule, "id" | "breaks">): string {
+  return `left out: it breaks ${rule.breaks.join(", ")} where they run; select it with --rule ${rule.id}, a --tag it carries, or a tailoring file's add`;
+}
+
 function decide(rule: Rule, opts: SelectOptions): Selected {
   if (opts.os && !ruleApplies(rule, opts.os)) {
     const ver = opts.os.versionId ? ` ${opts.os.versionId}` : "";
-    return { rule, status: "skip", reason: `not applicable to ${opts.os.id || "unknown OS"}${ver}` };
+    return { rule, status: "skip", kind: "not-applicable", reason: `not applicable to ${opts.os.id || "unknown OS"}${ver}` };
   }
   const impl = chooseImplementation(rule, opts.capabilities);
-  if (!impl) return { rule, status: "skip", reason: "no implementation fits this host's capabilities" };
-  if (impl.unavailable) return { rule, status: "skip", reason: impl.unavailable, implementation: impl };
+  if (!impl) return { rule, status: "skip", kind: "not-applicable", reason: "no implementation fits this host's capabilities" };
+  if (impl.unavailable) return { rule, status: "skip", kind: "not-applicable", reason: impl.unavailable, implementation: impl };
   return { rule, status: "run", implementation: impl };
 }
 

@@ -1,5 +1,11 @@
 import { defineCommand } from "citty";
 import { checkRules } from "../../engine/check.ts";
+import { computeScore } from "../../reports/score.ts";
+import { referenceKey } from "../../rules/profiles.ts";
+import type { Rule } from "../../rules/schema.ts";
+import { deadmanClock } from "../../engine/deadman-clock.ts";
+import { applyWaiver, parseTailoring } from "../../rules/tailoring.ts";
+import { profileArgs, readTailoring, setArgs, tailoringArgs, type BenchmarkChoice } from "../benchmark.ts";
 import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
 import { failOnArg, failOnFlag, judgeRegression } from "../regression-flag.ts";
 import { EXIT } from "../errors.ts";
@@ -16,18 +22,24 @@ export const checkCommand = defineCommand({
     description:
       "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous such check, 0 for findings already known.\n\n" +
       "Examples:\n" +
-      "  bulwark check                                       # the embedded corpus against this host\n" +
+      "  bulwark check                                       # profile cis-l1-server of the embedded rules against this host\n" +
+      "  bulwark check --profile stig --tailoring site.yml   # the STIG, with the site's exclusions and waivers\n" +
       "  bulwark check --root /mnt/image --format json       # an offline image, as JSON\n" +
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...failOnArg },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...failOnArg },
   async run({ args, data }) {
     const failOn = failOnFlag(args["fail-on"]);
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
     const osInfo = await readOs(host);
-    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet);
+    const tsrc = await readTailoring(host, data as FlagValues);
+    const chosen: BenchmarkChoice & { rules?: Rule[] } = {};
+    const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet, tsrc, chosen);
+    // Waivers: read once the rules are known to be valid (selectForRun validated the file against them).
+    const waivers = new Map((tsrc ? parseTailoring(tsrc.text, tsrc.file).waivers : []).map((w) => [w.rule, w]));
+    const now = deadmanClock().now();
     // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
     const progress = new Progress(planned.length, out.quiet, "checking");
@@ -38,14 +50,15 @@ export const checkCommand = defineCommand({
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
       if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
       const r = verdicts.get(p)!;
-      return { ...base, status: r.status, detail: r.detail };
+      return { ...base, ...applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now) };
     });
     progress.done();
     const recover = commandHint("recover", args);
     if (pending.length) {
       log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
     }
-    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover });
+    const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
+    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover }, score);
     if (failOn === "regression") return pending.length || judgeRegression(host, args, rows) ? EXIT.failed : EXIT.ok;
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },

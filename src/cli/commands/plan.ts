@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
 import { allowEmptyArgs, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
 import { remediateOrPlan } from "./remediate.ts";
 
@@ -12,7 +13,7 @@ export const planCommand = defineCommand({
       "  bulwark plan --root /mnt/image --tag kernel-module\n" +
       "  bulwark plan --rule sysctl-kernel-kptr-restrict --format json",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...outputArgs },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...outputArgs },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, true);
   },

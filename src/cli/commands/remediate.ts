@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
 import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../../engine/index.ts";
 import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
@@ -23,7 +24,7 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const out = makeOut(formatFlag(args.format), !!args.quiet);
   const host = buildHost(args);
   const osInfo = await readOs(host);
-  const planned = selectForRun(args, data, host, osInfo, out.quiet);
+  const planned = selectForRun(args, data, host, osInfo, out.quiet, await readTailoring(host, data));
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
   const confirmWithin = confirmWithinFlag(args["confirm-within"], dryRun);
   // A dry run records nothing: no lock, and no store is opened (or created).
@@ -82,7 +83,7 @@ export const remediateCommand = defineCommand({
   meta: {
     name: "remediate",
     description:
-      "Fix every failing rule, each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
+      "Fix every failing rule of the selection (by default profile cis-l1-server, never a rule that breaks a workload unless selected by id or tag), each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
       "Changing sshd or PAM over ssh? Add --confirm-within 300, then run `bulwark confirm` from a NEW login: if you cannot log in, " +
       "the whole run is rolled back automatically after 300 s, even if your session was cut.\n\n" +
       "Examples:\n" +
@@ -92,7 +93,7 @@ export const remediateCommand = defineCommand({
       "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
       "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...signingKeyArg },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...signingKeyArg },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

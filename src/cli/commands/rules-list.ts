@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark.ts";
 import { buildHost, readOs, selectForHost } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, selectionArgs, targetArgs, type FlagValues } from "../options.ts";
@@ -14,12 +15,12 @@ export const rulesListCommand = defineCommand({
       "  bulwark rules list --severity high --format json\n" +
       "  bulwark rules list --root /mnt/image --tag kernel-module",
   },
-  args: { ...selectionArgs, ...targetArgs, ...outputArgs },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...targetArgs, ...outputArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
     const { os, label } = await readOs(host);
-    const rows = selectForHost(args, data as FlagValues, host, os).map((p) => ({
+    const rows = selectForHost(args, data as FlagValues, host, os, await readTailoring(host, data as FlagValues)).map((p) => ({
       id: p.rule.id,
       title: p.rule.title,
       severity: p.rule.severity,

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { profileArgs, setArgs, variablesFor } from "../benchmark.ts";
 import { loadRules } from "../context.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
@@ -20,11 +21,13 @@ export const rulesShowCommand = defineCommand({
   args: {
     id: { type: "positional", description: "The rule id (see bulwark rules list). Example: kmod-disable-cramfs" },
     ...rulesDirArg,
+    ...setArgs,
+    profile: { ...profileArgs.profile, description: "Show variable values as under this profile (the STIG's values under stig). Example: --profile stig" },
     ...outputArgs,
   },
   run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
-    const rules = loadRules(listFlag(data as FlagValues, "rules-dir"));
+    const rules = loadRules(listFlag(data as FlagValues, "rules-dir"), variablesFor(data as FlagValues));
     const rule = rules.find((r) => r.id === args.id);
     if (!rule) throw new UsageError(`rules show: unknown rule id ${args.id} (see bulwark rules list)`);
     const doc = {
@@ -44,6 +47,7 @@ export const rulesShowCommand = defineCommand({
         steps: i.steps.map((s) => ({ mechanism: s.mechanism, params: s.params })),
         ...(i.unavailable ? { unavailable: i.unavailable } : {}),
       })),
+      variables: rule.variables,
       source: rule.source,
     };
     if (out.format === "json") out.json({ rule: doc });
@@ -62,6 +66,12 @@ export const rulesShowCommand = defineCommand({
         out.line(`implementation ${n + 1}${i.default ? " (default)" : ""}${i.when !== undefined ? ` when ${JSON.stringify(i.when)}` : ""}${i.unavailable ? ` — unavailable: ${i.unavailable}` : ""}`);
         for (const c of i.checks) out.line(`  check ${c.method} ${JSON.stringify(c.params)}`);
         for (const s of i.steps) out.line(`  step  ${s.mechanism} ${JSON.stringify(s.params)}`);
+      }
+      const vars = Object.entries(doc.variables);
+      if (vars.length) {
+        out.line("");
+        out.line("variables in force:");
+        for (const [name, val] of vars) out.line(`  ${name} = ${val.value === null ? "(not set: the site must give it)" : JSON.stringify(val.value)}  (${val.from})`);
       }
       // Per benchmark: CIS section, level and type; STIG ids; other kinds as written.
       const refs = referenceLines(doc.references as Record<string, unknown>);

@@ -1,4 +1,7 @@
 import { defineCommand } from "citty";
+import { readFileSync } from "node:fs";
+import { parseTailoring, TailoringError } from "../../rules/tailoring.ts";
+import { tailoringArgs } from "../benchmark.ts";
 import { loadRulesResult } from "../context.ts";
 import { EXIT } from "../errors.ts";
 import { defineArgs, formatFlag, listFlag, outputArgs, selectionArgs, type FlagValues } from "../options.ts";
@@ -11,17 +14,34 @@ export const rulesValidateCommand = defineCommand({
   meta: {
     name: "validate",
     description:
-      "Validate rule files (every --rules-dir, or the embedded corpus): schema, parameters of every check and step, duplicate ids. Each problem names the file, rule and field (and line:column for YAML syntax and inexact numbers). A rule whose check method or mechanism this version lacks is listed as not supported by this version (check and remediate skip it). Exit 0 when all are valid and supported, 2 when any is not.\n\n" +
+      "Validate rule files (every --rules-dir, or the embedded corpus) and any --tailoring file against them: schema, parameters of every check and step, duplicate ids. Each problem names the file, rule and field (and line:column for YAML syntax and inexact numbers). A rule whose check method or mechanism this version lacks is listed as not supported by this version (check and remediate skip it). Exit 0 when all are valid and supported, 2 when any is not.\n\n" +
       "Examples:\n" +
       "  bulwark rules validate --rules-dir ./my-rules\n" +
       "  bulwark rules validate --rules-dir a/ --rules-dir b/ --format json\n" +
-      "  bulwark rules validate                          # the embedded corpus",
+      "  bulwark rules validate                          # the embedded corpus\n" +
+      "  bulwark rules validate --tailoring site.yml     # a tailoring file against the embedded rules",
   },
-  args: { ...rulesDirArg, ...outputArgs },
+  args: { ...rulesDirArg, ...tailoringArgs, ...outputArgs },
   run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const res = loadRulesResult(listFlag(data as FlagValues, "rules-dir"));
     const errors = res.errors.map((e) => ({ file: e.file, rule: e.ruleId ?? null, field: e.field ?? null, problem: e.problem, message: e.message }));
+    // A tailoring file is checked as strictly as the rules, against the rules just loaded.
+    for (const file of listFlag(data as FlagValues, "tailoring")) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        errors.push({ file, rule: null, field: null, problem: `cannot read: ${(e as Error).message}`, message: `${file}: cannot read: ${(e as Error).message}` });
+        continue;
+      }
+      try {
+        parseTailoring(text, file, res.rules);
+      } catch (e) {
+        if (!(e instanceof TailoringError)) throw e;
+        for (const p of e.problems) errors.push({ file, rule: null, field: null, problem: p.startsWith(`${file}: `) ? p.slice(file.length + 2) : p, message: p });
+      }
+    }
     // Valid but not runnable here: named, counted by name, and exit 2 (a corpus check in CI must notice).
     const unsupported = res.rules.flatMap((r) => {
       const names = unsupportedOf(r);

@@ -1,0 +1,130 @@
+/** Tailoring files through the CLI (specs/rules/tailoring.spec.yaml), on an Ubuntu 24.04 sysroot, with a fixed clock for waivers. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseTailoring } from "../../src/rules/tailoring.ts";
+import { loadEmbeddedRules } from "../../src/rules/embedded.ts";
+import { bulwark, buildBinary, json, ubuntuRoot } from "./helpers.ts";
+
+const SLOW = 120_000;
+let img: { root: string; cleanup(): void };
+beforeAll(() => {
+  buildBinary();
+  img = ubuntuRoot();
+}, SLOW);
+afterAll(() => img?.cleanup());
+
+function write(name: string, text: string): string {
+  const p = join(img.root, "..", name);
+  writeFileSync(p, text);
+  return p;
+}
+function clock(iso: string): Record<string, string> {
+  const p = write(`clock-${iso.slice(0, 10)}`, iso);
+  return { BULWARK_TEST_CLOCK: p };
+}
+
+const WAIVE = `extends: cis-l1-server
+exclude: { rules: [kmod-disable-cramfs], tags: [ipv6] }
+add: [sysctl-net-ipv4-ip-forward]
+variables: { login_defs_pass_max_days: 90 }
+waivers:
+  - rule: sysctl-net-ipv4-conf-all-send-redirects
+    justification: "router appliance, CHG-1234"
+    owner: netops@example.com
+    expires: 2027-01-31
+`;
+
+describe("tailoring", () => {
+  test("tailoring/AC-01: a tailoring file extends a profile, excludes rules and tags, adds rules and sets variables", () => {
+    const t = write("site.yml", WAIVE);
+    const doc = json(bulwark(["rules", "list", "--root", img.root, "--tailoring", t, "--format", "json"]));
+    const by = new Map(doc.rules.map((r: any) => [r.id, r]));
+    expect((by.get("kmod-disable-cramfs") as any).reason).toBe(`excluded by ${t}`);
+    expect((by.get("sysctl-net-ipv6-conf-all-accept-redirects") as any).reason).toBe(`excluded by ${t} (tag ipv6)`);
+    expect((by.get("sysctl-net-ipv4-ip-forward") as any).applies).toBe(true); // breaks routers, but added by the site
+    expect((by.get("sysctl-net-ipv4-conf-all-forwarding") as any).applies).toBe(false); // still left out
+    expect((by.get("login-defs-pass-max-days") as any).title).toBe("Passwords expire after at most 90 days");
+  }, SLOW);
+
+  test("tailoring/AC-02: a waived failure is reported `waived` with owner and justification; after the expiry day it fails again saying so", () => {
+    const t = write("site.yml", WAIVE);
+    const run = (env: Record<string, string>) => json(bulwark(["check", "--root", img.root, "--tailoring", t, "--rule", "sysctl-net-ipv4-conf-all-send-redirects", "--format", "json"], env));
+    const before = run(clock("2027-01-31T23:00:00Z"));
+    expect(before.results[0].status).toBe("waived");
+    expect(before.results[0].detail).toContain("waived until 2027-01-31 by netops@example.com: router appliance, CHG-1234 (check: ");
+    expect(before.summary.waived).toBe(1);
+    const after = run(clock("2027-02-01T00:00:01Z"));
+    expect(after.results[0].status).toBe("fail");
+    expect(after.results[0].detail).toContain("waiver expired on 2027-01-31 (owner netops@example.com): ");
+    const code = bulwark(["check", "--root", img.root, "--tailoring", t, "--rule", "sysctl-net-ipv4-conf-all-send-redirects"], clock("2027-01-01T00:00:00Z")).code;
+    expect(code).toBe(0); // a waived failure does not fail the run
+  }, SLOW);
+
+  test("tailoring/AC-03: /etc/bulwark/tailoring.yml under --root is used when no --tailoring is given", () => {
+    mkdirSync(join(img.root, "etc/bulwark"), { recursive: true });
+    writeFileSync(join(img.root, "etc/bulwark/tailoring.yml"), "exclude: { rules: [kmod-disable-cramfs] }\n");
+    try {
+      const doc = json(bulwark(["rules", "list", "--root", img.root, "--rule", "kmod-disable-cramfs", "--rule", "kmod-disable-hfs", "--format", "json"]));
+      expect(doc.rules.find((r: any) => r.id === "kmod-disable-hfs").applies).toBe(true);
+      // --rule names it: the CLI's explicit id wins over the site's exclusion
+      expect(doc.rules.find((r: any) => r.id === "kmod-disable-cramfs").applies).toBe(true);
+      const dflt = json(bulwark(["rules", "list", "--root", img.root, "--tag", "kernel-module", "--format", "json"]));
+      expect(dflt.rules.find((r: any) => r.id === "kmod-disable-cramfs").reason).toContain("excluded by");
+    } finally {
+      writeFileSync(join(img.root, "etc/bulwark/tailoring.yml"), "{}\n");
+    }
+  }, SLOW);
+
+  test("tailoring/AC-04: a tailoring file is validated as strictly as a rule: unknown keys, profiles, rule ids, tags, variables, types and dates are errors naming the file and field", () => {
+    const { rules } = loadEmbeddedRules();
+    const bad = (text: string) => {
+      try {
+        parseTailoring(text, "t.yml", rules);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(bad("extend: cis-l1-server\n")).toContain('t.yml: extend: unknown key "extend", did you mean "extends"?');
+    expect(bad("extends: cis-l3\n")).toContain("t.yml: extends: unknown profile cis-l3");
+    expect(bad("add: [no-such-rule]\n")).toContain("t.yml: add[0]: unknown rule id no-such-rule");
+    expect(bad("exclude: { tags: [sysclt] }\n")).toContain("t.yml: exclude.tags[0]: no rule carries tag sysclt");
+    expect(bad("variables: { login_defs_pass_max_days: soon }\n")).toContain("tailoring t.yml: login_defs_pass_max_days is an integer");
+    expect(bad("variables: { nope: 1 }\n")).toContain("unknown variable nope");
+    expect(bad("waivers: [{ rule: kmod-disable-hfs, justification: x, owner: y, expires: 2027-13-01 }]\n")).toContain("t.yml: waivers[0].expires: must be a date (YYYY-MM-DD)");
+    expect(bad("waivers: [{ rule: kmod-disable-hfs, owner: y, expires: 2027-01-01 }]\n")).toContain("justification: required field is missing");
+    const t = write("bad.yml", "add: [no-such-rule]\n");
+    const r = bulwark(["check", "--root", img.root, "--tailoring", t]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${t}: add[0]: unknown rule id no-such-rule`);
+  }, SLOW);
+});
+
+describe("score in check", () => {
+  test("profiles/AC-06: check --format json carries the score of the profile in force, waived counted apart; text prints it per section", () => {
+    const t = write("site.yml", WAIVE);
+    const args = ["check", "--root", img.root, "--tailoring", t, "--tag", "redirects"];
+    const doc = json(bulwark([...args, "--format", "json"], clock("2027-01-01T00:00:00Z")));
+    expect(doc.score.profile).toBe("cis-l1-server");
+    expect(doc.score.key).toBe("ubuntu24");
+    expect(doc.score.waived).toBe(1);
+    expect(doc.score.passed + doc.score.failed + doc.score.waived + doc.score.not_applicable + doc.score.errors).toBe(doc.summary.total);
+    expect(doc.score.sections.map((s: any) => s.section)).toEqual(["3"]);
+    const text = bulwark(args, clock("2027-01-01T00:00:00Z")).stdout;
+    expect(text).toMatch(/^score cis-l1-server \(ubuntu24\): [\d.]+% \(\d+\/\d+ passed; 1 waived/m);
+    expect(text).toMatch(/^  section 3: /m);
+  }, SLOW);
+});
+
+describe("rules validate --tailoring", () => {
+  test("tailoring/AC-04: rules validate checks a tailoring file against the rules: each problem named with the file and field, exit 2", () => {
+    const bad = write("bad-validate.yml", "extends: cis-l1-server\nadd: [no-such-rule]\nvariables: { login_defs_umask: 27 }\n");
+    const r = bulwark(["rules", "validate", "--tailoring", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`INVALID ${bad}: add[0]: unknown rule id no-such-rule`);
+    expect(r.stdout).toContain("login_defs_umask is an octal");
+    const good = write("good-validate.yml", WAIVE);
+    expect(bulwark(["rules", "validate", "--tailoring", good]).code).toBe(0);
+  }, SLOW);
+});
