@@ -8,3 +8,4 @@ export { acquireRunLock, checkLockFile, peekRunLock, LockHeld, LockFileRefused, 
 export { SCHEMA_VERSION } from "./schema.ts";
 export * from "./types.ts";
 export { armDeadman, claimDeadman, confirmDeadman, deadmanOf, deadmenIn, finishDeadman, setDeadmanWatcher, type DeadmanRecord, type DeadmanState } from "./deadman.ts";
+export { recordCheckRun, setRunMeta, runHeader, lastRun, checkRuns, checkResultsOf, txnIdsOfRun, type CheckResultRecord, type RunHeader, type RunKind } from "./check-runs.ts";
