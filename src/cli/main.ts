@@ -25,6 +25,7 @@ import { planCommand } from "./commands/plan.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { recoverCommand } from "./commands/recover.ts";
 import { historyCommand } from "./commands/history.ts";
+import { reportCommand } from "./commands/report.ts";
 import { confirmCommand } from "./commands/confirm.ts";
 import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
@@ -50,6 +51,7 @@ export const main = defineCommand({
     recover: recoverCommand,
     confirm: confirmCommand,
     history: historyCommand,
+    report: reportCommand,
     rules: rulesCommand,
     doctor: doctorCommand,
     version: versionCommand,

@@ -65,3 +65,5 @@ export { readTargetIdentity, runMeta, type RunMeta, type TargetIdentity } from "
 export type { ReportRun, ReportRule } from "./model.ts";
 export { verdictOfCheck } from "./model.ts";
 export { flattenRefs } from "./refs.ts";
+export { checkReport, type CheckedRule } from "./build.ts";
+export { checkChanges, type CheckChanges, type RuleStatus } from "./changes.ts";

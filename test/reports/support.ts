@@ -54,7 +54,7 @@ export function sampleRun(over: Partial<ReportRun> = {}): ReportRun {
     cis: section ? [`CIS debian12 ${section} (L1)`] : [],
     stig: [],
     nist,
-    cisSections: section ? { debian12: [section] } : {},
+    cisSections: (section ? { debian12: [section] } : {}) as Record<string, string[]>,
   });
   return {
     kind: "check",

@@ -9,6 +9,8 @@ import { renderCheck, type CheckRow } from "../render/check.ts";
 import { makeOut, plural } from "../render/output.ts";
 import { gatherStateFacts } from "../state-facts.ts";
 import { log, Progress } from "../ui.ts";
+import { readTargetIdentity } from "../../reports/index.ts";
+import { recordAndReport, recordArgs, recordChoice, reportArgs, reportTarget, withMeta } from "../report-flag.ts";
 
 export const checkCommand = defineCommand({
   meta: {
@@ -21,15 +23,20 @@ export const checkCommand = defineCommand({
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...reportArgs, ...recordArgs },
   async run({ args, data }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
+    const report = reportTarget(args);
+    const record = recordChoice(args);
+    const startedAt = new Date().toISOString();
     const host = buildHost(args);
+    const identity = await readTargetIdentity(host);
     const osInfo = await readOs(host);
     const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet);
     // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
     const rows: CheckRow[] = [];
+    const references = new Map(planned.map((p) => [p.rule.id, p.rule.references]));
     const progress = new Progress(planned.length, out.quiet, "checking");
     // Read-only and one pass: the configuration is read once for every rule (issue 14.1), re-stamped per rule.
     const cached = new CachedHost(host);
@@ -49,7 +56,10 @@ export const checkCommand = defineCommand({
     if (pending.length) {
       log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
     }
-    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover });
+    const target = { path: host.path, root: host.root, os: osInfo.label };
+    const { meta, runId } = recordAndReport(host, { ...args, record }, identity, target, startedAt, rows, references, report, out.quiet);
+    renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover });
+    if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });

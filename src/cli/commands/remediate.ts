@@ -3,12 +3,14 @@ import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../..
 import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
-import { CliError, EXIT } from "../errors.ts";
+import { CliError, EXIT, UsageError } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { renderRemediate, txnJson } from "../render/remediate.ts";
 import { Progress } from "../ui.ts";
+import { readTargetIdentity, runMeta, type ReportRun, type RunMeta } from "../../reports/index.ts";
+import { finishRemediation, reportArgs, reportTarget, withMeta, writeReport } from "../report-flag.ts";
 
 const dryRunArg = defineArgs({
   "dry-run": {
@@ -20,7 +22,11 @@ const dryRunArg = defineArgs({
 /** Shared by `remediate` and `plan`: select, run (or plan) each rule as a transaction, render, exit code. */
 export async function remediateOrPlan(args: Record<string, any>, data: FlagValues | undefined, dryRun: boolean): Promise<number> {
   const out = makeOut(formatFlag(args.format), !!args.quiet);
+  const reportTo = reportTarget(args);
+  if (reportTo && dryRun) throw new UsageError("--report needs a recorded run; a dry run records nothing (run bulwark check --report for the verdicts)");
+  const startedAt = new Date().toISOString();
   const host = buildHost(args);
+  const identity = await readTargetIdentity(host);
   const osInfo = await readOs(host);
   const planned = selectForRun(args, data, host, osInfo, out.quiet);
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
@@ -31,6 +37,8 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const lock: RunLock | null = dryRun ? null : await takeRunLock(host, stateDirFor(host, args), !!args.wait);
   let store: Store | null = null;
   let report: RunReport;
+  const target = { path: host.path, root: host.root, os: osInfo.label };
+  let finished: { meta: RunMeta; doc: ReportRun | null } | null = null;
   const progress = new Progress(planned.length, out.quiet, dryRun ? "planning" : "remediating");
   // SIGTERM (systemd stopping us) or Ctrl-C: finish the transaction in flight, start no other.
   // Handled from here on, so until the lock is taken (possibly a long --wait) they just end Bulwark.
@@ -55,6 +63,9 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
       signal: stop.signal,
     });
     if (store && confirmWithin !== undefined && report.runId !== null) settleDeadmanAtEnd(store, args, report, confirmWithin, out.quiet);
+    if (store && report.runId !== null) {
+      finished = await finishRemediation(store, host, args, identity, target, startedAt, report.runId, new Map(planned.map((p) => [p.rule.id, p.rule.references])), reportTo);
+    }
   } finally {
     progress.done();
     store?.close();
@@ -65,7 +76,10 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
   const undo = report.runId === null ? "" : commandHint("rollback", args, "--run", String(report.runId));
-  renderRemediate(out, report, txns, { path: host.path, root: host.root, os: osInfo.label }, undo);
+  const meta = finished?.meta ?? runMeta(identity, target, null, startedAt, new Date().toISOString());
+  renderRemediate(withMeta(out, meta, report.runId), report, txns, target, undo);
+  // After the results are shown: a report that cannot be written must not hide what the run changed.
+  if (reportTo) writeReport(reportTo, finished?.doc ?? null);
   if (report.interrupted) {
     throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rule${planned.length === 1 ? "" : "s"}; every started transaction was finished (run ${report.runId})`);
   }
@@ -87,7 +101,7 @@ export const remediateCommand = defineCommand({
       "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
       "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg },
+  args: { ...selectionArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...reportArgs },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },
