@@ -67,3 +67,4 @@ export { verdictOfCheck } from "./model.ts";
 export { flattenRefs } from "./refs.ts";
 export { checkReport, type CheckedRule } from "./build.ts";
 export { checkChanges, type CheckChanges, type RuleStatus } from "./changes.ts";
+export { checkTrend, type CheckRunLine } from "./trend.ts";

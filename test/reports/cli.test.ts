@@ -131,6 +131,20 @@ describe.each(["kernel-io", "shell"])("reports via the CLI (%s)", (path) => {
     expect(bulwark(["report", "--root", root]).code).toBe(1);
   });
 
+  test("reports/AC-04: history lists check runs and what changed since the check before", () => {
+    const root = fresh();
+    bulwark(["check", "--root", root, ...T, "--record"]);
+    bulwark(["remediate", "--root", root, "--path", path, "--rule", "sysctl-kernel-kptr-restrict"]);
+    bulwark(["check", "--root", root, ...T]);
+    const h = json(bulwark(["history", "--root", root, "--format", "json"]));
+    expect(h.check_runs.map((c: any) => c.id)).toEqual([3, 1]);
+    expect(h.check_runs[0].summary).toMatchObject({ total: 3 });
+    expect(h.since_last_check).toMatchObject({ from: 1, to: 3, newly_passing: ["sysctl-kernel-kptr-restrict"] });
+    const text = bulwark(["history", "--root", root]).stdout;
+    expect(text).toContain("check run 3");
+    expect(text).toMatch(/since check run 1: .*newly passing: sysctl-kernel-kptr-restrict/);
+  });
+
   test("reports/AC-05: --report with a name of no known format is refused before the run, naming the file", () => {
     const root = fresh();
     const before = imageSnapshot(root);
