@@ -49,7 +49,8 @@ function changeCell(r: ReportRule): string {
   if (!c) return "";
   const files = c.files.map((f) => `<div class="file"><div class="path">${h(f.path)}${f.note ? ` <span class="muted">(${h(f.note)})</span>` : ""}</div>${f.diff ? diffBlock(f.diff) : ""}</div>`).join("");
   const undo = c.rollback ? `<div class="undo">Undo: <code class="rollback">${h(c.rollback)}</code></div>` : "";
-  return `<div class="change"><div>Transaction ${c.txnId}: <b>${h(c.status)}</b> ${h(c.detail)}</div>${files}${undo}</div>`;
+  // The detail is the rule's evidence already shown above it: only the transaction and its status here.
+  return `<div class="change"><div>Transaction ${c.txnId}: <b>${h(c.status)}</b></div>${files}${undo}</div>`;
 }
 
 function row(r: ReportRule): string {
@@ -69,12 +70,13 @@ header{background:#263238;color:#fff;padding:16px 24px}header h1{margin:0 0 4px;
 main{padding:16px 24px}.meta{color:#cfd8dc;font-size:12px}.meta span{margin-right:14px}
 .summary{display:flex;gap:24px;align-items:center;flex-wrap:wrap;background:#fff;padding:16px;border:1px solid #e0e0e0;border-radius:6px}
 .counts{list-style:none;margin:0;padding:0}.counts li{margin:2px 0}.swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #eceff1;padding:6px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;background:#fff}#rules{table-layout:fixed}
+#rules th:nth-child(1){width:110px}#rules th:nth-child(2){width:80px}#rules th:nth-child(3){width:22%}#rules th:nth-child(5){width:18%}th,td{border-bottom:1px solid #eceff1;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#eceff1;font-weight:600}.rule-id{font-family:ui-monospace,monospace;font-size:12px}.muted{color:#78909c}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}
 ${VERDICTS.map((v) => `.v-${v}{background:${COLOUR[v]}}`).join("")}
 .evidence{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word}.refs{margin:0;padding-left:16px;font-size:12px}
-pre.diff{background:#263238;color:#eceff1;padding:8px;overflow:auto;font-size:12px}.add{color:#a5d6a7}.del{color:#ef9a9a}.hunk{color:#90caf9}
+pre.diff{background:#263238;color:#eceff1;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap;word-break:break-all}.add{color:#a5d6a7}.del{color:#ef9a9a}.hunk{color:#90caf9}
 .filters{margin:16px 0 8px;display:flex;gap:16px;align-items:center}.sections td,.sections th{padding:3px 8px}
 code.rollback{background:#fff3e0;padding:1px 4px}
 `;
