@@ -51,7 +51,7 @@ describe("SARIF", () => {
   });
 });
 
-describe.if(haveOscalSchema)("OSCAL", () => {
+describe.skipIf(!haveOscalSchema)("OSCAL", () => {
   const validate = oscalValidator();
   test("reports/AC-07: a check and a remediation render OSCAL 1.1 assessment-results valid against NIST's schema: one observation and finding per rule", () => {
     for (const run of [sampleRun(), remediationRun()]) {
