@@ -25,6 +25,7 @@ import { planCommand } from "./commands/plan.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { recoverCommand } from "./commands/recover.ts";
 import { historyCommand } from "./commands/history.ts";
+import { reportCommand } from "./commands/report.ts";
 import { confirmCommand } from "./commands/confirm.ts";
 import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
 import { rulesCommand } from "./commands/rules.ts";
@@ -55,6 +56,7 @@ export const main = defineCommand({
     history: historyCommand,
     evidence: evidenceCommand,
     verify: verifyCommand,
+    report: reportCommand,
     rules: rulesCommand,
     profiles: profilesCommand,
     doctor: doctorCommand,

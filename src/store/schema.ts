@@ -134,6 +134,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX evidence_txn ON evidence(txn_id, id);
   CREATE INDEX evidence_run ON evidence(run_id, id);
   `,
+  // v5: check runs are recorded like remediation runs (issue 18). A run row says what kind it is and
+  // carries its metadata (host, machine id, OS, kernel, tool version and commit, profile, times) as JSON;
+  // check_results holds one verdict per rule with the evidence it rests on and the rule's references,
+  // so a report of a stored run can be rendered again without the rules it was run with.
+  `
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'remediate';
+  ALTER TABLE runs ADD COLUMN meta TEXT;
+  CREATE TABLE check_results (
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    idx        INTEGER NOT NULL,
+    rule_id    TEXT NOT NULL,
+    rule_title TEXT NOT NULL DEFAULT '',
+    severity   TEXT NOT NULL DEFAULT '',
+    status     TEXT NOT NULL,
+    evidence   TEXT NOT NULL DEFAULT '',
+    refs       TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+  CREATE INDEX check_results_rule ON check_results(rule_id, run_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

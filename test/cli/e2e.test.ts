@@ -48,7 +48,7 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
     const r = timed(`${path} check before`, bulwark(["check", ...base, "--format", "json"]));
     expect(r.code).toBe(2);
     const doc = json(r);
-    expect(Object.keys(doc).sort()).toEqual(["recovery_pending", "results", "summary", "target"]);
+    expect(Object.keys(doc).sort()).toEqual(["meta", "recovery_pending", "results", "summary", "target"]);
     expect(doc.recovery_pending).toEqual([]);
     for (const res of doc.results) {
       expect(Object.keys(res).sort()).toEqual(["detail", "rule", "severity", "status", "title"]);
@@ -75,7 +75,7 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const doc = json(r);
-    expect(Object.keys(doc).sort()).toEqual(["dry_run", "run_id", "summary", "target", "transactions"]);
+    expect(Object.keys(doc).sort()).toEqual(["dry_run", "meta", "run_id", "summary", "target", "transactions"]);
     expect(doc.dry_run).toBe(false);
     expect(typeof doc.run_id).toBe("number");
     runId = doc.run_id;

@@ -48,7 +48,7 @@ test("state-store/AC-02: WAL, synchronous=FULL, schema at the current user_versi
   expect(store.db.query("PRAGMA synchronous").get()).toEqual({ synchronous: 2 });
   expect(store.db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
   const tables = (store.db.query("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as any[]).map((r) => r.name);
-  expect(tables).toEqual(["deadmen", "evidence", "journal", "path_states", "pre_states", "rollback_events", "runs", "steps", "transactions", "written_files"]);
+  expect(tables).toEqual(["check_results", "deadmen", "evidence", "journal", "path_states", "pre_states", "rollback_events", "runs", "steps", "transactions", "written_files"]);
   store.close();
   const again = openStore(dir);
   expect(again.db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });

@@ -15,6 +15,8 @@ import { renderCheck, type CheckRow } from "../render/check.ts";
 import { makeOut, plural } from "../render/output.ts";
 import { gatherStateFacts } from "../state-facts.ts";
 import { log, Progress } from "../ui.ts";
+import { readTargetIdentity } from "../../reports/index.ts";
+import { recordAndReport, recordArgs, recordChoice, reportArgs, reportTarget, withMeta } from "../report-flag.ts";
 
 export const checkCommand = defineCommand({
   meta: {
@@ -28,11 +30,15 @@ export const checkCommand = defineCommand({
       "  bulwark check --rule kmod-disable-cramfs --rule sysctl-kernel-kptr-restrict\n" +
       "  bulwark check --severity high --tag sysctl --quiet",
   },
-  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...failOnArg },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...failOnArg, ...reportArgs, ...recordArgs },
   async run({ args, data }) {
     const failOn = failOnFlag(args["fail-on"]);
     const out = makeOut(formatFlag(args.format), !!args.quiet);
+    const report = reportTarget(args);
+    const record = recordChoice(args);
+    const startedAt = new Date().toISOString();
     const host = buildHost(args);
+    const identity = await readTargetIdentity(host);
     const osInfo = await readOs(host);
     const tsrc = await readTailoring(host, data as FlagValues);
     const chosen: BenchmarkChoice & { rules?: Rule[] } = {};
@@ -42,6 +48,7 @@ export const checkCommand = defineCommand({
     const now = deadmanClock().now();
     // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
     const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
+    const references = new Map(planned.map((p) => [p.rule.id, p.rule.references]));
     const progress = new Progress(planned.length, out.quiet, "checking");
     const applicable = planned.filter((p) => !p.skip);
     const results = await checkRules(host, applicable.map((p) => p.resolved!), (i, id) => progress.tick(i + 1, id));
@@ -58,7 +65,10 @@ export const checkCommand = defineCommand({
       log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
     }
     const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
-    renderCheck(out, rows, { path: host.path, root: host.root, os: osInfo.label }, { pending, recover }, score);
+    const target = { path: host.path, root: host.root, os: osInfo.label };
+    const { meta, runId } = recordAndReport(host, { ...args, record }, identity, target, startedAt, rows, references, report, out.quiet);
+    renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
+    if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
     if (failOn === "regression") return pending.length || judgeRegression(host, args, rows) ? EXIT.failed : EXIT.ok;
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },

@@ -11,6 +11,7 @@ import { makeOut } from "../render/output.ts";
 import { deadmanJson } from "../render/deadman.ts";
 import { deadmanClock } from "../../engine/index.ts";
 import { deadmenIn } from "../../store/index.ts";
+import { checkTrend } from "../../reports/index.ts";
 
 const STATUSES: TxnStatus[] = ["journaled", "applying", "validating", "rolling_back", ...TERMINAL_STATUSES];
 
@@ -82,7 +83,7 @@ export const historyCommand = defineCommand({
         renderHistory(out, history(store, { rule: args.rule, status: args.status as TxnStatus | undefined, since }), deadmen, {
           confirm: (run) => commandHint("confirm", { root: args.root, "state-dir": args["state-dir"] }, String(run)),
           recover: commandHint("recover", args),
-        });
+        }, checkTrend(store));
       }
     } finally {
       store.close();

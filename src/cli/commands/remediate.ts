@@ -4,13 +4,15 @@ import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../..
 import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
-import { CliError, EXIT } from "../errors.ts";
+import { CliError, EXIT, UsageError } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { renderRemediate, txnJson } from "../render/remediate.ts";
 import { log, Progress } from "../ui.ts";
 import { evidenceSinkFor, signingKeyArg } from "../evidence-flag.ts";
+import { readTargetIdentity, runMeta, type ReportRun, type RunMeta } from "../../reports/index.ts";
+import { finishRemediation, reportArgs, reportTarget, withMeta, writeReport } from "../report-flag.ts";
 
 const dryRunArg = defineArgs({
   "dry-run": {
@@ -22,7 +24,11 @@ const dryRunArg = defineArgs({
 /** Shared by `remediate` and `plan`: select, run (or plan) each rule as a transaction, render, exit code. */
 export async function remediateOrPlan(args: Record<string, any>, data: FlagValues | undefined, dryRun: boolean): Promise<number> {
   const out = makeOut(formatFlag(args.format), !!args.quiet);
+  const reportTo = reportTarget(args);
+  if (reportTo && dryRun) throw new UsageError("--report needs a recorded run; a dry run records nothing (run bulwark check --report for the verdicts)");
+  const startedAt = new Date().toISOString();
   const host = buildHost(args);
+  const identity = await readTargetIdentity(host);
   const osInfo = await readOs(host);
   const planned = selectForRun(args, data, host, osInfo, out.quiet, await readTailoring(host, data));
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
@@ -33,6 +39,8 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const lock: RunLock | null = dryRun ? null : await takeRunLock(host, stateDirFor(host, args), !!args.wait);
   let store: Store | null = null;
   let report: RunReport;
+  const target = { path: host.path, root: host.root, os: osInfo.label };
+  let finished: { meta: RunMeta; doc: ReportRun | null } | null = null;
   const progress = new Progress(planned.length, out.quiet, dryRun ? "planning" : "remediating");
   // SIGTERM (systemd stopping us) or Ctrl-C: finish the transaction in flight, start no other.
   // Handled from here on, so until the lock is taken (possibly a long --wait) they just end Bulwark.
@@ -61,6 +69,9 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
     });
     for (const t of report.transactions) if (t.evidenceError) log.warn(`${t.ruleId} (transaction ${t.txnId}): ${t.evidenceError}; the change itself is ${t.status}`);
     if (store && confirmWithin !== undefined && report.runId !== null) settleDeadmanAtEnd(store, args, report, confirmWithin, out.quiet);
+    if (store && report.runId !== null) {
+      finished = await finishRemediation(store, host, args, identity, target, startedAt, report.runId, new Map(planned.map((p) => [p.rule.id, p.rule.references])), reportTo);
+    }
   } finally {
     progress.done();
     store?.close();
@@ -71,7 +82,10 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   }
   const txns = report.transactions.map((t) => txnJson(t, byId.get(t.ruleId)!.rule, host.path));
   const undo = report.runId === null ? "" : commandHint("rollback", args, "--run", String(report.runId));
-  renderRemediate(out, report, txns, { path: host.path, root: host.root, os: osInfo.label }, undo);
+  const meta = finished?.meta ?? runMeta(identity, target, null, startedAt, new Date().toISOString());
+  renderRemediate(withMeta(out, meta, report.runId), report, txns, target, undo);
+  // After the results are shown: a report that cannot be written must not hide what the run changed.
+  if (reportTo) writeReport(reportTo, finished?.doc ?? null);
   if (report.interrupted) {
     throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rule${planned.length === 1 ? "" : "s"}; every started transaction was finished (run ${report.runId})`);
   }
@@ -93,7 +107,7 @@ export const remediateCommand = defineCommand({
       "  bulwark remediate --dry-run                          # same as bulwark plan\n" +
       "  bulwark remediate --confirm-within 300               # rolled back in 5 min unless `bulwark confirm` from a new login",
   },
-  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...signingKeyArg },
+  args: { ...selectionArgs, ...profileArgs, ...setArgs, ...tailoringArgs, ...allowEmptyArgs, ...targetArgs, ...stateArgs, ...outputArgs, ...dryRunArg, ...waitArgs, ...confirmWithinArg, ...signingKeyArg, ...reportArgs },
   run({ args, data }) {
     return remediateOrPlan(args, data as FlagValues, !!args["dry-run"]);
   },

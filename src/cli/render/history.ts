@@ -3,8 +3,34 @@ import type { TxnRecord, TxnSummary } from "../../store/index.ts";
 import { statusWord } from "./check.ts";
 import type { Out } from "./output.ts";
 import { deadmanLine, type deadmanJson } from "./deadman.ts";
+import type { CheckChanges, CheckRunLine } from "../../reports/index.ts";
 
 type DeadmanRow = ReturnType<typeof deadmanJson>;
+
+/** Recorded check runs and the changes since the check before the newest (`bulwark check` records them). */
+export interface CheckTrendView {
+  runs: CheckRunLine[];
+  sinceLast: (CheckChanges & { from: number; to: number }) | null;
+}
+
+function sinceLastJson(s: CheckTrendView["sinceLast"]) {
+  if (!s) return null;
+  return { from: s.from, to: s.to, newly_failing: s.newlyFailing, newly_passing: s.newlyPassing, otherwise: s.otherwise, added: s.added, removed: s.removed };
+}
+
+/** "since check run 4: newly failing: a, b; newly passing: c" (or "nothing changed"). */
+function sinceLastLine(s: NonNullable<CheckTrendView["sinceLast"]>): string {
+  const parts = [
+    ["newly failing", s.newlyFailing],
+    ["newly passing", s.newlyPassing],
+    ["changed", s.otherwise],
+    ["added", s.added],
+    ["removed", s.removed],
+  ]
+    .filter(([, l]) => (l as string[]).length)
+    .map(([k, l]) => `${k}: ${(l as string[]).join(", ")}`);
+  return `since check run ${s.from}: ${parts.length ? parts.join("; ") : "nothing changed"} (check run ${s.to})`;
+}
 
 export function historyRow(t: TxnSummary) {
   return {
@@ -54,12 +80,17 @@ export function renderHistory(
   rows: TxnSummary[],
   deadmen: DeadmanRow[] = [],
   hint: { confirm(run: number): string; recover: string } = { confirm: (r) => `bulwark confirm ${r}`, recover: "bulwark recover" },
+  checks: CheckTrendView = { runs: [], sinceLast: null },
 ): void {
   const list = rows.map(historyRow);
   const summary = { total: list.length };
-  if (out.format === "json") return out.json({ transactions: list, deadmen, summary });
+  const since = sinceLastJson(checks.sinceLast);
+  if (out.format === "json") return out.json({ transactions: list, deadmen, check_runs: checks.runs, since_last_check: since, summary });
   if (out.format === "jsonl") {
-    return out.jsonl([...list.map((r) => ({ type: "transaction", ...r })), ...deadmen.map((d) => ({ type: "deadman", ...d }))], { type: "summary", ...summary });
+    return out.jsonl(
+      [...list.map((r) => ({ type: "transaction", ...r })), ...deadmen.map((d) => ({ type: "deadman", ...d })), ...checks.runs.map((c) => ({ type: "check_run", ...c }))],
+      { type: "summary", ...summary, since_last_check: since },
+    );
   }
   if (list.length === 0) {
     if (!out.quiet) out.line("no transactions recorded");
@@ -71,6 +102,11 @@ export function renderHistory(
   }
   for (const d of deadmen) out.line(deadmanLine(d, hint.confirm(d.run_id), hint.recover));
   if (!out.quiet && list.length) out.line(`${list.length} transaction${list.length === 1 ? "" : "s"} (newest first)`);
+  for (const c of checks.runs) {
+    const s = c.summary;
+    out.line(`${out.p.gray(`check run ${c.id}`)}  ${c.started_at}  ${s.total} rules: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s["not-applicable"]} not applicable`);
+  }
+  if (checks.sinceLast) out.line(sinceLastLine(checks.sinceLast));
 }
 
 /** One transaction in full; RECOVER is the command that undoes an open journal entry, with the flags given. */
