@@ -19,12 +19,19 @@ export interface EvidenceRow {
 type Row = Record<string, any>;
 const toRow = (r: Row): EvidenceRow => ({ id: r.id, txnId: r.txn_id, runId: r.run_id, keyId: r.key_id, record: r.record, at: r.at });
 
-/** Store one record for TXN_ID of RUN_ID; durable when it returns. */
+/**
+ * Store one record for TXN_ID of RUN_ID. Bookkeeping durability (Store.bookkeeping):
+ * durable with the next durable write — the next transaction's journal row or the
+ * run's end — so a remediated rule keeps its 4 fsyncs (performance/AC-03). A power
+ * loss before that loses the record, never the fix nor its rollback.
+ */
 export function addEvidence(store: Store, e: { txnId: number; runId: number; keyId: string; record: string }): number {
-  const res = store.db
-    .query("INSERT INTO evidence (txn_id, run_id, key_id, record, at) VALUES (?, ?, ?, ?, ?)")
-    .run(e.txnId, e.runId, e.keyId, e.record, new Date().toISOString());
-  return Number(res.lastInsertRowid);
+  return store.bookkeeping(() => {
+    const res = store.db
+      .query("INSERT INTO evidence (txn_id, run_id, key_id, record, at) VALUES (?, ?, ?, ?, ?)")
+      .run(e.txnId, e.runId, e.keyId, e.record, new Date().toISOString());
+    return Number(res.lastInsertRowid);
+  });
 }
 
 /** Every record of transaction TXN_ID, oldest first (empty when there is none). */

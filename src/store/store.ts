@@ -85,6 +85,15 @@ export class Store {
    * captured step regardless of step status (undo-recorded.ts, recover.ts).
    */
   private lightly<T>(fn: () => T): T {
+    return this.bookkeeping(fn);
+  }
+
+  /**
+   * Run FN's writes as bookkeeping (see above): durable with the next durable
+   * write of this store — at the latest the run's end (finishRun) — not on
+   * their own. For rows recovery never reads (evidence records).
+   */
+  bookkeeping<T>(fn: () => T): T {
     const before = (this.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
     if (before <= 1) return fn(); // already OFF or NORMAL: nothing to relax
     this.db.exec("PRAGMA synchronous = NORMAL");

@@ -102,7 +102,7 @@ test.skipIf(!haveAnalyze)("regression/AC-05: the shipped bulwark-check.service a
   const r = Bun.spawnSync(["systemd-analyze", "verify", "--man=no", `--root=${s.root}`, join(units, "bulwark-check.service"), join(units, "bulwark-check.timer")], { stdout: "pipe", stderr: "pipe" });
   expect({ code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() }).toEqual({ code: 0, out: "" });
   const service = readFileSync(join(units, "bulwark-check.service"), "utf8");
-  expect(service).toContain("ExecStart=/usr/bin/bulwark check --fail-on regression --format json\n");
-  expect(service).toContain("StandardOutput=truncate:/var/lib/bulwark/reports/latest.json\n");
+  expect(service).toContain("ExecStart=/usr/bin/bulwark check --fail-on regression --record --quiet --report /var/lib/bulwark/reports/latest.html\n");
+  expect(service).toContain("ExecStopPost=/usr/bin/bulwark report --last --report /var/lib/bulwark/reports/latest.json\n");
   expect(service).not.toContain("SuccessExitStatus");
 }, 60_000);
