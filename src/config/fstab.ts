@@ -15,7 +15,9 @@
  *   options, freq, passno. Fewer than three fields is a parse error (the line
  *   is ignored, findmnt warns); options, freq and passno are optional; fields
  *   after the sixth are ignored. freq and passno are strtol(…, 10) numbers: a
- *   field that does not parse is a parse error for the whole line.
+ *   field that does not parse is a parse error for the whole line; one that
+ *   overflows a long is accepted (as 0) only when nothing, not even a blank,
+ *   follows it on the line (seen against findmnt 2.38.1).
  * - Each field is unmangled: "\" followed by three octal digits is one byte
  *   ("\040" a space); any other backslash is kept as it is.
  * - Options are a comma list split as mnt_optstr_parse_next does: leading
@@ -132,12 +134,13 @@ function parseLine(raw: string, line: number): Parsed {
   let passno = 0;
   if (f.length >= 5) {
     const n = s32(f[4]!.raw);
-    if (n === null || (Number.isNaN(n) && f.length > 5)) return { error: `freq "${f[4]!.raw}" is not a number` };
+    // An overflowing number is accepted only at the very end of the line: anything after it, even blanks, makes it an error.
+    if (n === null || (Number.isNaN(n) && (f.length > 5 || f[4]!.end < s.length))) return { error: `freq "${f[4]!.raw}" is not a number` };
     freq = Number.isNaN(n) ? 0 : n;
   }
   if (f.length >= 6) {
     const n = s32(f[5]!.raw);
-    if (n === null || (Number.isNaN(n) && f.length > 6)) return { error: `passno "${f[5]!.raw}" is not a number` };
+    if (n === null || (Number.isNaN(n) && (f.length > 6 || f[5]!.end < s.length))) return { error: `passno "${f[5]!.raw}" is not a number` };
     passno = Number.isNaN(n) ? 0 : n;
   }
   return {
