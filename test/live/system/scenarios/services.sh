@@ -1,8 +1,8 @@
 # Services on the booted Debian 12 system (issue 16): service_masked on a running, harmless unit.
-# live-id: service-units/AC-04 masking a running unit stops it; rollback unmasks it and starts it again
+# live-id: services-booted/AC-01 masking a running unit stops it; rollback unmasks it and starts it again
 U=cron.service
 before=$(live_unit_state $U)
-live_begin service-units/AC-04
+live_begin services-booted/AC-01
 live_note "before: $before"
 live_expect "cron running and enabled before (got $before)" test "$before" = enabled/active
 bw remediate --rule live-mask-cron --rules-dir "$LIVE_FILES/rules"
