@@ -10,6 +10,7 @@ import { flatten } from "./cli-tree.ts";
 /** Documents the packages install under /usr/share/doc/bulwark, from the repository. */
 export const SHIPPED_DOCS: readonly { from: string; as: string }[] = [
   { from: "docs/output.md", as: "output.md" },
+  { from: "docs/tailoring.md", as: "tailoring.md" },
   { from: "README.md", as: "README.md" },
 ];
 

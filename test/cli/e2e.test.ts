@@ -48,7 +48,7 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
     const r = timed(`${path} check before`, bulwark(["check", ...base, "--format", "json"]));
     expect(r.code).toBe(2);
     const doc = json(r);
-    expect(Object.keys(doc).sort()).toEqual(["meta", "recovery_pending", "results", "summary", "target"]);
+    expect(Object.keys(doc).sort()).toEqual(["meta", "recovery_pending", "results", "score", "summary", "target"]);
     expect(doc.recovery_pending).toEqual([]);
     for (const res of doc.results) {
       expect(Object.keys(res).sort()).toEqual(["detail", "rule", "severity", "status", "title"]);
@@ -65,6 +65,7 @@ describe.each(PATHS)("e2e on --path $path", ({ path, select }) => {
       fail: failing.length,
       error: 0,
       skip: doc.results.length - failing.length,
+      waived: 0,
     });
     expect(doc.target).toEqual({ path, root, os: "ubuntu 24.04" });
     expect(imageSnapshot(root)).toEqual(before);

@@ -120,7 +120,8 @@ export function systemctlListStates(root: string, names: readonly string[]): Map
 export function systemctlStates(root: string, names: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   if (names.length === 0) return out;
-  const script = `for u in "$@"; do r=$(systemctl --root="$R" is-enabled -- "$u" 2>&1 >/dev/null); s=$(systemctl --root="$R" is-enabled -- "$u" 2>/dev/null | head -n 1); printf '%s|%s|%s\\n' "$u" "$s" "$(printf '%s' "$r" | tail -n 1)"; done`;
+  // One systemctl per name, stdout and stderr of the same call, the names in parallel (each line is keyed by its name).
+  const script = `d=$(mktemp -d); i=0; for u in "$@"; do i=$((i+1)); ( s=$(systemctl --root="$R" is-enabled -- "$u" 2>"$d/$i" | head -n 1); printf '%s|%s|%s\\n' "$u" "$s" "$(tail -n 1 "$d/$i")" ) & done; wait; rm -rf "$d"`;
   const r = Bun.spawnSync(["sh", "-c", script, "sh", ...names], { env: { ...process.env, R: root, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
   for (const line of r.stdout.toString().split("\n")) {
     const [name, state, err = ""] = line.split("|");

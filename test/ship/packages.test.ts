@@ -42,6 +42,7 @@ const EXPECTED_FILES = [
   "/usr/lib/systemd/system/bulwark-check.timer",
   "/usr/share/doc/bulwark/copyright",
   "/usr/share/doc/bulwark/output.md",
+  "/usr/share/doc/bulwark/tailoring.md",
 ];
 
 describe.skipIf(!haveTools)("packages", () => {
