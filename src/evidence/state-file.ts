@@ -9,10 +9,10 @@
  * and the directory is fsynced.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BulwarkError } from "../errors.ts";
-import { kindOf } from "../store/state-path.ts";
+import { kindOf, lstatOrNull } from "../store/state-path.ts";
 
 /** A state file or directory Bulwark will not use; the message names it, says what is there now, and what to do. */
 export class StateFileRefused extends BulwarkError {
@@ -24,14 +24,6 @@ export class StateFileRefused extends BulwarkError {
 
 const octal = (m: number) => (m & 0o7777).toString(8).padStart(4, "0");
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
 
 /**
  * The private directory NAME under STATE_DIR (a real path from prepareStateDir),

@@ -27,7 +27,8 @@ export function kindOf(st: Stats): string {
   return "a regular file";
 }
 
-function lstatOrNull(p: string): Stats | null {
+/** lstat of P, null when it does not exist; any other error is thrown as it came. */
+export function lstatOrNull(p: string): Stats | null {
   try {
     return lstatSync(p);
   } catch (e) {
