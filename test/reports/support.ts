@@ -1,37 +1,27 @@
 /**
  * Judges for the report formats, used only in tests: the official SARIF 2.1.0
- * schema (shipped by @microsoft/jest-sarif), NIST's OSCAL 1.1.3
- * assessment-results schema (from ../shared/corpus/oscal, see its README), a
- * JUnit parser from npm, and a sample run with hostile text in it.
+ * schema (shipped by @microsoft/jest-sarif), NIST's published OSCAL
+ * assessment-results schemas (test/fixtures/oscal, see its README), a JUnit
+ * parser from npm, and a sample run with hostile text in it.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import type { ReportRun } from "../../src/reports/model.ts";
-import { outsideFixture } from "../support/prereq.ts";
 
 export const REPO = join(import.meta.dir, "../..");
 
 /** The SARIF 2.1.0 schema (final, "rtm.5") as @microsoft/jest-sarif ships it. */
 export const SARIF_SCHEMA = join(REPO, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
 
-function findShared(rel: string): string {
-  for (let dir = dirname(REPO); ; dir = dirname(dir)) {
-    const c = join(dir, "shared", rel);
-    if (existsSync(c)) return c;
-    if (dirname(dir) === dir) return join(REPO, "../shared", rel);
-  }
-}
-
-/** NIST's published OSCAL 1.1.3 assessment-results JSON schema (not in npm; kept beside the repository). */
-export const OSCAL_SCHEMA = findShared("corpus/oscal/oscal_assessment-results_schema-1.1.3.json");
 /**
- * Through outsideFixture(): it lives beside the project (no npm or Debian package ships it), so a CI machine
- * may lack it; the schema criteria are tier 2 (specs/reports/oscal-schema.spec.yaml) and skip with a notice.
+ * NIST's published OSCAL assessment-results JSON schemas on either side of the 1.1.3 we emit (1.0.6 and 1.2.1,
+ * byte-for-byte as NIST released them; no npm or Debian package ships them; provenance and sha256 in
+ * test/fixtures/oscal/README.md). A document valid under both is valid under the 1.1 line between them.
  */
-export const haveOscalSchema = outsideFixture(`NIST's OSCAL schema ${OSCAL_SCHEMA}`, existsSync(OSCAL_SCHEMA));
+export const OSCAL_SCHEMAS = ["1.0.6", "1.2.1"].map((v) => join(REPO, `test/fixtures/oscal/oscal_assessment-results_schema-${v}.json`));
 
 type Validate = (doc: unknown) => string[];
 
@@ -43,12 +33,16 @@ export function sarifValidator(): Validate {
   return (doc) => (v(doc) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 }
 
-/** A validator for the OSCAL assessment-results schema: the errors, [] when valid. */
+/** A validator for every vendored OSCAL assessment-results schema: the errors, each prefixed by its schema version; [] when valid under all. */
 export function oscalValidator(): Validate {
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: true });
-  addFormats(ajv);
-  const v = ajv.compile(JSON.parse(readFileSync(OSCAL_SCHEMA, "utf8")));
-  return (doc) => (v(doc) ? [] : (v.errors ?? []).slice(0, 20).map((e) => `${e.instancePath} ${e.message}`));
+  const checks = OSCAL_SCHEMAS.map((file) => {
+    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: true });
+    addFormats(ajv);
+    const schema = JSON.parse(readFileSync(file, "utf8"));
+    return { id: String(schema.$id), v: ajv.compile(schema) };
+  });
+  return (doc) =>
+    checks.flatMap(({ id, v }) => (v(doc) ? [] : (v.errors ?? []).slice(0, 20).map((e) => `${id}: ${e.instancePath} ${e.message}`)));
 }
 
 /** A run of every verdict, with a rule title that is markup and evidence with a path and line. */

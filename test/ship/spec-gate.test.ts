@@ -111,7 +111,7 @@ describe("spec gate", () => {
       if (file === "test/ship/spec-gate.test.ts") continue;
       const text = readFileSync(join(REPO, file), "utf8");
       // Names bound to prerequisite(...) in this file or imported from a support module that binds them.
-      const bound = new Set([...text.matchAll(/const (\w+) = (?:prerequisite|outsideFixture)\(/g)].map((m) => m[1]!));
+      const bound = new Set([...text.matchAll(/const (\w+) = prerequisite\(/g)].map((m) => m[1]!));
       for (const m of text.matchAll(/\b(?:test|it|describe)\.(skip|todo|only|skipIf|if)\b/g)) {
         const line = text.slice(0, m.index).split("\n").length;
         const where = `${relative(REPO, join(REPO, file))}:${line}`;
@@ -134,7 +134,7 @@ describe("spec gate", () => {
 /** Names exported from test support modules as `export const NAME = prerequisite(...)`. */
 function boundElsewhere(name: string): boolean {
   for (const file of new Glob("test/**/*.ts").scanSync({ cwd: REPO })) {
-    if (new RegExp(`export const ${name} = (?:prerequisite|outsideFixture)\\(`).test(readFileSync(join(REPO, file), "utf8"))) return true;
+    if (new RegExp(`export const ${name} = prerequisite\\(`).test(readFileSync(join(REPO, file), "utf8"))) return true;
   }
   return false;
 }

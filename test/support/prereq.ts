@@ -12,17 +12,6 @@ export function prerequisite(what: string, present: boolean): boolean {
   return false;
 }
 
-/**
- * A data fixture kept OUTSIDE the project that a CI machine may not have (NIST's
- * OSCAL schema beside the corpus, ../shared): skips with a notice everywhere,
- * also under CI. Only for criteria of tier-2 specs, which the spec gate does not
- * require; what a tier-1 criterion needs goes through prerequisite().
- */
-export function outsideFixture(what: string, present: boolean): boolean {
-  if (!present) console.warn(`notice: ${what} is not available here; the tier-2 tests that need it are skipped`);
-  return present;
-}
-
 /** True when CI is set to anything but "", "0" or "false" (CI systems set CI=true). */
 export function underCI(): boolean {
   const ci = process.env.CI;
