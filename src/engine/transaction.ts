@@ -33,7 +33,7 @@ export interface TxnContext {
   evidence?: EvidenceSink;
 }
 
-function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
+function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "waived" | "errored", detail: string): TxnReport {
   const txnId = ctx.store.recordUnchanged(ctx.runId, rule, status, detail);
   return { txnId, ruleId: rule.id, status, detail, steps: [] };
 }
@@ -62,7 +62,33 @@ async function applyStep(
   };
 }
 
+/** A failing rule under a waiver that holds: reported `waived`, never changed; the check's own detail kept. */
+function waivedDetail(rule: ResolvedRule, checkDetail: string): string | null {
+  return rule.waiver?.holds ? `${rule.waiver.note} (check: ${checkDetail})` : null;
+}
+
+/** What the check said, for the waiver: only a failing rule is waived, or told its waiver expired. */
+interface Seen {
+  failed: boolean;
+}
+
+/** An expired waiver prefixes the outcome of a failing rule, so the operator sees why it runs again. */
+function expiredPrefix(rule: ResolvedRule, seen: Seen, report: TxnReport): TxnReport {
+  if (!seen.failed || !rule.waiver || rule.waiver.holds) return report;
+  return { ...report, detail: `${rule.waiver.note}; ${report.detail}` };
+}
+
+/**
+ * Remediate RULE as one transaction. A failing rule under a waiver that holds
+ * ends `waived` with nothing captured or changed; an expired waiver says so in
+ * the detail of whatever follows.
+ */
 export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promise<TxnReport> {
+  const seen: Seen = { failed: false };
+  return expiredPrefix(rule, seen, await remediateRuleInner(ctx, rule, seen));
+}
+
+async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: Seen): Promise<TxnReport> {
   const { store, host } = ctx;
   const startedAt = new Date().toISOString();
   if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
@@ -72,6 +98,9 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
+  seen.failed = true;
+  const waived = waivedDetail(rule, before.detail);
+  if (waived) return unchanged(ctx, rule, "waived", waived);
   await ctx.beforeCapture?.();
   const pf = await preflight(host, rule);
   if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
@@ -161,12 +190,20 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
 
 /** Dry run: check and capture only; report what apply would change. Nothing is written anywhere. */
 export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnReport> {
+  const seen: Seen = { failed: false };
+  return expiredPrefix(rule, seen, await planRuleInner(host, rule, seen));
+}
+
+async function planRuleInner(host: Host, rule: ResolvedRule, seen: Seen): Promise<TxnReport> {
   const base = { txnId: null, ruleId: rule.id, steps: [] as StepReport[] };
   if (rule.notApplicable) return { ...base, status: "skipped", detail: `not applicable: ${rule.notApplicable}` };
   const before = await runRuleCheck(host, rule);
   if (before.status === "skip") return { ...base, status: "skipped", detail: `not applicable: ${before.detail}` };
   if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
   if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
+  seen.failed = true;
+  const waived = waivedDetail(rule, before.detail);
+  if (waived) return { ...base, status: "waived", detail: waived };
   const pf = await preflight(host, rule);
   if (!pf.ok) return { ...base, status: "errored", detail: pf.detail };
   return {

@@ -125,9 +125,20 @@ export interface WaivedVerdict {
  */
 export function applyWaiver(verdict: { status: WaivedVerdict["status"]; detail: string }, waiver: Waiver | undefined, now: Date): WaivedVerdict {
   if (!waiver || verdict.status !== "fail") return verdict;
+  const w = waiverState(waiver, now);
+  return w.holds ? { status: "waived", detail: `${w.note} (check: ${verdict.detail})` } : { status: "fail", detail: `${w.note}: ${verdict.detail}` };
+}
+
+/**
+ * Whether WAIVER holds at NOW (through the end of its `expires` day, UTC), and
+ * the words check, plan and remediate all use for it: `waived until DAY by
+ * OWNER: JUSTIFICATION`, or `waiver expired on DAY (owner OWNER)`.
+ *
+ * @example waiverState(w, new Date("2027-02-01T00:00:01Z")) // { holds: false, note: "waiver expired on 2027-01-31 (owner a@b)" }
+ */
+export function waiverState(waiver: Waiver, now: Date): { holds: boolean; note: string } {
   const end = new globalThis.Date(`${waiver.expires}T23:59:59.999Z`);
-  if (now.getTime() > end.getTime()) {
-    return { status: "fail", detail: `waiver expired on ${waiver.expires} (owner ${waiver.owner}): ${verdict.detail}` };
-  }
-  return { status: "waived", detail: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification} (check: ${verdict.detail})` };
+  return now.getTime() > end.getTime()
+    ? { holds: false, note: `waiver expired on ${waiver.expires} (owner ${waiver.owner})` }
+    : { holds: true, note: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification}` };
 }

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseTailoring } from "../../src/rules/tailoring.ts";
 import { loadEmbeddedRules } from "../../src/rules/embedded.ts";
-import { bulwark, buildBinary, json, ubuntuRoot } from "./helpers.ts";
+import { bulwark, buildBinary, imageSnapshot, json, ubuntuRoot } from "./helpers.ts";
 
 const SLOW = 120_000;
 let img: { root: string; cleanup(): void };
@@ -127,4 +127,45 @@ describe("rules validate --tailoring", () => {
     const good = write("good-validate.yml", WAIVE);
     expect(bulwark(["rules", "validate", "--tailoring", good]).code).toBe(0);
   }, SLOW);
+});
+
+describe("remediate honours waivers", () => {
+  const WAIVED = "sysctl-net-ipv4-conf-all-send-redirects";
+  for (const path of ["kernel-io", "shell"] as const) {
+    test(`tailoring/AC-05: a waived rule is never changed, plan lists it waived with expiry, owner and justification; after the expiry it is remediated saying so (${path})`, () => {
+      const own = ubuntuRoot();
+      try {
+        const t = join(own.root, "..", "site-remediate.yml");
+        writeFileSync(t, WAIVE);
+        const run = (cmd: string, iso: string) =>
+          bulwark([cmd, "--root", own.root, "--path", path, "--tailoring", t, "--rule", WAIVED, "--format", "json"], clock(iso));
+        const before = imageSnapshot(own.root);
+        const plan = run("plan", "2027-01-31T23:00:00Z");
+        expect(plan.code).toBe(0); // nothing to do: the only failing rule is waived
+        const p = json(plan).transactions[0];
+        expect(p.status).toBe("waived");
+        expect(p.detail).toContain("waived until 2027-01-31 by netops@example.com: router appliance, CHG-1234 (check: ");
+        expect(p.plan).toBeUndefined();
+        const rem = run("remediate", "2027-01-31T23:00:00Z");
+        expect(rem.code).toBe(0);
+        const doc = json(rem);
+        expect(doc.transactions[0].status).toBe("waived");
+        expect(doc.summary.waived).toBe(1);
+        expect(imageSnapshot(own.root)).toEqual(before); // never changed
+        // History keeps the waived outcome (the report verdict is `waived`, not pass).
+        const hist = json(bulwark(["history", "--root", own.root, "--format", "json"]));
+        expect(JSON.stringify(hist)).toContain('"waived"');
+
+        const plan2 = json(run("plan", "2027-02-01T00:00:01Z")).transactions[0];
+        expect(plan2.status).toBe("planned");
+        expect(plan2.detail).toStartWith("waiver expired on 2027-01-31 (owner netops@example.com); ");
+        const rem2 = json(run("remediate", "2027-02-01T00:00:01Z")).transactions[0];
+        expect(rem2.status).toBe("committed");
+        expect(rem2.detail).toStartWith("waiver expired on 2027-01-31 (owner netops@example.com); ");
+        expect(imageSnapshot(own.root)).not.toEqual(before);
+      } finally {
+        own.cleanup();
+      }
+    }, SLOW);
+  }
 });

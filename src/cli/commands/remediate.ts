@@ -89,7 +89,8 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   if (report.interrupted) {
     throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rule${planned.length === 1 ? "" : "s"}; every started transaction was finished (run ${report.runId})`);
   }
-  const fine = dryRun ? ["skipped"] : ["committed", "skipped"];
+  // A waived rule is the site's decision, not a finding: it does not fail the run (as in check).
+  const fine = dryRun ? ["skipped", "waived"] : ["committed", "skipped", "waived"];
   return txns.every((t) => fine.includes(t.status)) ? EXIT.ok : EXIT.failed;
 }
 
