@@ -150,7 +150,7 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   const rulesDirs = listFlag(data, "rules-dir");
   // The tailoring file's variables shape how rules load; its rule ids are checked once they have.
   const rules = loadRules(rulesDirs, variablesFor(data, tailoringFrom(tsrc)));
-  const tailoring = tailoringFrom(tsrc, rules);
+  const tailoring = tailoringFrom(tsrc, rules, quiet);
   // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
   const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
   const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);

@@ -1,5 +1,6 @@
 /**
- * A tailoring file: one site's changes to a benchmark profile, in YAML.
+ * A tailoring file: one site's changes to a benchmark profile, in YAML (or an
+ * OpenSCAP XCCDF 1.2 tailoring file, detected by content: xccdf-tailoring.ts).
  *
  *   extends: cis-l1-server          # the profile it starts from
  *   exclude: { rules: [id…], tags: [tag…] }
@@ -18,6 +19,7 @@ import { describeIssue, issuePath } from "./load.ts";
 import { isProfileName, PROFILE_NAMES, ALL_PROFILE } from "./profiles.ts";
 import { RuleId, strictMapping, type Rule } from "./schema.ts";
 import { VariableError, resolveVariables, type VariableOverride, type Variables } from "./variables.ts";
+import { importXccdfTailoring, looksLikeXml, type UnmappedId } from "./xccdf-tailoring.ts";
 
 /** One waiver: a failing rule reported `waived` until `expires` (the end of that UTC day). */
 export interface Waiver {
@@ -37,6 +39,8 @@ export interface Tailoring {
   add: string[];
   variables: VariableOverride[];
   waivers: Waiver[];
+  /** XCCDF import only: the ids that did not map to Bulwark (ignored, reported by name). */
+  unmapped: UnmappedId[];
 }
 
 /** Every problem with a tailoring file, one per line, each naming the file and field. */
@@ -68,6 +72,7 @@ const File = strictMapping({
  * Throws a TailoringError listing every problem.
  */
 export function parseTailoring(text: string, file: string, rules?: readonly Rule[]): Tailoring {
+  if (looksLikeXml(text)) return fromXccdf(text, file, rules);
   let doc: unknown;
   try {
     doc = Bun.YAML.parse(text);
@@ -102,7 +107,20 @@ export function parseTailoring(text: string, file: string, rules?: readonly Rule
     add: t.add,
     variables,
     waivers: t.waivers,
+    unmapped: [],
   };
+}
+
+/**
+ * An OpenSCAP XCCDF 1.2 tailoring file (detected by content): its profile,
+ * selections and values through the SSG id map; unmapped ids are kept for the
+ * caller to report. Without RULES the selections are not read (not yet known).
+ */
+function fromXccdf(text: string, file: string, rules?: readonly Rule[]): Tailoring {
+  const res = importXccdfTailoring(text, file, rules);
+  if (!res.ok) throw new TailoringError(res.problems);
+  const x = res.value;
+  return { file, ...(x.extends !== undefined ? { extends: x.extends } : {}), exclude: { rules: x.exclude, tags: [] }, add: x.add, variables: x.variables, waivers: [], unmapped: x.unmapped };
 }
 
 /** The variable values in force: defaults (the STIG's under stig), the tailoring file, then --set. */
