@@ -67,15 +67,12 @@ function waivedDetail(rule: ResolvedRule, checkDetail: string): string | null {
   return rule.waiver?.holds ? `${rule.waiver.note} (check: ${checkDetail})` : null;
 }
 
-/** What the check said, for the waiver: only a failing rule is waived, or told its waiver expired. */
-interface Seen {
-  failed: boolean;
-}
-
-/** An expired waiver prefixes the outcome of a failing rule, so the operator sees why it runs again. */
-function expiredPrefix(rule: ResolvedRule, seen: Seen, report: TxnReport): TxnReport {
-  if (!seen.failed || !rule.waiver || rule.waiver.holds) return report;
-  return { ...report, detail: `${rule.waiver.note}; ${report.detail}` };
+/**
+ * For a failing rule whose waiver expired: the words that start every detail of its outcome (reported,
+ * journaled and in the evidence), so the operator sees why it runs again; "" otherwise.
+ */
+function expiredPrefix(rule: ResolvedRule): string {
+  return rule.waiver && !rule.waiver.holds ? `${rule.waiver.note}; ` : "";
 }
 
 /**
@@ -84,11 +81,6 @@ function expiredPrefix(rule: ResolvedRule, seen: Seen, report: TxnReport): TxnRe
  * the detail of whatever follows.
  */
 export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promise<TxnReport> {
-  const seen: Seen = { failed: false };
-  return expiredPrefix(rule, seen, await remediateRuleInner(ctx, rule, seen));
-}
-
-async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: Seen): Promise<TxnReport> {
   const { store, host } = ctx;
   const startedAt = new Date().toISOString();
   if (rule.notApplicable) return unchanged(ctx, rule, "skipped", `not applicable: ${rule.notApplicable}`);
@@ -98,12 +90,12 @@ async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: See
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
-  seen.failed = true;
   const waived = waivedDetail(rule, before.detail);
   if (waived) return unchanged(ctx, rule, "waived", waived);
+  const expired = expiredPrefix(rule);
   await ctx.beforeCapture?.();
   const pf = await preflight(host, rule);
-  if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
+  if (!pf.ok) return unchanged(ctx, rule, "errored", `${expired}${pf.detail}`);
   const beforeFiles = ctx.evidence ? await filesBefore(host, pf.steps.map((s) => s.footprint)) : [];
   const evidence = (outcome: TxnEvidence["outcome"], detail: string, after: TxnEvidence["verdicts"]["after"], filesAfter: TxnEvidence["filesAfter"]) =>
     emitEvidence(ctx.evidence, () => ({
@@ -164,7 +156,7 @@ async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: See
     } else {
       faultPoint("before-commit");
       const files = await digestAll(host, [...changed].sort());
-      let detail = `remediated; validated: ${after.detail}`;
+      let detail = `${expired}remediated; validated: ${after.detail}`;
       store.commit(txnId, files, detail);
       // Reloaded only once committed: a crash before this leaves the daemon on its old config.
       const reloaded = await servicesReload(host, [...changed], { tested: true });
@@ -174,6 +166,7 @@ async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: See
     }
   }
 
+  failure.detail = `${expired}${failure.detail}`;
   store.setStatus(txnId, "rolling_back", failure.detail);
   const undo = await undoSteps(
     host,
@@ -190,26 +183,21 @@ async function remediateRuleInner(ctx: TxnContext, rule: ResolvedRule, seen: See
 
 /** Dry run: check and capture only; report what apply would change. Nothing is written anywhere. */
 export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnReport> {
-  const seen: Seen = { failed: false };
-  return expiredPrefix(rule, seen, await planRuleInner(host, rule, seen));
-}
-
-async function planRuleInner(host: Host, rule: ResolvedRule, seen: Seen): Promise<TxnReport> {
   const base = { txnId: null, ruleId: rule.id, steps: [] as StepReport[] };
   if (rule.notApplicable) return { ...base, status: "skipped", detail: `not applicable: ${rule.notApplicable}` };
   const before = await runRuleCheck(host, rule);
   if (before.status === "skip") return { ...base, status: "skipped", detail: `not applicable: ${before.detail}` };
   if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
   if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
-  seen.failed = true;
   const waived = waivedDetail(rule, before.detail);
   if (waived) return { ...base, status: "waived", detail: waived };
+  const expired = expiredPrefix(rule);
   const pf = await preflight(host, rule);
-  if (!pf.ok) return { ...base, status: "errored", detail: pf.detail };
+  if (!pf.ok) return { ...base, status: "errored", detail: `${expired}${pf.detail}` };
   return {
     ...base,
     status: "planned",
-    detail: `check ${before.status}: ${before.detail}`,
+    detail: `${expired}check ${before.status}: ${before.detail}`,
     plan: pf.steps.flatMap((s) => [...s.mechanism.describe(s.params, s.pre), ...servicesPlan(host, s.footprint)]),
     steps: pf.steps.map((s) => ({
       index: s.index,

@@ -163,6 +163,10 @@ describe("remediate honours waivers", () => {
         expect(rem2.status).toBe("committed");
         expect(rem2.detail).toStartWith("waiver expired on 2027-01-31 (owner netops@example.com); ");
         expect(imageSnapshot(own.root)).not.toEqual(before);
+        // The journaled detail says it too: history and reports read it from the state database.
+        const hist2 = bulwark(["history", "--root", own.root, "--rule", WAIVED, "--status", "committed", "--format", "json"]);
+        expect(hist2.code).toBe(0);
+        expect(hist2.stdout).toContain("waiver expired on 2027-01-31 (owner netops@example.com); remediated");
       } finally {
         own.cleanup();
       }
