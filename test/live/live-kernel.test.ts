@@ -143,8 +143,8 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
         },
         // Both paths, 10 scenarios each, under TCG on a shared 2-core machine: well over 4 minutes.
         // AC-10 (a whole default profile planned and remediated per path) costs ~230 s of that;
-        // the whole boot took 897 s at load ~10 with other tests running (README).
-        timeoutMs: 1_200_000,
+        // the whole boot took 897 s at load ~10 with other tests running, and AC-10 alone up to 464 s (README).
+        timeoutMs: 1_500_000,
       });
       for (const r of run.results) byId.set(r.id, r);
       const t = run.timings;
@@ -157,7 +157,7 @@ describe("live-kernel (QEMU/TCG, one boot)", () => {
       bootError = e as Error;
       console.log(`live-kernel: boot failed: ${bootError.message}`);
     }
-  }, 1_260_000);
+  }, 1_560_000);
 
   const result = (id: string): { status: string; detail: string } => {
     if (bootError) throw bootError;
