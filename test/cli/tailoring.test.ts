@@ -1,6 +1,7 @@
 /** Tailoring files through the CLI (specs/rules/tailoring.spec.yaml), on an Ubuntu 24.04 sysroot, with a fixed clock for waivers. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTailoring } from "../../src/rules/tailoring.ts";
 import { loadEmbeddedRules } from "../../src/rules/embedded.ts";
@@ -12,10 +13,17 @@ beforeAll(() => {
   buildBinary();
   img = ubuntuRoot();
 }, SLOW);
-afterAll(() => img?.cleanup());
+afterAll(() => {
+  img?.cleanup();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
 
+// Tailoring files, clocks and reports live in a directory of this test file's own: never in the
+// shared /tmp, where another test run (another worktree) could write the same names.
+let scratch: string;
 function write(name: string, text: string): string {
-  const p = join(img.root, "..", name);
+  scratch ??= mkdtempSync(join(tmpdir(), "bulwark-tailoring-"));
+  const p = join(scratch, name);
   writeFileSync(p, text);
   return p;
 }
@@ -135,8 +143,7 @@ describe("remediate honours waivers", () => {
     test(`tailoring/AC-05: a waived rule is never changed, plan lists it waived with expiry, owner and justification; after the expiry it is remediated saying so (${path})`, () => {
       const own = ubuntuRoot();
       try {
-        const t = join(own.root, "..", "site-remediate.yml");
-        writeFileSync(t, WAIVE);
+        const t = write("site-remediate.yml", WAIVE);
         const run = (cmd: string, iso: string) =>
           bulwark([cmd, "--root", own.root, "--path", path, "--tailoring", t, "--rule", WAIVED, "--format", "json"], clock(iso));
         const before = imageSnapshot(own.root);
@@ -152,9 +159,12 @@ describe("remediate honours waivers", () => {
         expect(doc.transactions[0].status).toBe("waived");
         expect(doc.summary.waived).toBe(1);
         expect(imageSnapshot(own.root)).toEqual(before); // never changed
-        // History keeps the waived outcome (the report verdict is `waived`, not pass).
+        // History keeps the waived outcome, and a report of the run counts it `waived`, not pass.
         const hist = json(bulwark(["history", "--root", own.root, "--format", "json"]));
         expect(JSON.stringify(hist)).toContain('"waived"');
+        const out = write(`run-${path}.json`, "");
+        expect(bulwark(["report", "--root", own.root, "--run", String(doc.run_id), "--report", out]).code).toBe(0);
+        expect(readFileSync(out, "utf8")).toMatch(/"verdict":\s*"waived"/);
 
         const plan2 = json(run("plan", "2027-02-01T00:00:01Z")).transactions[0];
         expect(plan2.status).toBe("planned");
