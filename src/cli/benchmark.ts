@@ -12,6 +12,8 @@ import { parseTailoring, TailoringError, type Tailoring } from "../rules/tailori
 import { resolveVariables, VariableError, type VariableOverride, type Variables } from "../rules/variables.ts";
 import { ruleApplies, type OsRelease } from "../rules/select.ts";
 import { UsageError } from "./errors.ts";
+import { log } from "./ui.ts";
+import { unmappedText } from "../rules/xccdf-tailoring.ts";
 import { defineArgs, listFlag, type FlagValues } from "./options.ts";
 
 /** --profile: which benchmark profile. */
@@ -61,7 +63,7 @@ export const tailoringArgs = defineArgs({
     type: "string",
     valueHint: "FILE",
     description:
-      "A tailoring file (YAML; docs/tailoring.md): extends a profile, excludes rules or tags, adds rules, sets variables, and waives failures (rule, justification, owner, expiry date). Without it, ROOT/etc/bulwark/tailoring.yml is used when present. Example: --tailoring site.yml",
+      "A tailoring file (YAML; docs/tailoring.md): extends a profile, excludes rules or tags, adds rules, sets variables, and waives failures (rule, justification, owner, expiry date). An OpenSCAP XCCDF 1.2 tailoring file (autotailor, SCAP Workbench; detected by content) is imported too: its profile, selections and values where SSG ids map, the others named in a warning. Without it, ROOT/etc/bulwark/tailoring.yml is used when present. Example: --tailoring site.yml",
   },
 });
 
@@ -91,11 +93,18 @@ export async function readTailoring(host: Host, data: FlagValues | undefined): P
 /** The target's own tailoring file, used when no --tailoring is given. */
 export const SITE_TAILORING = "/etc/bulwark/tailoring.yml";
 
-/** Parse SRC (rules given: also check the ids and tags it names); problems become one UsageError. */
-export function tailoringFrom(src: TailoringSource | undefined, rules?: readonly Rule[]): Tailoring | undefined {
+/**
+ * Parse SRC (rules given: also check the ids and tags it names); problems become one UsageError.
+ * With RULES, an XCCDF file's ids that did not map are warned about, by name, unless QUIET.
+ */
+export function tailoringFrom(src: TailoringSource | undefined, rules?: readonly Rule[], quiet = false): Tailoring | undefined {
   if (!src) return undefined;
   try {
-    return parseTailoring(src.text, src.file, rules);
+    const t = parseTailoring(src.text, src.file, rules);
+    if (rules && t.unmapped.length && !quiet) {
+      log.warn(`${src.file}: ${t.unmapped.length} id${t.unmapped.length === 1 ? "" : "s"} with no Bulwark counterpart, ignored (docs/tailoring.md has the map): ${t.unmapped.map(unmappedText).join("; ")}`);
+    }
+    return t;
   } catch (e) {
     if (e instanceof TailoringError) throw new UsageError(e.problems.join("; "));
     throw e;

@@ -17,7 +17,8 @@ import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./opti
 import { platformText } from "./render/rule-text.ts";
 import { requireRunnable } from "./selection-guard.ts";
 import { availableText, chooseBenchmark, tailoringFrom, variablesFor, type BenchmarkChoice, type TailoringSource } from "./benchmark.ts";
-import type { Tailoring } from "../rules/tailoring.ts";
+import { waiverState, type Tailoring } from "../rules/tailoring.ts";
+import { deadmanClock } from "../engine/deadman-clock.ts";
 import type { Variables } from "../rules/variables.ts";
 import { log, oneLine } from "./ui.ts";
 // Registers every check method and remediation mechanism before any rule is loaded
@@ -149,7 +150,7 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   const rulesDirs = listFlag(data, "rules-dir");
   // The tailoring file's variables shape how rules load; its rule ids are checked once they have.
   const rules = loadRules(rulesDirs, variablesFor(data, tailoringFrom(tsrc)));
-  const tailoring = tailoringFrom(tsrc, rules);
+  const tailoring = tailoringFrom(tsrc, rules, quiet);
   // No selection at all: the default profile of the embedded rules (a --rules-dir is itself the selection).
   const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
   const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);
@@ -192,6 +193,9 @@ function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | und
     // The engine runs one check per rule; a list of checks is loaded and validated but not yet run.
     if (!skip && impl && impl.checks.length !== 1) skip = `implementation has ${impl.checks.length} checks; only one check per rule is supported`;
     if (skip) resolved.notApplicable = skip;
+    const waiver = tailoring?.waivers.find((w) => w.rule === s.rule.id);
+    // The clock of the deadman: BULWARK_TEST_CLOCK fixes it in tests, as for check.
+    if (waiver && !skip) resolved.waiver = waiverState(waiver, deadmanClock().now());
     const skipKind: SkipKind | undefined = s.status === "skip" ? s.kind : skip ? "not-applicable" : undefined;
     return { rule: s.rule, resolved, ...(skip ? { skip, skipKind } : {}), ...(platformMismatch ? { platformMismatch } : {}) };
   });

@@ -33,7 +33,7 @@ export interface TxnContext {
   evidence?: EvidenceSink;
 }
 
-function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "errored", detail: string): TxnReport {
+function unchanged(ctx: TxnContext, rule: ResolvedRule, status: "skipped" | "waived" | "errored", detail: string): TxnReport {
   const txnId = ctx.store.recordUnchanged(ctx.runId, rule, status, detail);
   return { txnId, ruleId: rule.id, status, detail, steps: [] };
 }
@@ -62,6 +62,24 @@ async function applyStep(
   };
 }
 
+/** A failing rule under a waiver that holds: reported `waived`, never changed; the check's own detail kept. */
+function waivedDetail(rule: ResolvedRule, checkDetail: string): string | null {
+  return rule.waiver?.holds ? `${rule.waiver.note} (check: ${checkDetail})` : null;
+}
+
+/**
+ * For a failing rule whose waiver expired: the words that start every detail of its outcome (reported,
+ * journaled and in the evidence), so the operator sees why it runs again; "" otherwise.
+ */
+function expiredPrefix(rule: ResolvedRule): string {
+  return rule.waiver && !rule.waiver.holds ? `${rule.waiver.note}; ` : "";
+}
+
+/**
+ * Remediate RULE as one transaction. A failing rule under a waiver that holds
+ * ends `waived` with nothing captured or changed; an expired waiver says so in
+ * the detail of whatever follows.
+ */
 export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promise<TxnReport> {
   const { store, host } = ctx;
   const startedAt = new Date().toISOString();
@@ -72,9 +90,12 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   if (before.status === "error") {
     return unchanged(ctx, rule, "errored", `check could not reach a verdict: ${before.detail}; nothing changed`);
   }
+  const waived = waivedDetail(rule, before.detail);
+  if (waived) return unchanged(ctx, rule, "waived", waived);
+  const expired = expiredPrefix(rule);
   await ctx.beforeCapture?.();
   const pf = await preflight(host, rule);
-  if (!pf.ok) return unchanged(ctx, rule, "errored", pf.detail);
+  if (!pf.ok) return unchanged(ctx, rule, "errored", `${expired}${pf.detail}`);
   const beforeFiles = ctx.evidence ? await filesBefore(host, pf.steps.map((s) => s.footprint)) : [];
   const evidence = (outcome: TxnEvidence["outcome"], detail: string, after: TxnEvidence["verdicts"]["after"], filesAfter: TxnEvidence["filesAfter"]) =>
     emitEvidence(ctx.evidence, () => ({
@@ -135,7 +156,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
     } else {
       faultPoint("before-commit");
       const files = await digestAll(host, [...changed].sort());
-      let detail = `remediated; validated: ${after.detail}`;
+      let detail = `${expired}remediated; validated: ${after.detail}`;
       store.commit(txnId, files, detail);
       // Reloaded only once committed: a crash before this leaves the daemon on its old config.
       const reloaded = await servicesReload(host, [...changed], { tested: true });
@@ -145,6 +166,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
     }
   }
 
+  failure.detail = `${expired}${failure.detail}`;
   store.setStatus(txnId, "rolling_back", failure.detail);
   const undo = await undoSteps(
     host,
@@ -167,12 +189,15 @@ export async function planRule(host: Host, rule: ResolvedRule): Promise<TxnRepor
   if (before.status === "skip") return { ...base, status: "skipped", detail: `not applicable: ${before.detail}` };
   if (before.status === "pass") return { ...base, status: "skipped", detail: `already compliant: ${before.detail}` };
   if (before.status === "error") return { ...base, status: "errored", detail: `check could not reach a verdict: ${before.detail}` };
+  const waived = waivedDetail(rule, before.detail);
+  if (waived) return { ...base, status: "waived", detail: waived };
+  const expired = expiredPrefix(rule);
   const pf = await preflight(host, rule);
-  if (!pf.ok) return { ...base, status: "errored", detail: pf.detail };
+  if (!pf.ok) return { ...base, status: "errored", detail: `${expired}${pf.detail}` };
   return {
     ...base,
     status: "planned",
-    detail: `check ${before.status}: ${before.detail}`,
+    detail: `${expired}check ${before.status}: ${before.detail}`,
     plan: pf.steps.flatMap((s) => [...s.mechanism.describe(s.params, s.pre), ...servicesPlan(host, s.footprint)]),
     steps: pf.steps.map((s) => ({
       index: s.index,

@@ -11,6 +11,12 @@ export interface ResolvedRule {
   steps: { mechanism: string; params: unknown }[];
   /** Set by the rules layer when the rule does not apply here (platform, capability gate): skipped. */
   notApplicable?: string;
+  /**
+   * A tailoring file's waiver for this rule, judged against the clock by the rules layer. While it
+   * `holds`, a failing rule is reported `waived` and never changed; once expired the rule runs as
+   * usual and every outcome's detail starts with `note` (the waiver expired).
+   */
+  waiver?: { holds: boolean; note: string };
 }
 
 export interface StepReport {

@@ -7,7 +7,7 @@
  */
 import type { RunMeta } from "./metadata.ts";
 
-/** The verdict a report counts. "waived" is reserved for waivers (none are recorded by this version). */
+/** The verdict a report counts. "waived": a failing rule under a tailoring file's waiver that holds. */
 export type Verdict = "pass" | "fail" | "error" | "not-applicable" | "waived";
 
 /** Every verdict, in the order reports list them; counts always carry every key. */
@@ -92,6 +92,7 @@ export function verdictOfCheck(status: string): Verdict {
  */
 export function verdictOfTxn(status: string, detail: string): Verdict {
   if (status === "committed") return "pass";
+  if (status === "waived") return "waived";
   if (status === "skipped") return detail.startsWith("not applicable") ? "not-applicable" : "pass";
   if (status === "rolled_back" || status === "planned") return "fail";
   return "error";

@@ -1,5 +1,6 @@
 /**
- * A tailoring file: one site's changes to a benchmark profile, in YAML.
+ * A tailoring file: one site's changes to a benchmark profile, in YAML (or an
+ * OpenSCAP XCCDF 1.2 tailoring file, detected by content: xccdf-tailoring.ts).
  *
  *   extends: cis-l1-server          # the profile it starts from
  *   exclude: { rules: [id…], tags: [tag…] }
@@ -18,6 +19,7 @@ import { describeIssue, issuePath } from "./load.ts";
 import { isProfileName, PROFILE_NAMES, ALL_PROFILE } from "./profiles.ts";
 import { RuleId, strictMapping, type Rule } from "./schema.ts";
 import { VariableError, resolveVariables, type VariableOverride, type Variables } from "./variables.ts";
+import { importXccdfTailoring, looksLikeXml, type UnmappedId } from "./xccdf-tailoring.ts";
 
 /** One waiver: a failing rule reported `waived` until `expires` (the end of that UTC day). */
 export interface Waiver {
@@ -37,6 +39,8 @@ export interface Tailoring {
   add: string[];
   variables: VariableOverride[];
   waivers: Waiver[];
+  /** XCCDF import only: the ids that did not map to Bulwark (ignored, reported by name). */
+  unmapped: UnmappedId[];
 }
 
 /** Every problem with a tailoring file, one per line, each naming the file and field. */
@@ -68,6 +72,7 @@ const File = strictMapping({
  * Throws a TailoringError listing every problem.
  */
 export function parseTailoring(text: string, file: string, rules?: readonly Rule[]): Tailoring {
+  if (looksLikeXml(text)) return fromXccdf(text, file, rules);
   let doc: unknown;
   try {
     doc = Bun.YAML.parse(text);
@@ -102,7 +107,20 @@ export function parseTailoring(text: string, file: string, rules?: readonly Rule
     add: t.add,
     variables,
     waivers: t.waivers,
+    unmapped: [],
   };
+}
+
+/**
+ * An OpenSCAP XCCDF 1.2 tailoring file (detected by content): its profile,
+ * selections and values through the SSG id map; unmapped ids are kept for the
+ * caller to report. Without RULES the selections are not read (not yet known).
+ */
+function fromXccdf(text: string, file: string, rules?: readonly Rule[]): Tailoring {
+  const res = importXccdfTailoring(text, file, rules);
+  if (!res.ok) throw new TailoringError(res.problems);
+  const x = res.value;
+  return { file, ...(x.extends !== undefined ? { extends: x.extends } : {}), exclude: { rules: x.exclude, tags: [] }, add: x.add, variables: x.variables, waivers: [], unmapped: x.unmapped };
 }
 
 /** The variable values in force: defaults (the STIG's under stig), the tailoring file, then --set. */
@@ -125,9 +143,20 @@ export interface WaivedVerdict {
  */
 export function applyWaiver(verdict: { status: WaivedVerdict["status"]; detail: string }, waiver: Waiver | undefined, now: Date): WaivedVerdict {
   if (!waiver || verdict.status !== "fail") return verdict;
+  const w = waiverState(waiver, now);
+  return w.holds ? { status: "waived", detail: `${w.note} (check: ${verdict.detail})` } : { status: "fail", detail: `${w.note}: ${verdict.detail}` };
+}
+
+/**
+ * Whether WAIVER holds at NOW (through the end of its `expires` day, UTC), and
+ * the words check, plan and remediate all use for it: `waived until DAY by
+ * OWNER: JUSTIFICATION`, or `waiver expired on DAY (owner OWNER)`.
+ *
+ * @example waiverState(w, new Date("2027-02-01T00:00:01Z")) // { holds: false, note: "waiver expired on 2027-01-31 (owner a@b)" }
+ */
+export function waiverState(waiver: Waiver, now: Date): { holds: boolean; note: string } {
   const end = new globalThis.Date(`${waiver.expires}T23:59:59.999Z`);
-  if (now.getTime() > end.getTime()) {
-    return { status: "fail", detail: `waiver expired on ${waiver.expires} (owner ${waiver.owner}): ${verdict.detail}` };
-  }
-  return { status: "waived", detail: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification} (check: ${verdict.detail})` };
+  return now.getTime() > end.getTime()
+    ? { holds: false, note: `waiver expired on ${waiver.expires} (owner ${waiver.owner})` }
+    : { holds: true, note: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification}` };
 }

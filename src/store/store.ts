@@ -122,11 +122,11 @@ export class Store {
   }
 
   /** A transaction that ended before any change (skipped, errored): no journal needed, not durable until the next commit. */
-  recordUnchanged(runId: number, rule: RuleIdentity, status: "skipped" | "errored", detail: string): number {
+  recordUnchanged(runId: number, rule: RuleIdentity, status: "skipped" | "waived" | "errored", detail: string): number {
     return this.lightly(() => this.recordUnchangedRow(runId, rule, status, detail));
   }
 
-  private recordUnchangedRow(runId: number, rule: RuleIdentity, status: "skipped" | "errored", detail: string): number {
+  private recordUnchangedRow(runId: number, rule: RuleIdentity, status: "skipped" | "waived" | "errored", detail: string): number {
     const t = now();
     const res = this.db
       .query(

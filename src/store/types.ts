@@ -10,6 +10,7 @@ export type TxnStatus =
   | "committed"
   | "rolled_back"
   | "skipped"
+  | "waived"
   | "errored"
   | "rollback_failed"
   | "recovered";
@@ -18,6 +19,7 @@ export const TERMINAL_STATUSES: ReadonlySet<TxnStatus> = new Set([
   "committed",
   "rolled_back",
   "skipped",
+  "waived",
   "errored",
   "rollback_failed",
   "recovered",

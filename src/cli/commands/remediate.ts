@@ -89,7 +89,8 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   if (report.interrupted) {
     throw new CliError(`interrupted by ${String(stop.signal.reason)} after ${report.transactions.length} of ${planned.length} rule${planned.length === 1 ? "" : "s"}; every started transaction was finished (run ${report.runId})`);
   }
-  const fine = dryRun ? ["skipped"] : ["committed", "skipped"];
+  // A waived rule is the site's decision, not a finding: it does not fail the run (as in check).
+  const fine = dryRun ? ["skipped", "waived"] : ["committed", "skipped", "waived"];
   return txns.every((t) => fine.includes(t.status)) ? EXIT.ok : EXIT.failed;
 }
 
@@ -97,7 +98,7 @@ export const remediateCommand = defineCommand({
   meta: {
     name: "remediate",
     description:
-      "Fix every failing rule of the selection (by default profile cis-l1-server, never a rule that breaks a workload unless selected by id or tag), each as a transaction: capture, journal, apply, validate, then commit or roll back. Exit 0 when every rule is compliant or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
+      "Fix every failing rule of the selection (by default profile cis-l1-server, never a rule that breaks a workload unless selected by id or tag), each as a transaction: capture, journal, apply, validate, then commit or roll back. A failing rule a tailoring file waives is reported waived and never changed; once its waiver expired it is remediated, saying so. Exit 0 when every rule is compliant, waived or committed, 2 when at least one was not remediated, 1 on error.\n\n" +
       "Changing sshd or PAM over ssh? Add --confirm-within 300, then run `bulwark confirm` from a NEW login: if you cannot log in, " +
       "the whole run is rolled back automatically after 300 s, even if your session was cut.\n\n" +
       "Examples:\n" +

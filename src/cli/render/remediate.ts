@@ -3,7 +3,7 @@ import type { RunReport, TxnReport } from "../../engine/index.ts";
 import { statusWord, type TargetInfo } from "./check.ts";
 import { countBy, countsText, plural, type Out } from "./output.ts";
 
-export const TXN_STATUSES = ["committed", "planned", "skipped", "rolled_back", "errored", "rollback_failed"] as const;
+export const TXN_STATUSES = ["committed", "planned", "skipped", "waived", "rolled_back", "errored", "rollback_failed"] as const;
 
 export interface TxnJson {
   /** Transaction id in the state database; null in a dry run. */
@@ -62,7 +62,7 @@ export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], ta
   }
   const offline = target.root !== "/";
   for (const t of txns) {
-    const fine = t.status === "committed" || t.status === "skipped";
+    const fine = t.status === "committed" || t.status === "skipped" || t.status === "waived";
     if (out.quiet && fine) continue;
     const id = t.id === null ? "" : out.p.gray(` [txn ${t.id}]`);
     out.line(`${statusWord(out, t.status)} ${out.p.bold(t.rule)}  ${t.title}: ${out.p.gray(t.detail)}${id}`);
@@ -76,7 +76,7 @@ export function renderRemediate(out: Out, report: RunReport, txns: TxnJson[], ta
     }
   }
   if (out.quiet) return;
-  const keys = report.dryRun ? (["planned", "skipped", "errored"] as const) : TXN_STATUSES.filter((k) => k !== "planned");
+  const keys = report.dryRun ? (["planned", "skipped", "waived", "errored"] as const) : TXN_STATUSES.filter((k) => k !== "planned");
   const counts = countsText(Object.fromEntries(keys.map((k) => [k, summary[k]])));
   if (report.dryRun) {
     out.line(`plan: ${plural(summary.total, "rule")}: ${counts}; nothing was changed (${target.os}, root ${target.root}, path ${target.path})`);
