@@ -65,7 +65,8 @@ export interface OsInfo {
 /** The target's capability facts, read through the Host; an unreadable file counts as absent. */
 async function readFacts(host: Host): Promise<ReadonlySet<string>> {
   const sshdConfig = await host.readFile("/etc/ssh/sshd_config").then((f) => (f.exists ? new TextDecoder().decode(f.bytes) : null), () => null);
-  return fileFacts({ sshdConfig });
+  const aptGet = await host.statPath("/usr/bin/apt-get").then((st) => st !== null, () => false);
+  return fileFacts({ sshdConfig, aptGet });
 }
 
 /** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release); `problem` says why there is none. */
