@@ -51,15 +51,17 @@ describe.skipIf(!have)("depends_on on the real Debian 12 image", () => {
   const deps = shippedDepends();
   const onSsh = [...deps].filter(([, d]) => d.includes("pkg-openssh-server-present")).map(([id]) => id).sort();
   const onPwq = [...deps].filter(([, d]) => d.includes("pkg-libpam-pwquality-present")).map(([id]) => id).sort();
+  const onCron = [...deps].filter(([, d]) => d.includes("pkg-cron-present")).map(([id]) => id).sort();
+  const PURGED = ["openssh-server", "libpam-pwquality", "cron", "rsyslog"];
   const check = (extra: string[] = []) => bulwark(["check", "--root", img.root, "--state-dir", state, "--profile", "all", "--format", "json", ...extra]);
 
   beforeAll(() => {
     buildBinary();
     img = copyImage("debian12");
     state = mkdtempSync(join(tmpdir(), "bulwark-depends-state-"));
-    if (!installed(img.root, "openssh-server") || !installed(img.root, "libpam-pwquality")) throw new Error("the image lacks openssh-server or libpam-pwquality");
+    for (const pkg of PURGED) if (!installed(img.root, pkg)) throw new Error(`the image lacks ${pkg}`);
     before = json(check()).results;
-    for (const pkg of ["openssh-server", "libpam-pwquality"]) {
+    for (const pkg of PURGED) {
       const r = Bun.spawnSync(["dpkg", `--root=${img.root}`, "--purge", "--force-depends", pkg], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
       purged.push(`${pkg} ${r.exitCode}`);
     }
@@ -69,18 +71,24 @@ describe.skipIf(!have)("depends_on on the real Debian 12 image", () => {
     rmSync(state, { recursive: true, force: true });
   });
 
-  test("rule-depends/AC-01: without openssh-server and libpam-pwquality, check reports their dependents not applicable with the package named, and no error", () => {
+  test("rule-depends/AC-01: without openssh-server, libpam-pwquality, cron and rsyslog, check reports their dependents not applicable with the package named, and no error", () => {
     expect(onSsh.length).toBeGreaterThanOrEqual(26);
     expect(onPwq.length).toBeGreaterThanOrEqual(6);
-    expect(purged).toEqual(["openssh-server 0", "libpam-pwquality 0"]);
-    expect([installed(img.root, "openssh-server"), installed(img.root, "libpam-pwquality")]).toEqual([false, false]);
+    expect(onCron.length).toBeGreaterThanOrEqual(7);
+    expect(purged).toEqual(PURGED.map((p) => `${p} 0`));
+    expect(PURGED.filter((p) => installed(img.root, p))).toEqual([]);
     // Before the purge the packages were there and the dependents ran (pass or fail, never a precondition skip).
-    const ran = before.filter((r) => onSsh.includes(r.rule) || onPwq.includes(r.rule));
-    expect(ran.map((r) => r.rule).sort()).toEqual([...onSsh, ...onPwq].sort());
+    const dependents = [...onSsh, ...onPwq, ...onCron, "service-rsyslog-enabled"];
+    const ran = before.filter((r) => dependents.includes(r.rule));
+    expect(ran.map((r) => r.rule).sort()).toEqual([...dependents].sort());
     expect(ran.filter((r) => r.status === "skip")).toEqual([]);
 
     const after: Row[] = json(check()).results;
     expect(after.filter((r) => r.status === "error")).toEqual([]);
+    // The shell path (dpkg-query and the unit search path through sh) reaches the same verdicts.
+    const viaShell: Row[] = json(check(["--path", "shell"])).results;
+    const brief = (rows: Row[]) => rows.map((r) => `${r.rule} ${r.status} ${r.status === "skip" ? r.detail : ""}`);
+    expect(brief(viaShell)).toEqual(brief(after));
     const by = new Map(after.map((r) => [r.rule, r]));
     for (const id of onSsh) {
       expect({ id, status: by.get(id)?.status, detail: by.get(id)?.detail }).toEqual({
@@ -91,6 +99,12 @@ describe.skipIf(!have)("depends_on on the real Debian 12 image", () => {
       expect({ id, status: by.get(id)?.status }).toEqual({ id, status: "skip" });
       expect(by.get(id)!.detail).toContain("precondition pkg-libpam-pwquality-present not met: libpam-pwquality is not installed");
     }
+    for (const id of onCron) {
+      expect({ id, status: by.get(id)?.status, detail: by.get(id)?.detail }).toEqual({
+        id, status: "skip", detail: "not applicable: precondition pkg-cron-present not met: cron is not installed (dpkg)",
+      });
+    }
+    expect(by.get("service-rsyslog-enabled")?.detail).toBe("not applicable: precondition pkg-rsyslog-present not met: rsyslog is not installed (dpkg)");
     expect(by.get("pkg-openssh-server-present")?.status).toBe("fail");
     expect(by.get("pkg-libpam-pwquality-present")?.status).toBe("fail");
     // sudo is still installed: its rules run.
