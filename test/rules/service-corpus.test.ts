@@ -115,7 +115,9 @@ describe.skipIf(!have)("shipped service rules on the real Debian 12 image", () =
       expect([...rh.values()].filter((x) => x.status === "error")).toEqual([]);
       for (const [id, [, unit]] of Object.entries(UNITS).filter(([, [, r]]) => r !== null)) {
         const row = rh.get(id);
-        expect({ id, names: row?.detail.includes(unit!) }).toEqual({ id, names: true });
+        // cron's rules depend on the cron package, which on RHEL is cronie: the image's dpkg database lacks it.
+        const named = id === "service-cron-enabled" ? "precondition pkg-cron-present not met: cronie is not installed" : unit!;
+        expect({ id, names: row?.detail.includes(named) }).toEqual({ id, names: true });
       }
     } finally {
       img.cleanup();
