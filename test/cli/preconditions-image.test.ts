@@ -175,3 +175,14 @@ describe.skipIf(!have || !haveKensaFull)("the reference corpus on the image labe
     }
   }, SLOW);
 });
+
+describe("rules show", () => {
+  test("rule-depends/AC-05: rules show names the dependencies in text and JSON", () => {
+    buildBinary();
+    const doc = json(bulwark(["rules", "show", "ssh-max-auth-tries", "--format", "json"]));
+    expect(doc.rule.depends_on).toEqual(["pkg-openssh-server-present"]);
+    const text = bulwark(["rules", "show", "pwquality-minlen"]);
+    expect(text.stdout).toContain("depends on: pkg-libpam-pwquality-present, pkg-libpwquality-present (not applicable where their package or unit is missing)");
+    expect(json(bulwark(["rules", "show", "kmod-disable-cramfs", "--format", "json"])).rule.depends_on).toEqual([]);
+  }, 120_000);
+});
