@@ -21,4 +21,13 @@ export interface CheckMethod<P = any> {
   /** Capabilities whose absence makes part of the verdict unknowable (reported, not fatal). */
   readonly uses: readonly Capability[];
   run(host: Host, params: P): Promise<CheckResult>;
+  /**
+   * Is the thing this check is about on the host at all (the package
+   * installed, the unit known to systemd)? Rules that name this check's rule
+   * in `depends_on` are not applicable when it says `fail`; `pass` is
+   * present, `error` is unknown (the dependent rule then runs as usual).
+   * Absent, or returning null: this check states no presence, so a
+   * dependency on it is not a precondition.
+   */
+  presence?(host: Host, params: P): Promise<CheckResult | null>;
 }

@@ -9,6 +9,7 @@ import "./file-permission.ts";
 import "./file-exists.ts";
 import "./package-state.ts";
 import "./service-state.ts";
+import "./service-choice.ts";
 import "./mount-option.ts";
 
 export { checkNames, getCheck } from "./registry.ts";

@@ -60,6 +60,8 @@ export const packageState: CheckMethod<PackageStateParams> = {
   params: PackageStateParams,
   uses: ["packages"],
   run,
+  // Only "must be present" names a precondition: a dependency on "must be absent" is an ordering hint.
+  presence: async (host, p) => (p.state === "present" ? run(host, p) : null),
 };
 
 registerCheck(packageState);

@@ -57,11 +57,28 @@ async function run(host: Host, p: ServiceStateParams): Promise<CheckResult> {
   return problems.length ? { status: "fail", detail: [...problems, ...facts].join("; ") } : { status: "pass", detail: `${p.name}: ${facts.join("; ")}` };
 }
 
+/**
+ * Whether systemd knows the unit at all, whatever its state: a rule that
+ * depends on "auditd is enabled" is about auditd's configuration, which only
+ * exists where auditd is installed (a masked unit counts: systemd knows it).
+ */
+async function presence(host: Host, p: ServiceStateParams): Promise<CheckResult> {
+  let d;
+  try {
+    d = describeUnit(await gatherUnitTree(host), p.name);
+  } catch (e) {
+    return { status: "error", detail: `cannot read the unit search path: ${(e as Error).message}` };
+  }
+  if (d.state === "not-found") return { status: "fail", detail: `${p.name} is not installed (no unit file in the unit search path)` };
+  return { status: "pass", detail: `${p.name} is ${d.state}` };
+}
+
 export const serviceState: CheckMethod<ServiceStateParams> = {
   name: "service_state",
   params: ServiceStateParams,
   uses: ["units"],
   run,
+  presence,
 };
 
 registerCheck(serviceState);

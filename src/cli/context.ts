@@ -9,7 +9,8 @@ import { loadEmbeddedRules } from "../rules/embedded.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
 import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease, type SkipKind } from "../rules/select.ts";
-import { openStore } from "../engine/index.ts";
+import { openStore, unmetPreconditions } from "../engine/index.ts";
+import { dependenciesOf } from "../rules/depends.ts";
 import type { ResolvedRule } from "../engine/index.ts";
 import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
@@ -65,7 +66,8 @@ export interface OsInfo {
 /** The target's capability facts, read through the Host; an unreadable file counts as absent. */
 async function readFacts(host: Host): Promise<ReadonlySet<string>> {
   const sshdConfig = await host.readFile("/etc/ssh/sshd_config").then((f) => (f.exists ? new TextDecoder().decode(f.bytes) : null), () => null);
-  return fileFacts({ sshdConfig });
+  const aptGet = await host.statPath("/usr/bin/apt-get").then((st) => st !== null, () => false);
+  return fileFacts({ sshdConfig, aptGet });
 }
 
 /** os-release of the target, read through the Host (so --root reads ROOT/etc/os-release); `problem` says why there is none. */
@@ -199,6 +201,31 @@ function selectFrom(rules: Rule[], flags: SelectionFlags, data: FlagValues | und
     const skipKind: SkipKind | undefined = s.status === "skip" ? s.kind : skip ? "not-applicable" : undefined;
     return { rule: s.rule, resolved, ...(skip ? { skip, skipKind } : {}), ...(platformMismatch ? { platformMismatch } : {}) };
   });
+}
+
+/**
+ * Mark not applicable every rule of PLANNED that would run but whose
+ * `depends_on` subject is missing on the target (the SSH rules where
+ * openssh-server is not installed): skipped with the reason, which check's
+ * text and JSON and the engine's "not applicable: …" carry. RULES are all
+ * loaded rules, so a dependency counts even when it is not itself selected.
+ */
+export async function applyPreconditions(host: Host, planned: PlannedRule[], rules: readonly Rule[], os: OsInfo): Promise<void> {
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  const caps = os.facts ? new Set([...host.capabilities, ...os.facts]) : host.capabilities;
+  const inputs = planned
+    .filter((p) => !p.skip && p.rule.dependsOn.length > 0)
+    .map((p) => ({ id: p.rule.id, deps: dependenciesOf(p.rule, byId, os.os, caps) }))
+    .filter((i) => i.deps.length > 0);
+  if (inputs.length === 0) return;
+  const unmet = await unmetPreconditions(host, inputs);
+  for (const p of planned) {
+    const why = unmet.get(p.rule.id);
+    if (why === undefined) continue;
+    p.skip = why;
+    p.skipKind = "not-applicable";
+    p.resolved.notApplicable = why;
+  }
 }
 
 function osLabel(os: OsRelease): string {

@@ -14,6 +14,7 @@ import "./package-present.ts";
 import "./service-masked.ts";
 import "./service-enabled.ts";
 import "./service-disabled.ts";
+import "./service-choice-set.ts";
 import "./mount-option-set.ts";
 
 export { getMechanism, mechanismNames } from "./registry.ts";

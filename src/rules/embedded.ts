@@ -53,123 +53,136 @@ import r43 from "../../rules/kernel-modules/kmod-disable-udf.yml" with { type: "
 import r44 from "../../rules/kernel-modules/kmod-disable-usb-storage.yml" with { type: "text" };
 import r45 from "../../rules/kernel-modules/kmod-disable-uvcvideo.yml" with { type: "text" };
 import r46 from "../../rules/packages/pkg-aide-present.yml" with { type: "text" };
-import r47 from "../../rules/packages/pkg-audit-present.yml" with { type: "text" };
-import r48 from "../../rules/packages/pkg-auditd-present.yml" with { type: "text" };
-import r49 from "../../rules/packages/pkg-ftp-client-absent.yml" with { type: "text" };
-import r50 from "../../rules/packages/pkg-inetutils-telnet-absent.yml" with { type: "text" };
-import r51 from "../../rules/packages/pkg-ldap-utils-absent.yml" with { type: "text" };
-import r52 from "../../rules/packages/pkg-nis-client-absent.yml" with { type: "text" };
-import r53 from "../../rules/packages/pkg-openldap-clients-absent.yml" with { type: "text" };
-import r54 from "../../rules/packages/pkg-rsh-client-absent.yml" with { type: "text" };
-import r55 from "../../rules/packages/pkg-sudo-present.yml" with { type: "text" };
-import r56 from "../../rules/packages/pkg-talk-absent.yml" with { type: "text" };
-import r57 from "../../rules/packages/pkg-telnet-absent.yml" with { type: "text" };
-import r58 from "../../rules/packages/pkg-tftp-client-absent.yml" with { type: "text" };
-import r59 from "../../rules/packages/pkg-xorg-x11-server-absent.yml" with { type: "text" };
-import r60 from "../../rules/packages/pkg-xserver-xorg-absent.yml" with { type: "text" };
-import r61 from "../../rules/packages/pkg-ypbind-absent.yml" with { type: "text" };
-import r62 from "../../rules/pam/faillock-deny.yml" with { type: "text" };
-import r63 from "../../rules/pam/faillock-unlock-time.yml" with { type: "text" };
-import r64 from "../../rules/pam/pam-faillock-preauth.yml" with { type: "text" };
-import r65 from "../../rules/pam/pam-pwhistory-remember.yml" with { type: "text" };
-import r66 from "../../rules/pam/pam-wheel-su.yml" with { type: "text" };
-import r67 from "../../rules/pam/pwquality-dcredit.yml" with { type: "text" };
-import r68 from "../../rules/pam/pwquality-lcredit.yml" with { type: "text" };
-import r69 from "../../rules/pam/pwquality-minclass.yml" with { type: "text" };
-import r70 from "../../rules/pam/pwquality-minlen.yml" with { type: "text" };
-import r71 from "../../rules/pam/pwquality-ocredit.yml" with { type: "text" };
-import r72 from "../../rules/pam/pwquality-ucredit.yml" with { type: "text" };
-import r73 from "../../rules/services/service-apache-masked.yml" with { type: "text" };
-import r74 from "../../rules/services/service-autofs-masked.yml" with { type: "text" };
-import r75 from "../../rules/services/service-avahi-masked.yml" with { type: "text" };
-import r76 from "../../rules/services/service-chrony-enabled.yml" with { type: "text" };
-import r77 from "../../rules/services/service-cron-enabled.yml" with { type: "text" };
-import r78 from "../../rules/services/service-cups-masked.yml" with { type: "text" };
-import r79 from "../../rules/services/service-dhcp-server-masked.yml" with { type: "text" };
-import r80 from "../../rules/services/service-dns-server-masked.yml" with { type: "text" };
-import r81 from "../../rules/services/service-dovecot-masked.yml" with { type: "text" };
-import r82 from "../../rules/services/service-ftp-server-masked.yml" with { type: "text" };
-import r83 from "../../rules/services/service-journald-enabled.yml" with { type: "text" };
-import r84 from "../../rules/services/service-nfs-server-masked.yml" with { type: "text" };
-import r85 from "../../rules/services/service-nginx-masked.yml" with { type: "text" };
-import r86 from "../../rules/services/service-nis-server-masked.yml" with { type: "text" };
-import r87 from "../../rules/services/service-rpcbind-masked.yml" with { type: "text" };
-import r88 from "../../rules/services/service-rsync-masked.yml" with { type: "text" };
-import r89 from "../../rules/services/service-rsyslog-enabled.yml" with { type: "text" };
-import r90 from "../../rules/services/service-samba-masked.yml" with { type: "text" };
-import r91 from "../../rules/services/service-slapd-masked.yml" with { type: "text" };
-import r92 from "../../rules/services/service-snmpd-masked.yml" with { type: "text" };
-import r93 from "../../rules/services/service-squid-masked.yml" with { type: "text" };
-import r94 from "../../rules/services/service-tftp-masked.yml" with { type: "text" };
-import r95 from "../../rules/services/service-xinetd-masked.yml" with { type: "text" };
-import r96 from "../../rules/shell/shell-tmout.yml" with { type: "text" };
-import r97 from "../../rules/shell/shell-umask.yml" with { type: "text" };
-import r98 from "../../rules/ssh/ssh-approved-ciphers.yml" with { type: "text" };
-import r99 from "../../rules/ssh/ssh-approved-kex.yml" with { type: "text" };
-import r100 from "../../rules/ssh/ssh-approved-macs.yml" with { type: "text" };
-import r101 from "../../rules/ssh/ssh-banner.yml" with { type: "text" };
-import r102 from "../../rules/ssh/ssh-client-alive-count-max.yml" with { type: "text" };
-import r103 from "../../rules/ssh/ssh-client-alive-interval.yml" with { type: "text" };
-import r104 from "../../rules/ssh/ssh-disable-forwarding.yml" with { type: "text" };
-import r105 from "../../rules/ssh/ssh-gssapi-authentication.yml" with { type: "text" };
-import r106 from "../../rules/ssh/ssh-hostbased-authentication.yml" with { type: "text" };
-import r107 from "../../rules/ssh/ssh-ignore-rhosts.yml" with { type: "text" };
-import r108 from "../../rules/ssh/ssh-log-level.yml" with { type: "text" };
-import r109 from "../../rules/ssh/ssh-login-grace-time.yml" with { type: "text" };
-import r110 from "../../rules/ssh/ssh-max-auth-tries.yml" with { type: "text" };
-import r111 from "../../rules/ssh/ssh-max-sessions.yml" with { type: "text" };
-import r112 from "../../rules/ssh/ssh-max-startups.yml" with { type: "text" };
-import r113 from "../../rules/ssh/ssh-permit-empty-passwords.yml" with { type: "text" };
-import r114 from "../../rules/ssh/ssh-permit-root-login.yml" with { type: "text" };
-import r115 from "../../rules/ssh/ssh-permit-user-environment.yml" with { type: "text" };
-import r116 from "../../rules/ssh/ssh-private-host-key-ecdsa-permissions.yml" with { type: "text" };
-import r117 from "../../rules/ssh/ssh-private-host-key-ed25519-permissions.yml" with { type: "text" };
-import r118 from "../../rules/ssh/ssh-private-host-key-rsa-permissions.yml" with { type: "text" };
-import r119 from "../../rules/ssh/ssh-public-host-key-ecdsa-permissions.yml" with { type: "text" };
-import r120 from "../../rules/ssh/ssh-public-host-key-ed25519-permissions.yml" with { type: "text" };
-import r121 from "../../rules/ssh/ssh-public-host-key-rsa-permissions.yml" with { type: "text" };
-import r122 from "../../rules/ssh/ssh-use-pam.yml" with { type: "text" };
-import r123 from "../../rules/ssh/sshd-config-permissions.yml" with { type: "text" };
-import r124 from "../../rules/sudo/sudo-logfile.yml" with { type: "text" };
-import r125 from "../../rules/sudo/sudo-use-pty.yml" with { type: "text" };
-import r126 from "../../rules/sysctl/sysctl-fs-protected-hardlinks.yml" with { type: "text" };
-import r127 from "../../rules/sysctl/sysctl-fs-protected-symlinks.yml" with { type: "text" };
-import r128 from "../../rules/sysctl/sysctl-fs-suid-dumpable.yml" with { type: "text" };
-import r129 from "../../rules/sysctl/sysctl-kernel-dmesg-restrict.yml" with { type: "text" };
-import r130 from "../../rules/sysctl/sysctl-kernel-kexec-load-disabled.yml" with { type: "text" };
-import r131 from "../../rules/sysctl/sysctl-kernel-kptr-restrict.yml" with { type: "text" };
-import r132 from "../../rules/sysctl/sysctl-kernel-perf-event-paranoid.yml" with { type: "text" };
-import r133 from "../../rules/sysctl/sysctl-kernel-randomize-va-space.yml" with { type: "text" };
-import r134 from "../../rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml" with { type: "text" };
-import r135 from "../../rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml" with { type: "text" };
-import r136 from "../../rules/sysctl/sysctl-net-core-bpf-jit-harden.yml" with { type: "text" };
-import r137 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml" with { type: "text" };
-import r138 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml" with { type: "text" };
-import r139 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml" with { type: "text" };
-import r140 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml" with { type: "text" };
-import r141 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml" with { type: "text" };
-import r142 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml" with { type: "text" };
-import r143 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml" with { type: "text" };
-import r144 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml" with { type: "text" };
-import r145 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml" with { type: "text" };
-import r146 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml" with { type: "text" };
-import r147 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml" with { type: "text" };
-import r148 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml" with { type: "text" };
-import r149 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml" with { type: "text" };
-import r150 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml" with { type: "text" };
-import r151 from "../../rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml" with { type: "text" };
-import r152 from "../../rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml" with { type: "text" };
-import r153 from "../../rules/sysctl/sysctl-net-ipv4-ip-forward.yml" with { type: "text" };
-import r154 from "../../rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml" with { type: "text" };
-import r155 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml" with { type: "text" };
-import r156 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml" with { type: "text" };
-import r157 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml" with { type: "text" };
-import r158 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml" with { type: "text" };
-import r159 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml" with { type: "text" };
-import r160 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml" with { type: "text" };
-import r161 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml" with { type: "text" };
-import r162 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml" with { type: "text" };
-import r163 from "../../rules/system/limits-core-dumps.yml" with { type: "text" };
+import r47 from "../../rules/packages/pkg-apparmor-present.yml" with { type: "text" };
+import r48 from "../../rules/packages/pkg-audit-present.yml" with { type: "text" };
+import r49 from "../../rules/packages/pkg-auditd-present.yml" with { type: "text" };
+import r50 from "../../rules/packages/pkg-chrony-present.yml" with { type: "text" };
+import r51 from "../../rules/packages/pkg-cron-present.yml" with { type: "text" };
+import r52 from "../../rules/packages/pkg-ftp-client-absent.yml" with { type: "text" };
+import r53 from "../../rules/packages/pkg-inetutils-telnet-absent.yml" with { type: "text" };
+import r54 from "../../rules/packages/pkg-ldap-utils-absent.yml" with { type: "text" };
+import r55 from "../../rules/packages/pkg-libpam-pwquality-present.yml" with { type: "text" };
+import r56 from "../../rules/packages/pkg-libpwquality-present.yml" with { type: "text" };
+import r57 from "../../rules/packages/pkg-mcstrans-absent.yml" with { type: "text" };
+import r58 from "../../rules/packages/pkg-nis-client-absent.yml" with { type: "text" };
+import r59 from "../../rules/packages/pkg-openldap-clients-absent.yml" with { type: "text" };
+import r60 from "../../rules/packages/pkg-openssh-server-present.yml" with { type: "text" };
+import r61 from "../../rules/packages/pkg-rsh-client-absent.yml" with { type: "text" };
+import r62 from "../../rules/packages/pkg-rsyslog-present.yml" with { type: "text" };
+import r63 from "../../rules/packages/pkg-setroubleshoot-absent.yml" with { type: "text" };
+import r64 from "../../rules/packages/pkg-sudo-present.yml" with { type: "text" };
+import r65 from "../../rules/packages/pkg-talk-absent.yml" with { type: "text" };
+import r66 from "../../rules/packages/pkg-telnet-absent.yml" with { type: "text" };
+import r67 from "../../rules/packages/pkg-tftp-client-absent.yml" with { type: "text" };
+import r68 from "../../rules/packages/pkg-xorg-x11-server-absent.yml" with { type: "text" };
+import r69 from "../../rules/packages/pkg-xserver-xorg-absent.yml" with { type: "text" };
+import r70 from "../../rules/packages/pkg-ypbind-absent.yml" with { type: "text" };
+import r71 from "../../rules/pam/faillock-deny.yml" with { type: "text" };
+import r72 from "../../rules/pam/faillock-unlock-time.yml" with { type: "text" };
+import r73 from "../../rules/pam/pam-faillock-preauth.yml" with { type: "text" };
+import r74 from "../../rules/pam/pam-pwhistory-remember.yml" with { type: "text" };
+import r75 from "../../rules/pam/pam-wheel-su.yml" with { type: "text" };
+import r76 from "../../rules/pam/pwquality-dcredit.yml" with { type: "text" };
+import r77 from "../../rules/pam/pwquality-lcredit.yml" with { type: "text" };
+import r78 from "../../rules/pam/pwquality-minclass.yml" with { type: "text" };
+import r79 from "../../rules/pam/pwquality-minlen.yml" with { type: "text" };
+import r80 from "../../rules/pam/pwquality-ocredit.yml" with { type: "text" };
+import r81 from "../../rules/pam/pwquality-ucredit.yml" with { type: "text" };
+import r82 from "../../rules/services/service-apache-masked.yml" with { type: "text" };
+import r83 from "../../rules/services/service-autofs-masked.yml" with { type: "text" };
+import r84 from "../../rules/services/service-avahi-masked.yml" with { type: "text" };
+import r85 from "../../rules/services/service-chrony-enabled.yml" with { type: "text" };
+import r86 from "../../rules/services/service-cron-enabled.yml" with { type: "text" };
+import r87 from "../../rules/services/service-cups-masked.yml" with { type: "text" };
+import r88 from "../../rules/services/service-dhcp-server-masked.yml" with { type: "text" };
+import r89 from "../../rules/services/service-dns-server-masked.yml" with { type: "text" };
+import r90 from "../../rules/services/service-dnsmasq-masked.yml" with { type: "text" };
+import r91 from "../../rules/services/service-dovecot-masked.yml" with { type: "text" };
+import r92 from "../../rules/services/service-ftp-server-masked.yml" with { type: "text" };
+import r93 from "../../rules/services/service-journald-enabled.yml" with { type: "text" };
+import r94 from "../../rules/services/service-nfs-server-masked.yml" with { type: "text" };
+import r95 from "../../rules/services/service-nginx-masked.yml" with { type: "text" };
+import r96 from "../../rules/services/service-nis-server-masked.yml" with { type: "text" };
+import r97 from "../../rules/services/service-rpcbind-masked.yml" with { type: "text" };
+import r98 from "../../rules/services/service-rsync-masked.yml" with { type: "text" };
+import r99 from "../../rules/services/service-rsyslog-enabled.yml" with { type: "text" };
+import r100 from "../../rules/services/service-samba-masked.yml" with { type: "text" };
+import r101 from "../../rules/services/service-slapd-masked.yml" with { type: "text" };
+import r102 from "../../rules/services/service-snmpd-masked.yml" with { type: "text" };
+import r103 from "../../rules/services/service-squid-masked.yml" with { type: "text" };
+import r104 from "../../rules/services/service-telnet-masked.yml" with { type: "text" };
+import r105 from "../../rules/services/service-tftp-masked.yml" with { type: "text" };
+import r106 from "../../rules/services/service-xinetd-masked.yml" with { type: "text" };
+import r107 from "../../rules/services/time-sync-single-daemon-rhel.yml" with { type: "text" };
+import r108 from "../../rules/services/time-sync-single-daemon.yml" with { type: "text" };
+import r109 from "../../rules/shell/shell-tmout.yml" with { type: "text" };
+import r110 from "../../rules/shell/shell-umask.yml" with { type: "text" };
+import r111 from "../../rules/ssh/ssh-approved-ciphers.yml" with { type: "text" };
+import r112 from "../../rules/ssh/ssh-approved-kex.yml" with { type: "text" };
+import r113 from "../../rules/ssh/ssh-approved-macs.yml" with { type: "text" };
+import r114 from "../../rules/ssh/ssh-banner.yml" with { type: "text" };
+import r115 from "../../rules/ssh/ssh-client-alive-count-max.yml" with { type: "text" };
+import r116 from "../../rules/ssh/ssh-client-alive-interval.yml" with { type: "text" };
+import r117 from "../../rules/ssh/ssh-disable-forwarding.yml" with { type: "text" };
+import r118 from "../../rules/ssh/ssh-gssapi-authentication.yml" with { type: "text" };
+import r119 from "../../rules/ssh/ssh-hostbased-authentication.yml" with { type: "text" };
+import r120 from "../../rules/ssh/ssh-ignore-rhosts.yml" with { type: "text" };
+import r121 from "../../rules/ssh/ssh-log-level.yml" with { type: "text" };
+import r122 from "../../rules/ssh/ssh-login-grace-time.yml" with { type: "text" };
+import r123 from "../../rules/ssh/ssh-max-auth-tries.yml" with { type: "text" };
+import r124 from "../../rules/ssh/ssh-max-sessions.yml" with { type: "text" };
+import r125 from "../../rules/ssh/ssh-max-startups.yml" with { type: "text" };
+import r126 from "../../rules/ssh/ssh-permit-empty-passwords.yml" with { type: "text" };
+import r127 from "../../rules/ssh/ssh-permit-root-login.yml" with { type: "text" };
+import r128 from "../../rules/ssh/ssh-permit-user-environment.yml" with { type: "text" };
+import r129 from "../../rules/ssh/ssh-private-host-key-ecdsa-permissions.yml" with { type: "text" };
+import r130 from "../../rules/ssh/ssh-private-host-key-ed25519-permissions.yml" with { type: "text" };
+import r131 from "../../rules/ssh/ssh-private-host-key-rsa-permissions.yml" with { type: "text" };
+import r132 from "../../rules/ssh/ssh-public-host-key-ecdsa-permissions.yml" with { type: "text" };
+import r133 from "../../rules/ssh/ssh-public-host-key-ed25519-permissions.yml" with { type: "text" };
+import r134 from "../../rules/ssh/ssh-public-host-key-rsa-permissions.yml" with { type: "text" };
+import r135 from "../../rules/ssh/ssh-use-pam.yml" with { type: "text" };
+import r136 from "../../rules/ssh/sshd-config-permissions.yml" with { type: "text" };
+import r137 from "../../rules/sudo/sudo-logfile.yml" with { type: "text" };
+import r138 from "../../rules/sudo/sudo-use-pty.yml" with { type: "text" };
+import r139 from "../../rules/sysctl/sysctl-fs-protected-hardlinks.yml" with { type: "text" };
+import r140 from "../../rules/sysctl/sysctl-fs-protected-symlinks.yml" with { type: "text" };
+import r141 from "../../rules/sysctl/sysctl-fs-suid-dumpable.yml" with { type: "text" };
+import r142 from "../../rules/sysctl/sysctl-kernel-dmesg-restrict.yml" with { type: "text" };
+import r143 from "../../rules/sysctl/sysctl-kernel-kexec-load-disabled.yml" with { type: "text" };
+import r144 from "../../rules/sysctl/sysctl-kernel-kptr-restrict.yml" with { type: "text" };
+import r145 from "../../rules/sysctl/sysctl-kernel-perf-event-paranoid.yml" with { type: "text" };
+import r146 from "../../rules/sysctl/sysctl-kernel-randomize-va-space.yml" with { type: "text" };
+import r147 from "../../rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml" with { type: "text" };
+import r148 from "../../rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml" with { type: "text" };
+import r149 from "../../rules/sysctl/sysctl-net-core-bpf-jit-harden.yml" with { type: "text" };
+import r150 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml" with { type: "text" };
+import r151 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml" with { type: "text" };
+import r152 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml" with { type: "text" };
+import r153 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml" with { type: "text" };
+import r154 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml" with { type: "text" };
+import r155 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml" with { type: "text" };
+import r156 from "../../rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml" with { type: "text" };
+import r157 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml" with { type: "text" };
+import r158 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml" with { type: "text" };
+import r159 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml" with { type: "text" };
+import r160 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml" with { type: "text" };
+import r161 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml" with { type: "text" };
+import r162 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml" with { type: "text" };
+import r163 from "../../rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml" with { type: "text" };
+import r164 from "../../rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml" with { type: "text" };
+import r165 from "../../rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml" with { type: "text" };
+import r166 from "../../rules/sysctl/sysctl-net-ipv4-ip-forward.yml" with { type: "text" };
+import r167 from "../../rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml" with { type: "text" };
+import r168 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml" with { type: "text" };
+import r169 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml" with { type: "text" };
+import r170 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml" with { type: "text" };
+import r171 from "../../rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml" with { type: "text" };
+import r172 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml" with { type: "text" };
+import r173 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml" with { type: "text" };
+import r174 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml" with { type: "text" };
+import r175 from "../../rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml" with { type: "text" };
+import r176 from "../../rules/system/limits-core-dumps.yml" with { type: "text" };
 
 /** Guards against an import losing its `with { type: "text" }` and arriving as parsed YAML. */
 function asText(x: unknown, file: string): string {
@@ -226,123 +239,136 @@ export const EMBEDDED_RULE_FILES: readonly RuleSource[] = [
   { file: "rules/kernel-modules/kmod-disable-usb-storage.yml", text: asText(r44, "rules/kernel-modules/kmod-disable-usb-storage.yml") },
   { file: "rules/kernel-modules/kmod-disable-uvcvideo.yml", text: asText(r45, "rules/kernel-modules/kmod-disable-uvcvideo.yml") },
   { file: "rules/packages/pkg-aide-present.yml", text: asText(r46, "rules/packages/pkg-aide-present.yml") },
-  { file: "rules/packages/pkg-audit-present.yml", text: asText(r47, "rules/packages/pkg-audit-present.yml") },
-  { file: "rules/packages/pkg-auditd-present.yml", text: asText(r48, "rules/packages/pkg-auditd-present.yml") },
-  { file: "rules/packages/pkg-ftp-client-absent.yml", text: asText(r49, "rules/packages/pkg-ftp-client-absent.yml") },
-  { file: "rules/packages/pkg-inetutils-telnet-absent.yml", text: asText(r50, "rules/packages/pkg-inetutils-telnet-absent.yml") },
-  { file: "rules/packages/pkg-ldap-utils-absent.yml", text: asText(r51, "rules/packages/pkg-ldap-utils-absent.yml") },
-  { file: "rules/packages/pkg-nis-client-absent.yml", text: asText(r52, "rules/packages/pkg-nis-client-absent.yml") },
-  { file: "rules/packages/pkg-openldap-clients-absent.yml", text: asText(r53, "rules/packages/pkg-openldap-clients-absent.yml") },
-  { file: "rules/packages/pkg-rsh-client-absent.yml", text: asText(r54, "rules/packages/pkg-rsh-client-absent.yml") },
-  { file: "rules/packages/pkg-sudo-present.yml", text: asText(r55, "rules/packages/pkg-sudo-present.yml") },
-  { file: "rules/packages/pkg-talk-absent.yml", text: asText(r56, "rules/packages/pkg-talk-absent.yml") },
-  { file: "rules/packages/pkg-telnet-absent.yml", text: asText(r57, "rules/packages/pkg-telnet-absent.yml") },
-  { file: "rules/packages/pkg-tftp-client-absent.yml", text: asText(r58, "rules/packages/pkg-tftp-client-absent.yml") },
-  { file: "rules/packages/pkg-xorg-x11-server-absent.yml", text: asText(r59, "rules/packages/pkg-xorg-x11-server-absent.yml") },
-  { file: "rules/packages/pkg-xserver-xorg-absent.yml", text: asText(r60, "rules/packages/pkg-xserver-xorg-absent.yml") },
-  { file: "rules/packages/pkg-ypbind-absent.yml", text: asText(r61, "rules/packages/pkg-ypbind-absent.yml") },
-  { file: "rules/pam/faillock-deny.yml", text: asText(r62, "rules/pam/faillock-deny.yml") },
-  { file: "rules/pam/faillock-unlock-time.yml", text: asText(r63, "rules/pam/faillock-unlock-time.yml") },
-  { file: "rules/pam/pam-faillock-preauth.yml", text: asText(r64, "rules/pam/pam-faillock-preauth.yml") },
-  { file: "rules/pam/pam-pwhistory-remember.yml", text: asText(r65, "rules/pam/pam-pwhistory-remember.yml") },
-  { file: "rules/pam/pam-wheel-su.yml", text: asText(r66, "rules/pam/pam-wheel-su.yml") },
-  { file: "rules/pam/pwquality-dcredit.yml", text: asText(r67, "rules/pam/pwquality-dcredit.yml") },
-  { file: "rules/pam/pwquality-lcredit.yml", text: asText(r68, "rules/pam/pwquality-lcredit.yml") },
-  { file: "rules/pam/pwquality-minclass.yml", text: asText(r69, "rules/pam/pwquality-minclass.yml") },
-  { file: "rules/pam/pwquality-minlen.yml", text: asText(r70, "rules/pam/pwquality-minlen.yml") },
-  { file: "rules/pam/pwquality-ocredit.yml", text: asText(r71, "rules/pam/pwquality-ocredit.yml") },
-  { file: "rules/pam/pwquality-ucredit.yml", text: asText(r72, "rules/pam/pwquality-ucredit.yml") },
-  { file: "rules/services/service-apache-masked.yml", text: asText(r73, "rules/services/service-apache-masked.yml") },
-  { file: "rules/services/service-autofs-masked.yml", text: asText(r74, "rules/services/service-autofs-masked.yml") },
-  { file: "rules/services/service-avahi-masked.yml", text: asText(r75, "rules/services/service-avahi-masked.yml") },
-  { file: "rules/services/service-chrony-enabled.yml", text: asText(r76, "rules/services/service-chrony-enabled.yml") },
-  { file: "rules/services/service-cron-enabled.yml", text: asText(r77, "rules/services/service-cron-enabled.yml") },
-  { file: "rules/services/service-cups-masked.yml", text: asText(r78, "rules/services/service-cups-masked.yml") },
-  { file: "rules/services/service-dhcp-server-masked.yml", text: asText(r79, "rules/services/service-dhcp-server-masked.yml") },
-  { file: "rules/services/service-dns-server-masked.yml", text: asText(r80, "rules/services/service-dns-server-masked.yml") },
-  { file: "rules/services/service-dovecot-masked.yml", text: asText(r81, "rules/services/service-dovecot-masked.yml") },
-  { file: "rules/services/service-ftp-server-masked.yml", text: asText(r82, "rules/services/service-ftp-server-masked.yml") },
-  { file: "rules/services/service-journald-enabled.yml", text: asText(r83, "rules/services/service-journald-enabled.yml") },
-  { file: "rules/services/service-nfs-server-masked.yml", text: asText(r84, "rules/services/service-nfs-server-masked.yml") },
-  { file: "rules/services/service-nginx-masked.yml", text: asText(r85, "rules/services/service-nginx-masked.yml") },
-  { file: "rules/services/service-nis-server-masked.yml", text: asText(r86, "rules/services/service-nis-server-masked.yml") },
-  { file: "rules/services/service-rpcbind-masked.yml", text: asText(r87, "rules/services/service-rpcbind-masked.yml") },
-  { file: "rules/services/service-rsync-masked.yml", text: asText(r88, "rules/services/service-rsync-masked.yml") },
-  { file: "rules/services/service-rsyslog-enabled.yml", text: asText(r89, "rules/services/service-rsyslog-enabled.yml") },
-  { file: "rules/services/service-samba-masked.yml", text: asText(r90, "rules/services/service-samba-masked.yml") },
-  { file: "rules/services/service-slapd-masked.yml", text: asText(r91, "rules/services/service-slapd-masked.yml") },
-  { file: "rules/services/service-snmpd-masked.yml", text: asText(r92, "rules/services/service-snmpd-masked.yml") },
-  { file: "rules/services/service-squid-masked.yml", text: asText(r93, "rules/services/service-squid-masked.yml") },
-  { file: "rules/services/service-tftp-masked.yml", text: asText(r94, "rules/services/service-tftp-masked.yml") },
-  { file: "rules/services/service-xinetd-masked.yml", text: asText(r95, "rules/services/service-xinetd-masked.yml") },
-  { file: "rules/shell/shell-tmout.yml", text: asText(r96, "rules/shell/shell-tmout.yml") },
-  { file: "rules/shell/shell-umask.yml", text: asText(r97, "rules/shell/shell-umask.yml") },
-  { file: "rules/ssh/ssh-approved-ciphers.yml", text: asText(r98, "rules/ssh/ssh-approved-ciphers.yml") },
-  { file: "rules/ssh/ssh-approved-kex.yml", text: asText(r99, "rules/ssh/ssh-approved-kex.yml") },
-  { file: "rules/ssh/ssh-approved-macs.yml", text: asText(r100, "rules/ssh/ssh-approved-macs.yml") },
-  { file: "rules/ssh/ssh-banner.yml", text: asText(r101, "rules/ssh/ssh-banner.yml") },
-  { file: "rules/ssh/ssh-client-alive-count-max.yml", text: asText(r102, "rules/ssh/ssh-client-alive-count-max.yml") },
-  { file: "rules/ssh/ssh-client-alive-interval.yml", text: asText(r103, "rules/ssh/ssh-client-alive-interval.yml") },
-  { file: "rules/ssh/ssh-disable-forwarding.yml", text: asText(r104, "rules/ssh/ssh-disable-forwarding.yml") },
-  { file: "rules/ssh/ssh-gssapi-authentication.yml", text: asText(r105, "rules/ssh/ssh-gssapi-authentication.yml") },
-  { file: "rules/ssh/ssh-hostbased-authentication.yml", text: asText(r106, "rules/ssh/ssh-hostbased-authentication.yml") },
-  { file: "rules/ssh/ssh-ignore-rhosts.yml", text: asText(r107, "rules/ssh/ssh-ignore-rhosts.yml") },
-  { file: "rules/ssh/ssh-log-level.yml", text: asText(r108, "rules/ssh/ssh-log-level.yml") },
-  { file: "rules/ssh/ssh-login-grace-time.yml", text: asText(r109, "rules/ssh/ssh-login-grace-time.yml") },
-  { file: "rules/ssh/ssh-max-auth-tries.yml", text: asText(r110, "rules/ssh/ssh-max-auth-tries.yml") },
-  { file: "rules/ssh/ssh-max-sessions.yml", text: asText(r111, "rules/ssh/ssh-max-sessions.yml") },
-  { file: "rules/ssh/ssh-max-startups.yml", text: asText(r112, "rules/ssh/ssh-max-startups.yml") },
-  { file: "rules/ssh/ssh-permit-empty-passwords.yml", text: asText(r113, "rules/ssh/ssh-permit-empty-passwords.yml") },
-  { file: "rules/ssh/ssh-permit-root-login.yml", text: asText(r114, "rules/ssh/ssh-permit-root-login.yml") },
-  { file: "rules/ssh/ssh-permit-user-environment.yml", text: asText(r115, "rules/ssh/ssh-permit-user-environment.yml") },
-  { file: "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml", text: asText(r116, "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml") },
-  { file: "rules/ssh/ssh-private-host-key-ed25519-permissions.yml", text: asText(r117, "rules/ssh/ssh-private-host-key-ed25519-permissions.yml") },
-  { file: "rules/ssh/ssh-private-host-key-rsa-permissions.yml", text: asText(r118, "rules/ssh/ssh-private-host-key-rsa-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml", text: asText(r119, "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-ed25519-permissions.yml", text: asText(r120, "rules/ssh/ssh-public-host-key-ed25519-permissions.yml") },
-  { file: "rules/ssh/ssh-public-host-key-rsa-permissions.yml", text: asText(r121, "rules/ssh/ssh-public-host-key-rsa-permissions.yml") },
-  { file: "rules/ssh/ssh-use-pam.yml", text: asText(r122, "rules/ssh/ssh-use-pam.yml") },
-  { file: "rules/ssh/sshd-config-permissions.yml", text: asText(r123, "rules/ssh/sshd-config-permissions.yml") },
-  { file: "rules/sudo/sudo-logfile.yml", text: asText(r124, "rules/sudo/sudo-logfile.yml") },
-  { file: "rules/sudo/sudo-use-pty.yml", text: asText(r125, "rules/sudo/sudo-use-pty.yml") },
-  { file: "rules/sysctl/sysctl-fs-protected-hardlinks.yml", text: asText(r126, "rules/sysctl/sysctl-fs-protected-hardlinks.yml") },
-  { file: "rules/sysctl/sysctl-fs-protected-symlinks.yml", text: asText(r127, "rules/sysctl/sysctl-fs-protected-symlinks.yml") },
-  { file: "rules/sysctl/sysctl-fs-suid-dumpable.yml", text: asText(r128, "rules/sysctl/sysctl-fs-suid-dumpable.yml") },
-  { file: "rules/sysctl/sysctl-kernel-dmesg-restrict.yml", text: asText(r129, "rules/sysctl/sysctl-kernel-dmesg-restrict.yml") },
-  { file: "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml", text: asText(r130, "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml") },
-  { file: "rules/sysctl/sysctl-kernel-kptr-restrict.yml", text: asText(r131, "rules/sysctl/sysctl-kernel-kptr-restrict.yml") },
-  { file: "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml", text: asText(r132, "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml") },
-  { file: "rules/sysctl/sysctl-kernel-randomize-va-space.yml", text: asText(r133, "rules/sysctl/sysctl-kernel-randomize-va-space.yml") },
-  { file: "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml", text: asText(r134, "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml") },
-  { file: "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml", text: asText(r135, "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml") },
-  { file: "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml", text: asText(r136, "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml", text: asText(r137, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml", text: asText(r138, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml", text: asText(r139, "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml", text: asText(r140, "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml", text: asText(r141, "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml", text: asText(r142, "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml", text: asText(r143, "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml", text: asText(r144, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml", text: asText(r145, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml", text: asText(r146, "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml", text: asText(r147, "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml", text: asText(r148, "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml", text: asText(r149, "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml", text: asText(r150, "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml", text: asText(r151, "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml", text: asText(r152, "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-ip-forward.yml", text: asText(r153, "rules/sysctl/sysctl-net-ipv4-ip-forward.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml", text: asText(r154, "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml", text: asText(r155, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml", text: asText(r156, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml", text: asText(r157, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml", text: asText(r158, "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml", text: asText(r159, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml", text: asText(r160, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml", text: asText(r161, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml") },
-  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml", text: asText(r162, "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml") },
-  { file: "rules/system/limits-core-dumps.yml", text: asText(r163, "rules/system/limits-core-dumps.yml") },
+  { file: "rules/packages/pkg-apparmor-present.yml", text: asText(r47, "rules/packages/pkg-apparmor-present.yml") },
+  { file: "rules/packages/pkg-audit-present.yml", text: asText(r48, "rules/packages/pkg-audit-present.yml") },
+  { file: "rules/packages/pkg-auditd-present.yml", text: asText(r49, "rules/packages/pkg-auditd-present.yml") },
+  { file: "rules/packages/pkg-chrony-present.yml", text: asText(r50, "rules/packages/pkg-chrony-present.yml") },
+  { file: "rules/packages/pkg-cron-present.yml", text: asText(r51, "rules/packages/pkg-cron-present.yml") },
+  { file: "rules/packages/pkg-ftp-client-absent.yml", text: asText(r52, "rules/packages/pkg-ftp-client-absent.yml") },
+  { file: "rules/packages/pkg-inetutils-telnet-absent.yml", text: asText(r53, "rules/packages/pkg-inetutils-telnet-absent.yml") },
+  { file: "rules/packages/pkg-ldap-utils-absent.yml", text: asText(r54, "rules/packages/pkg-ldap-utils-absent.yml") },
+  { file: "rules/packages/pkg-libpam-pwquality-present.yml", text: asText(r55, "rules/packages/pkg-libpam-pwquality-present.yml") },
+  { file: "rules/packages/pkg-libpwquality-present.yml", text: asText(r56, "rules/packages/pkg-libpwquality-present.yml") },
+  { file: "rules/packages/pkg-mcstrans-absent.yml", text: asText(r57, "rules/packages/pkg-mcstrans-absent.yml") },
+  { file: "rules/packages/pkg-nis-client-absent.yml", text: asText(r58, "rules/packages/pkg-nis-client-absent.yml") },
+  { file: "rules/packages/pkg-openldap-clients-absent.yml", text: asText(r59, "rules/packages/pkg-openldap-clients-absent.yml") },
+  { file: "rules/packages/pkg-openssh-server-present.yml", text: asText(r60, "rules/packages/pkg-openssh-server-present.yml") },
+  { file: "rules/packages/pkg-rsh-client-absent.yml", text: asText(r61, "rules/packages/pkg-rsh-client-absent.yml") },
+  { file: "rules/packages/pkg-rsyslog-present.yml", text: asText(r62, "rules/packages/pkg-rsyslog-present.yml") },
+  { file: "rules/packages/pkg-setroubleshoot-absent.yml", text: asText(r63, "rules/packages/pkg-setroubleshoot-absent.yml") },
+  { file: "rules/packages/pkg-sudo-present.yml", text: asText(r64, "rules/packages/pkg-sudo-present.yml") },
+  { file: "rules/packages/pkg-talk-absent.yml", text: asText(r65, "rules/packages/pkg-talk-absent.yml") },
+  { file: "rules/packages/pkg-telnet-absent.yml", text: asText(r66, "rules/packages/pkg-telnet-absent.yml") },
+  { file: "rules/packages/pkg-tftp-client-absent.yml", text: asText(r67, "rules/packages/pkg-tftp-client-absent.yml") },
+  { file: "rules/packages/pkg-xorg-x11-server-absent.yml", text: asText(r68, "rules/packages/pkg-xorg-x11-server-absent.yml") },
+  { file: "rules/packages/pkg-xserver-xorg-absent.yml", text: asText(r69, "rules/packages/pkg-xserver-xorg-absent.yml") },
+  { file: "rules/packages/pkg-ypbind-absent.yml", text: asText(r70, "rules/packages/pkg-ypbind-absent.yml") },
+  { file: "rules/pam/faillock-deny.yml", text: asText(r71, "rules/pam/faillock-deny.yml") },
+  { file: "rules/pam/faillock-unlock-time.yml", text: asText(r72, "rules/pam/faillock-unlock-time.yml") },
+  { file: "rules/pam/pam-faillock-preauth.yml", text: asText(r73, "rules/pam/pam-faillock-preauth.yml") },
+  { file: "rules/pam/pam-pwhistory-remember.yml", text: asText(r74, "rules/pam/pam-pwhistory-remember.yml") },
+  { file: "rules/pam/pam-wheel-su.yml", text: asText(r75, "rules/pam/pam-wheel-su.yml") },
+  { file: "rules/pam/pwquality-dcredit.yml", text: asText(r76, "rules/pam/pwquality-dcredit.yml") },
+  { file: "rules/pam/pwquality-lcredit.yml", text: asText(r77, "rules/pam/pwquality-lcredit.yml") },
+  { file: "rules/pam/pwquality-minclass.yml", text: asText(r78, "rules/pam/pwquality-minclass.yml") },
+  { file: "rules/pam/pwquality-minlen.yml", text: asText(r79, "rules/pam/pwquality-minlen.yml") },
+  { file: "rules/pam/pwquality-ocredit.yml", text: asText(r80, "rules/pam/pwquality-ocredit.yml") },
+  { file: "rules/pam/pwquality-ucredit.yml", text: asText(r81, "rules/pam/pwquality-ucredit.yml") },
+  { file: "rules/services/service-apache-masked.yml", text: asText(r82, "rules/services/service-apache-masked.yml") },
+  { file: "rules/services/service-autofs-masked.yml", text: asText(r83, "rules/services/service-autofs-masked.yml") },
+  { file: "rules/services/service-avahi-masked.yml", text: asText(r84, "rules/services/service-avahi-masked.yml") },
+  { file: "rules/services/service-chrony-enabled.yml", text: asText(r85, "rules/services/service-chrony-enabled.yml") },
+  { file: "rules/services/service-cron-enabled.yml", text: asText(r86, "rules/services/service-cron-enabled.yml") },
+  { file: "rules/services/service-cups-masked.yml", text: asText(r87, "rules/services/service-cups-masked.yml") },
+  { file: "rules/services/service-dhcp-server-masked.yml", text: asText(r88, "rules/services/service-dhcp-server-masked.yml") },
+  { file: "rules/services/service-dns-server-masked.yml", text: asText(r89, "rules/services/service-dns-server-masked.yml") },
+  { file: "rules/services/service-dnsmasq-masked.yml", text: asText(r90, "rules/services/service-dnsmasq-masked.yml") },
+  { file: "rules/services/service-dovecot-masked.yml", text: asText(r91, "rules/services/service-dovecot-masked.yml") },
+  { file: "rules/services/service-ftp-server-masked.yml", text: asText(r92, "rules/services/service-ftp-server-masked.yml") },
+  { file: "rules/services/service-journald-enabled.yml", text: asText(r93, "rules/services/service-journald-enabled.yml") },
+  { file: "rules/services/service-nfs-server-masked.yml", text: asText(r94, "rules/services/service-nfs-server-masked.yml") },
+  { file: "rules/services/service-nginx-masked.yml", text: asText(r95, "rules/services/service-nginx-masked.yml") },
+  { file: "rules/services/service-nis-server-masked.yml", text: asText(r96, "rules/services/service-nis-server-masked.yml") },
+  { file: "rules/services/service-rpcbind-masked.yml", text: asText(r97, "rules/services/service-rpcbind-masked.yml") },
+  { file: "rules/services/service-rsync-masked.yml", text: asText(r98, "rules/services/service-rsync-masked.yml") },
+  { file: "rules/services/service-rsyslog-enabled.yml", text: asText(r99, "rules/services/service-rsyslog-enabled.yml") },
+  { file: "rules/services/service-samba-masked.yml", text: asText(r100, "rules/services/service-samba-masked.yml") },
+  { file: "rules/services/service-slapd-masked.yml", text: asText(r101, "rules/services/service-slapd-masked.yml") },
+  { file: "rules/services/service-snmpd-masked.yml", text: asText(r102, "rules/services/service-snmpd-masked.yml") },
+  { file: "rules/services/service-squid-masked.yml", text: asText(r103, "rules/services/service-squid-masked.yml") },
+  { file: "rules/services/service-telnet-masked.yml", text: asText(r104, "rules/services/service-telnet-masked.yml") },
+  { file: "rules/services/service-tftp-masked.yml", text: asText(r105, "rules/services/service-tftp-masked.yml") },
+  { file: "rules/services/service-xinetd-masked.yml", text: asText(r106, "rules/services/service-xinetd-masked.yml") },
+  { file: "rules/services/time-sync-single-daemon-rhel.yml", text: asText(r107, "rules/services/time-sync-single-daemon-rhel.yml") },
+  { file: "rules/services/time-sync-single-daemon.yml", text: asText(r108, "rules/services/time-sync-single-daemon.yml") },
+  { file: "rules/shell/shell-tmout.yml", text: asText(r109, "rules/shell/shell-tmout.yml") },
+  { file: "rules/shell/shell-umask.yml", text: asText(r110, "rules/shell/shell-umask.yml") },
+  { file: "rules/ssh/ssh-approved-ciphers.yml", text: asText(r111, "rules/ssh/ssh-approved-ciphers.yml") },
+  { file: "rules/ssh/ssh-approved-kex.yml", text: asText(r112, "rules/ssh/ssh-approved-kex.yml") },
+  { file: "rules/ssh/ssh-approved-macs.yml", text: asText(r113, "rules/ssh/ssh-approved-macs.yml") },
+  { file: "rules/ssh/ssh-banner.yml", text: asText(r114, "rules/ssh/ssh-banner.yml") },
+  { file: "rules/ssh/ssh-client-alive-count-max.yml", text: asText(r115, "rules/ssh/ssh-client-alive-count-max.yml") },
+  { file: "rules/ssh/ssh-client-alive-interval.yml", text: asText(r116, "rules/ssh/ssh-client-alive-interval.yml") },
+  { file: "rules/ssh/ssh-disable-forwarding.yml", text: asText(r117, "rules/ssh/ssh-disable-forwarding.yml") },
+  { file: "rules/ssh/ssh-gssapi-authentication.yml", text: asText(r118, "rules/ssh/ssh-gssapi-authentication.yml") },
+  { file: "rules/ssh/ssh-hostbased-authentication.yml", text: asText(r119, "rules/ssh/ssh-hostbased-authentication.yml") },
+  { file: "rules/ssh/ssh-ignore-rhosts.yml", text: asText(r120, "rules/ssh/ssh-ignore-rhosts.yml") },
+  { file: "rules/ssh/ssh-log-level.yml", text: asText(r121, "rules/ssh/ssh-log-level.yml") },
+  { file: "rules/ssh/ssh-login-grace-time.yml", text: asText(r122, "rules/ssh/ssh-login-grace-time.yml") },
+  { file: "rules/ssh/ssh-max-auth-tries.yml", text: asText(r123, "rules/ssh/ssh-max-auth-tries.yml") },
+  { file: "rules/ssh/ssh-max-sessions.yml", text: asText(r124, "rules/ssh/ssh-max-sessions.yml") },
+  { file: "rules/ssh/ssh-max-startups.yml", text: asText(r125, "rules/ssh/ssh-max-startups.yml") },
+  { file: "rules/ssh/ssh-permit-empty-passwords.yml", text: asText(r126, "rules/ssh/ssh-permit-empty-passwords.yml") },
+  { file: "rules/ssh/ssh-permit-root-login.yml", text: asText(r127, "rules/ssh/ssh-permit-root-login.yml") },
+  { file: "rules/ssh/ssh-permit-user-environment.yml", text: asText(r128, "rules/ssh/ssh-permit-user-environment.yml") },
+  { file: "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml", text: asText(r129, "rules/ssh/ssh-private-host-key-ecdsa-permissions.yml") },
+  { file: "rules/ssh/ssh-private-host-key-ed25519-permissions.yml", text: asText(r130, "rules/ssh/ssh-private-host-key-ed25519-permissions.yml") },
+  { file: "rules/ssh/ssh-private-host-key-rsa-permissions.yml", text: asText(r131, "rules/ssh/ssh-private-host-key-rsa-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml", text: asText(r132, "rules/ssh/ssh-public-host-key-ecdsa-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-ed25519-permissions.yml", text: asText(r133, "rules/ssh/ssh-public-host-key-ed25519-permissions.yml") },
+  { file: "rules/ssh/ssh-public-host-key-rsa-permissions.yml", text: asText(r134, "rules/ssh/ssh-public-host-key-rsa-permissions.yml") },
+  { file: "rules/ssh/ssh-use-pam.yml", text: asText(r135, "rules/ssh/ssh-use-pam.yml") },
+  { file: "rules/ssh/sshd-config-permissions.yml", text: asText(r136, "rules/ssh/sshd-config-permissions.yml") },
+  { file: "rules/sudo/sudo-logfile.yml", text: asText(r137, "rules/sudo/sudo-logfile.yml") },
+  { file: "rules/sudo/sudo-use-pty.yml", text: asText(r138, "rules/sudo/sudo-use-pty.yml") },
+  { file: "rules/sysctl/sysctl-fs-protected-hardlinks.yml", text: asText(r139, "rules/sysctl/sysctl-fs-protected-hardlinks.yml") },
+  { file: "rules/sysctl/sysctl-fs-protected-symlinks.yml", text: asText(r140, "rules/sysctl/sysctl-fs-protected-symlinks.yml") },
+  { file: "rules/sysctl/sysctl-fs-suid-dumpable.yml", text: asText(r141, "rules/sysctl/sysctl-fs-suid-dumpable.yml") },
+  { file: "rules/sysctl/sysctl-kernel-dmesg-restrict.yml", text: asText(r142, "rules/sysctl/sysctl-kernel-dmesg-restrict.yml") },
+  { file: "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml", text: asText(r143, "rules/sysctl/sysctl-kernel-kexec-load-disabled.yml") },
+  { file: "rules/sysctl/sysctl-kernel-kptr-restrict.yml", text: asText(r144, "rules/sysctl/sysctl-kernel-kptr-restrict.yml") },
+  { file: "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml", text: asText(r145, "rules/sysctl/sysctl-kernel-perf-event-paranoid.yml") },
+  { file: "rules/sysctl/sysctl-kernel-randomize-va-space.yml", text: asText(r146, "rules/sysctl/sysctl-kernel-randomize-va-space.yml") },
+  { file: "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml", text: asText(r147, "rules/sysctl/sysctl-kernel-unprivileged-bpf-disabled.yml") },
+  { file: "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml", text: asText(r148, "rules/sysctl/sysctl-kernel-yama-ptrace-scope.yml") },
+  { file: "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml", text: asText(r149, "rules/sysctl/sysctl-net-core-bpf-jit-harden.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml", text: asText(r150, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml", text: asText(r151, "rules/sysctl/sysctl-net-ipv4-conf-all-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml", text: asText(r152, "rules/sysctl/sysctl-net-ipv4-conf-all-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml", text: asText(r153, "rules/sysctl/sysctl-net-ipv4-conf-all-log-martians.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml", text: asText(r154, "rules/sysctl/sysctl-net-ipv4-conf-all-rp-filter.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml", text: asText(r155, "rules/sysctl/sysctl-net-ipv4-conf-all-secure-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml", text: asText(r156, "rules/sysctl/sysctl-net-ipv4-conf-all-send-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml", text: asText(r157, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml", text: asText(r158, "rules/sysctl/sysctl-net-ipv4-conf-default-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml", text: asText(r159, "rules/sysctl/sysctl-net-ipv4-conf-default-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml", text: asText(r160, "rules/sysctl/sysctl-net-ipv4-conf-default-log-martians.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml", text: asText(r161, "rules/sysctl/sysctl-net-ipv4-conf-default-rp-filter.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml", text: asText(r162, "rules/sysctl/sysctl-net-ipv4-conf-default-secure-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml", text: asText(r163, "rules/sysctl/sysctl-net-ipv4-conf-default-send-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml", text: asText(r164, "rules/sysctl/sysctl-net-ipv4-icmp-echo-ignore-broadcasts.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml", text: asText(r165, "rules/sysctl/sysctl-net-ipv4-icmp-ignore-bogus-error-responses.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-ip-forward.yml", text: asText(r166, "rules/sysctl/sysctl-net-ipv4-ip-forward.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml", text: asText(r167, "rules/sysctl/sysctl-net-ipv4-tcp-syncookies.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml", text: asText(r168, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-ra.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml", text: asText(r169, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml", text: asText(r170, "rules/sysctl/sysctl-net-ipv6-conf-all-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml", text: asText(r171, "rules/sysctl/sysctl-net-ipv6-conf-all-forwarding.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml", text: asText(r172, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-ra.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml", text: asText(r173, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-redirects.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml", text: asText(r174, "rules/sysctl/sysctl-net-ipv6-conf-default-accept-source-route.yml") },
+  { file: "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml", text: asText(r175, "rules/sysctl/sysctl-net-ipv6-conf-default-forwarding.yml") },
+  { file: "rules/system/limits-core-dumps.yml", text: asText(r176, "rules/system/limits-core-dumps.yml") },
 ];
 
 /** Load the shipped corpus (same validation as rules on disk). */

@@ -240,6 +240,7 @@ export function parseRuleText(src: RuleSource, lookup: ParamLookup = registryLoo
       references: file.references,
       platforms: file.platforms,
       implementations: implementations as RuleImplementation[],
+      dependsOn: file.depends_on ?? [],
       source: src.file,
     },
   };

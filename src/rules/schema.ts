@@ -179,7 +179,7 @@ export const WORKLOADS = ["containers", "vms", "snaps", "routers", "ipv6-autocon
 export type Workload = (typeof WORKLOADS)[number];
 const Breaks = v.array(v.picklist(WORKLOADS, `breaks: each entry must be one of ${WORKLOADS.join(", ")}`), "breaks must be a list of workloads");
 
-/** Rule ids another rule names (`depends_on`, …); kept for corpus compatibility, not acted on by this version. */
+/** Rule ids another rule names: `depends_on` is acted on (rules/depends.ts); `conflicts_with` and `supersedes` are kept for corpus compatibility, not acted on. */
 const RuleIdList = v.array(RuleId, "must be a list of rule ids");
 
 /** A whole rule file, as written. `load.ts` turns it into a {@link Rule}. */
@@ -195,7 +195,7 @@ export const RuleFile = strictMapping({
   references: v.optional(References, {}),
   platforms: v.optional(v.array(Platform), []),
   implementations: v.pipe(v.array(Implementation), v.minLength(1, "a rule needs at least one implementation")),
-  // Kensa's ordering and transaction hints: validated, reported by `rules show`, not acted on.
+  // Kensa's ordering and transaction hints: validated, reported by `rules show`; only depends_on is acted on.
   transactional: v.optional(v.boolean("transactional must be true or false")),
   depends_on: v.optional(RuleIdList),
   conflicts_with: v.optional(RuleIdList),
@@ -253,6 +253,12 @@ export interface Rule {
   implementations: RuleImplementation[];
   /** The file the rule came from, as shown in messages. */
   source: string;
+  /**
+   * Rules whose subject this rule presupposes (`depends_on`): where one of
+   * them says its package or unit is not on the host, this rule is not
+   * applicable (rules/depends.ts, engine/preconditions.ts).
+   */
+  dependsOn: string[];
   /** Each variable the rule uses (`{{ name }}`) and the value substituted (null: the site must set it). */
   variables: Record<string, { value: string | null; from: string }>;
 }

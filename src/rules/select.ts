@@ -109,6 +109,8 @@ export function ruleApplies(rule: Pick<Rule, "platforms">, os: OsRelease): boole
 export interface FactFiles {
   /** /etc/ssh/sshd_config of the target. */
   sshdConfig: string | null;
+  /** Whether the target has /usr/bin/apt-get (absent: not known to). */
+  aptGet?: boolean;
 }
 
 /**
@@ -117,7 +119,10 @@ export interface FactFiles {
  * /etc/ssh/sshd_config.d/*.conf, i.e. its sshd_config has a global `Include`
  * whose glob covers that directory (config/dropin-order.ts decides, the same
  * code config_set_dropin uses) — the reference format's gate for its
- * drop-in implementations.
+ * drop-in implementations. `apt`: the target's packages are managed by apt
+ * (it has /usr/bin/apt-get) — the reference format's gate for the Debian and
+ * Ubuntu variant of a rule (package and unit names), the default
+ * implementation being the RHEL one.
  *
  * @example fileFacts({ sshdConfig: "Include /etc/ssh/sshd_config.d/*.conf\n" }) // Set {"sshd_config_d"}
  */
@@ -126,6 +131,7 @@ export function fileFacts(files: FactFiles): Set<string> {
   if (files.sshdConfig !== null && includeLine(dropinLayout("/etc/ssh/sshd_config.d")!, files.sshdConfig, "00-bulwark.conf") !== null) {
     facts.add("sshd_config_d");
   }
+  if (files.aptGet === true) facts.add("apt");
   return facts;
 }
 

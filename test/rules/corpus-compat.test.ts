@@ -42,6 +42,9 @@ describe.skipIf(!haveKensaFull)("kensa-full reference corpus", () => {
     // Kernel-module and sysctl rules (19 + 39) plus those whose check and every step are config_set(_dropin)/append, file_content/absent/permissions, pam or sshd (issue 15).
     // Issue 16: + 72 with package_state, package_absent/package_present and their apt_absent/apt_present spellings,
     // + 37 with service_state and service_masked/enabled/disabled, + 17 with mount_option and mount_option_set.
+    // Wave 4 (services/time sync/depends_on) adds no runnable rule: the corpus names neither service_choice nor
+    // service_choice_set; honouring depends_on and the `apt` fact changes verdicts, not runnability
+    // (test/cli/preconditions-image.test.ts rule-depends/AC-04: 16 errors -> 0 on Ubuntu 22.04 without sshd).
     expect(runnable.length).toBe(287);
     const names = new Set(res.rules.flatMap(unsupportedOf));
     for (const n of ["check method command", "mechanism manual", "mechanism audit_rule_set"]) expect(names).toContain(n);

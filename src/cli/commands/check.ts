@@ -6,7 +6,7 @@ import type { Rule } from "../../rules/schema.ts";
 import { deadmanClock } from "../../engine/deadman-clock.ts";
 import { applyWaiver, parseTailoring } from "../../rules/tailoring.ts";
 import { profileArgs, readTailoring, setArgs, tailoringArgs, type BenchmarkChoice } from "../benchmark.ts";
-import { buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
+import { applyPreconditions, buildHost, readOs, selectForRun, stateDirFor } from "../context.ts";
 import { failOnArg, failOnFlag, judgeRegression } from "../regression-flag.ts";
 import { EXIT } from "../errors.ts";
 import { commandHint } from "../hints.ts";
@@ -43,6 +43,7 @@ export const checkCommand = defineCommand({
     const tsrc = await readTailoring(host, data as FlagValues);
     const chosen: BenchmarkChoice & { rules?: Rule[] } = {};
     const planned = selectForRun(args, data as FlagValues, host, osInfo, out.quiet, tsrc, chosen);
+    await applyPreconditions(host, planned, chosen.rules ?? [], osInfo);
     // Waivers: read once the rules are known to be valid (selectForRun validated the file against them).
     const waivers = new Map((tsrc ? parseTailoring(tsrc.text, tsrc.file).waivers : []).map((w) => [w.rule, w]));
     const now = deadmanClock().now();

@@ -3,7 +3,8 @@ import { profileArgs, readTailoring, setArgs, tailoringArgs } from "../benchmark
 import { runRemediation, takeRunLock, type RunLock, type RunReport } from "../../engine/index.ts";
 import { armDeadmanAtStart, confirmWithinArg, confirmWithinFlag, refuseDueDeadmen, settleDeadmanAtEnd } from "../deadman-flag.ts";
 import type { Store } from "../../store/index.ts";
-import { buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
+import { applyPreconditions, buildHost, openStateStore, readOs, selectForRun, stateDirFor, type PlannedRule } from "../context.ts";
+import type { Rule } from "../../rules/schema.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { allowEmptyArgs, defineArgs, formatFlag, outputArgs, selectionArgs, stateArgs, targetArgs, waitArgs, type FlagValues } from "../options.ts";
@@ -30,7 +31,9 @@ export async function remediateOrPlan(args: Record<string, any>, data: FlagValue
   const host = buildHost(args);
   const identity = await readTargetIdentity(host);
   const osInfo = await readOs(host);
-  const planned = selectForRun(args, data, host, osInfo, out.quiet, await readTailoring(host, data));
+  const chosen: { rules?: Rule[] } = {};
+  const planned = selectForRun(args, data, host, osInfo, out.quiet, await readTailoring(host, data), chosen);
+  await applyPreconditions(host, planned, chosen.rules ?? [], osInfo);
   const byId = new Map<string, PlannedRule>(planned.map((p) => [p.rule.id, p]));
   const confirmWithin = confirmWithinFlag(args["confirm-within"], dryRun);
   // A dry run records nothing: no lock, and no store is opened (or created).

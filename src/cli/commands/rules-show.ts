@@ -40,6 +40,7 @@ export const rulesShowCommand = defineCommand({
       rationale: rule.rationale,
       references: rule.references,
       platforms: rule.platforms,
+      depends_on: rule.dependsOn,
       implementations: rule.implementations.map((i) => ({
         ...(i.when !== undefined ? { when: i.when } : {}),
         default: i.default,
@@ -56,6 +57,7 @@ export const rulesShowCommand = defineCommand({
       out.line(`${out.p.bold(doc.id)}  ${doc.title}`);
       out.line(`severity: ${doc.severity}   category: ${doc.category || "-"}   tags: ${doc.tags.join(", ") || "-"}`);
       out.line(`platforms: ${doc.platforms.map(platformText).join("; ") || "any"}`);
+      if (doc.depends_on.length) out.line(`depends on: ${doc.depends_on.join(", ")} (not applicable where their package or unit is missing)`);
       out.line(`source: ${doc.source}`);
       out.line("");
       out.line(doc.description);
