@@ -102,16 +102,20 @@ function pathSlug(path: string): string {
 }
 
 /**
- * The SSG short rule ids (without {@link SSG_RULE_PREFIX}) that RULE's
- * default implementation's first check answers to, by SSG's conventions;
- * empty when SSG names that check in no predictable way.
+ * The SSG short rule ids (without {@link SSG_RULE_PREFIX}) that the first
+ * check of each of RULE's implementations answers to, by SSG's conventions,
+ * the default implementation's first; empty when SSG names those checks in no
+ * predictable way. Per-platform variants count: SSG names apache's service
+ * `httpd` on RHEL and `apache2` on Debian, and Bulwark's rule has both.
  *
  * @example ssgRuleIds(cramfsRule) // ["kernel_module_cramfs_disabled"]
  */
 export function ssgRuleIds(rule: Rule): string[] {
-  const impl = rule.implementations.find((i) => i.default) ?? rule.implementations[0];
-  const check = impl?.checks[0];
-  if (!check) return [];
+  const impls = [...rule.implementations].sort((a, b) => Number(Boolean(b.default)) - Number(Boolean(a.default)));
+  return [...new Set(impls.flatMap((impl) => (impl.checks[0] ? checkIds(impl.checks[0]) : [])))];
+}
+
+function checkIds(check: Rule["implementations"][number]["checks"][number]): string[] {
   const p = (check.params ?? {}) as Record<string, unknown>;
   const str = (k: string) => (typeof p[k] === "string" ? (p[k] as string) : undefined);
   switch (check.method) {

@@ -19,7 +19,7 @@ describe("ssg-ids", () => {
     expect(ids("sysctl-net-ipv4-ip-forward")).toEqual(["sysctl_net_ipv4_ip_forward"]);
     expect(ids("mount-dev-shm-nodev")).toEqual(["mount_option_dev_shm_nodev"]);
     expect(ids("pkg-aide-present")).toEqual(["package_aide_installed"]);
-    expect(ids("service-apache-masked")).toEqual(["service_apache2_disabled"]);
+    expect(ids("service-apache-masked")).toEqual(["service_httpd_disabled", "service_apache2_disabled"]);
     expect(ids("etc-passwd-permissions")).toEqual(["file_permissions_etc_passwd", "file_owner_etc_passwd", "file_groupowner_etc_passwd"]);
     expect(ids("etc-passwd-backup-permissions")).toEqual([]); // SSG names backups its own way: not guessed
     expect(ids("ssh-permit-root-login")).toEqual(["sshd_disable_root_login"]);
