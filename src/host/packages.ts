@@ -73,14 +73,22 @@ export function rpmFileName(r: PackageRef): string {
   return `${r.name}-${r.version.replace(/^[0-9]+:/, "")}.${r.arch}.rpm`;
 }
 
+/** What dpkg and dpkg-query open under the admin directory (dpkg's lib/dpkg/dbdir.c, dpkg-db.h). */
+const DPKG_READS = ["status", "available", "arch", "diversions", "statoverride", "updates", "info", "triggers", "alternatives"] as const;
+
 /**
  * Which database ROOT holds. A symlinked /var, /var/lib or dpkg directory is
- * refused (a query would read outside the root); rpm's /var/lib/rpm may be
- * the relative link newer distributions ship to ../../usr/lib/sysimage/rpm.
+ * refused, and so is a symlinked file or directory dpkg reads inside it
+ * (status, updates/ and its journal entries …): dpkg-query follows them, so a
+ * query would read outside the root. rpm's /var/lib/rpm may be the relative
+ * link newer distributions ship to ../../usr/lib/sysimage/rpm.
  */
 export async function detectFormat(exec: Executor, root: string): Promise<PackageFormat> {
   const at = (p: string) => q(mapUnder(root, p));
   const r = await exec.run(`for d in ${at("/var")} ${at("/var/lib")} ${at("/var/lib/dpkg")}; do
+  if [ -L "$d" ]; then printf 'SYMLINK %s' "$d"; exit 0; fi
+done
+for d in ${DPKG_READS.map((f) => at(`/var/lib/dpkg/${f}`)).join(" ")} ${at("/var/lib/dpkg/updates")}/*; do
   if [ -L "$d" ]; then printf 'SYMLINK %s' "$d"; exit 0; fi
 done
 if [ -f ${at("/var/lib/dpkg/status")} ]; then printf dpkg; exit 0; fi

@@ -94,7 +94,7 @@ async function runScenario(s: Scenario): Promise<void> {
     const imageBefore = fingerprint(img.root);
     const r = await runAudited([BIN, ...argsFor(cmd, img, s.path)], {
       traceFile: join(img.dir, `trace-${n++}-${cmd}.txt`),
-      timeoutMs: s.attack.name === "fifo-state-db" ? HANG_MS : s.attack.name === "oversize-config" ? BIG_MS : CMD_MS,
+      timeoutMs: s.attack.name === "fifo-state-db" || s.attack.name === "unit-file-special" ? HANG_MS : s.attack.name === "oversize-config" || s.attack.name === "unit-file-oversize" ? BIG_MS : CMD_MS,
       rssCapBytes: RSS_CAP,
     });
     summary.push(
@@ -260,7 +260,8 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
   "units-dir-symlink"(s, cmd, o) {
     expectNoHostReads(s, o);
     expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS)\s/m);
-    if (cmd === "check" || cmd === "plan" || cmd === "remediate") expectRefused(o, "/etc/systemd/system");
+    // The check resolves the link inside the root, as systemctl --root does (nothing there: no links); a change refuses.
+    if (cmd === "plan" || cmd === "remediate") expectRefused(o, "/etc/systemd/system");
   },
   "wants-dir-symlink"(s, cmd, o) {
     expectNoHostReads(s, o);
@@ -285,6 +286,13 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
       expect(out(o), where(o)).toContain("/usr/lib/systemd/system/bw-fifo.service");
       expect(out(o), where(o)).toContain("/etc/systemd/system/bw-tofifo.service");
     }
+  },
+  "unit-file-oversize"(_s, _cmd, o) {
+    expect(o.r.ms, `took ${o.r.ms.toFixed(0)} ms for a ${BIG_MB} MiB unit file\n${where(o)}`).toBeLessThan(BIG_MS);
+    expect(o.r.maxRssBytes, `peak RSS ${(o.r.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n${where(o)}`).toBeLessThan(rssBound());
+    expectRefused(o, "/usr/lib/systemd/system/bw-big.service");
+    expect(out(o), `no size limit named\n${where(o)}`).toMatch(/limit|too (large|big)|exceed|larger than|MiB|bytes|EFBIG/i);
+    expect(o.r.stdout).not.toMatch(/^(PASS|COMMITTED|PLANNED)\s/m);
   },
   "fstab-symlink"(s, cmd, o) {
     expectNoHostReads(s, o);

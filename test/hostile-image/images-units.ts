@@ -113,7 +113,7 @@ export const UNIT_ATTACKS: Attack[] = [
   {
     name: "unit-file-special",
     criterion: "hostile-image/AC-16",
-    what: `a unit file that is a FIFO, a link to a FIFO, and a ${BIG_MB} MiB unit file`,
+    what: "a unit file that is a FIFO, and a link to a FIFO",
     commands: ["check", "plan", "remediate", "rollback", "recover"],
     paths: BOTH,
     offending: "bw-fifo.service",
@@ -123,17 +123,32 @@ export const UNIT_ATTACKS: Attack[] = [
       mkdirSync(join(img.root, "run"), { recursive: true });
       mkfifo(join(img.root, "run/pipe"));
       symlinkSync("/run/pipe", join(img.root, "etc/systemd/system/bw-tofifo.service"));
+      withRules(img, [
+        { id: "svc-hostile-fifo", check: { method: "service_state", name: "bw-fifo.service", enabled: false }, remediation: { mechanism: "service_masked", name: "bw-fifo.service" } },
+        { id: "svc-hostile-tofifo", check: { method: "service_state", name: "bw-tofifo.service", enabled: false }, remediation: { mechanism: "service_disabled", name: "bw-tofifo.service" } },
+      ]);
+      img.footprint = [...STATE_ONLY, "etc/systemd/system/"];
+      return img;
+    },
+  },
+  {
+    name: "unit-file-oversize",
+    criterion: "hostile-image/AC-16",
+    what: `a ${BIG_MB} MiB unit file in the search path`,
+    commands: ["check", "plan", "remediate"],
+    paths: BOTH,
+    offending: "bw-big.service",
+    build() {
+      const img = unitImage("unit-big");
       const fd = openSync(join(img.root, LIB, "bw-big.service"), "w");
       const chunk = Buffer.from("# padding padding padding padding padding padding padding\n".repeat(17000));
       for (let i = 0; i < BIG_MB; i++) writeSync(fd, chunk);
       writeSync(fd, UNIT);
       closeSync(fd);
       withRules(img, [
-        { id: "svc-hostile-fifo", check: { method: "service_state", name: "bw-fifo.service", enabled: false }, remediation: { mechanism: "service_masked", name: "bw-fifo.service" } },
-        { id: "svc-hostile-tofifo", check: { method: "service_state", name: "bw-tofifo.service", enabled: false }, remediation: { mechanism: "service_disabled", name: "bw-tofifo.service" } },
         { id: "svc-hostile-big", check: { method: "service_state", name: "bw-big.service", enabled: true }, remediation: { mechanism: "service_enabled", name: "bw-big.service" } },
       ]);
-      img.footprint = [...STATE_ONLY, "etc/systemd/system/"];
+      img.footprint = STATE_ONLY;
       return img;
     },
   },
