@@ -20,6 +20,8 @@ export interface DebSpec {
   depends?: string;
   /** A conffile /etc/NAME.conf with this content. */
   conf?: string;
+  /** A prerm maintainer script body (run by dpkg in the image before removal). */
+  prerm?: string;
 }
 
 function run(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
@@ -50,6 +52,10 @@ export function buildDeb(dir: string, s: DebSpec): string {
     // A maintainer script that runs in the image (chroot): proves scripts run there, never on this machine.
     writeFileSync(join(tree, "DEBIAN/postinst"), `#!/bin/sh\nset -e\necho "${s.name} postinst $*" >> /var/log/bulwark-test-postinst.log\n`);
     chmodSync(join(tree, "DEBIAN/postinst"), 0o755);
+    if (s.prerm !== undefined) {
+      writeFileSync(join(tree, "DEBIAN/prerm"), `#!/bin/sh\n${s.prerm}`);
+      chmodSync(join(tree, "DEBIAN/prerm"), 0o755);
+    }
     const out = join(dir, debFile(s));
     run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tree, out]);
     return out;
