@@ -130,7 +130,7 @@ export function rpmToolsPresent(): boolean {
 }
 
 /** Build a noarch RPM NAME-VERSION-RELEASE into DIR; returns its path. */
-export function buildRpm(dir: string, name: string, version: string, release: string): string {
+export function buildRpm(dir: string, name: string, version: string, release: string, requires?: string): string {
   const top = mkdtempSync(join(tmpdir(), `bulwark-rpm-${name}-`));
   try {
     mkdirSync(join(top, "SPECS"), { recursive: true });
@@ -140,7 +140,7 @@ Release: ${release}
 Summary: Bulwark test package
 License: MIT
 BuildArch: noarch
-%description
+${requires ? `Requires: ${requires}\n` : ""}%description
 Bulwark test package.
 %install
 mkdir -p %{buildroot}/usr/share/${name}
