@@ -81,6 +81,8 @@ export function manPage(root: CommandDoc, version: string, date: string): string
     ".TP", ".B BULWARK_DEBUG", "When set, an error also prints its stack trace on stderr.",
     ".TP", ".B BULWARK_FAULT",
     "For Bulwark's own crash tests only: names a point at which a run kills itself (for example \\fBafter\\-apply:1\\fR). Never set it on a host you care about: the run is left for \\fBbulwark recover\\fR.",
+    ".TP", ".B BULWARK_FAULT_TRACE",
+    "For Bulwark's own crash tests only: a file to which a run appends the name of every crash point it passes (\\fBafter\\-journal\\fR, \\fBmid\\-apply:1.1\\fR \\&...), so the tests can kill it at each one.",
     ".TP", ".B BULWARK_LIBC",
     "For Bulwark's own tests: the libc to bind for the kernel\\-io path; a path that does not exist makes FFI unavailable, so \\fB\\-\\-path auto\\fR takes the shell path.",
     ".TP", ".B BULWARK_TEST_PATH_PREPEND",

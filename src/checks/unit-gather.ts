@@ -65,7 +65,8 @@ async function destKind(host: Host, dest: string, known: Map<string, string>): P
   });
   if (!st) return "missing";
   if (st.type === "dir") return "other";
-  if (st.type === "other") return "null";
+  // systemd masks a device (null_or_empty) but refuses a FIFO or socket; an old Host without `special` keeps the mask.
+  if (st.type === "other") return st.special === "fifo" || st.special === "socket" ? "other" : "null";
   const f = await host.readFile(full);
   return f.exists && f.bytes.length === 0 ? "null" : "file";
 }
@@ -128,7 +129,12 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
           const target = await host.readLink(`${real}/${e.name}/${l.name}`);
           if (target !== null) deps.push({ dir: e.name, name: l.name, target });
         }
-      } else if (e.type === "other" && unitNameKind(e.name)) entries.set(e.name, { kind: "other" });
+      } else if (e.type === "other" && unitNameKind(e.name)) {
+        // lstat only (never opened): a device is a mask to systemd, a FIFO or socket is not a unit file.
+        const st = await host.statPath(`${real}/${e.name}`);
+        const what = st?.special;
+        entries.set(e.name, what === "fifo" || what === "socket" ? { kind: "special", what } : { kind: "other" });
+      }
     }
     dirs.push({ path: logical, entries, deps });
   }

@@ -88,7 +88,10 @@ export type UnitEntry =
       content?: string;
     }
   | { kind: "dir" }
-  | { kind: "other" };
+  /** a device: systemd reads it as /dev/null, a mask */
+  | { kind: "other" }
+  /** a FIFO or socket: systemd refuses it (not a regular file) */
+  | { kind: "special"; what: "fifo" | "socket" };
 
 /** A link inside a NAME.wants/.requires/.upholds directory: only its name and target matter. */
 export interface DepLink {
@@ -218,6 +221,7 @@ class Lookup {
     const path = `${dir}/${name}`;
     if (entry.kind === "dir" ) throw new Bad(`${path} is a directory`);
     if (entry.kind === "other") return { name, path, mode: "masked", dir, content: null };
+    if (entry.kind === "special") throw new Bad(`${path} is a ${entry.what === "fifo" ? "FIFO" : "socket"}, not a unit file`);
     if (entry.kind === "file") {
       if (entry.content.length === 0) return { name, path, mode: "masked", dir, content: null };
       return { name, path, mode: "regular", dir, content: entry.content };
@@ -225,6 +229,8 @@ class Lookup {
     const inside = this.inSearchPath(entry.dest);
     if (inside) validateAlias(name, base(entry.dest));
     if (entry.dest === "/dev/null" || entry.to === "null") return { name, path, mode: "masked", dir, content: null };
+    // systemd follows the link and refuses what is not a regular file (a directory, FIFO or socket).
+    if (entry.to === "other") throw new Bad(`${path} points to ${entry.dest}, which is not a unit file`);
     return { name, path, mode: inside ? "alias" : "linked", dir, content: null, dest: entry.dest, destContent: entry.content };
   }
 

@@ -43,7 +43,8 @@ async function applyStep(
   host: Host,
   step: PlannedStep,
 ): Promise<{ result: StepResult; changed: string[]; violated: boolean }> {
-  const rec = new RecordingHost(host, step.footprint);
+  // Each change the step makes is a crash point of its own: a kill between a step's first and last effect.
+  const rec = new RecordingHost(host, step.footprint, (n) => faultPoint(`mid-apply:${step.index + 1}.${n}`));
   let result: StepResult;
   try {
     result = await step.mechanism.apply(rec, step.params, step.pre);

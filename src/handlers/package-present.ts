@@ -17,10 +17,14 @@
  * at the captured version; `dpkg --purge` for those the database did not
  * know before (their config files did not exist), `--remove` for those in
  * state `rc` before (their old config files stay as they were).
- * RPM roots: capture refuses (dnf's dry run is not read by this version).
+ * RPM roots (no dnf dry run is read): the plan is the one cached rpm of
+ * NAME in dnf/yum's cache, accepted by `rpm -i --test` against the root's
+ * database (a missing dependency refuses the capture, named); apply installs
+ * that file with rpm, rollback `rpm -e`s exactly that version.
  */
 import * as v from "valibot";
 import type { Host, KnownPackage } from "../host/host.ts";
+import type { PackageSource } from "../host/packages-types.ts";
 import { PackageName } from "../params/package-name.ts";
 import { CaptureIncomplete, type Mechanism, type RollbackResult, type StepResult } from "./mechanism.ts";
 import { registerMechanism } from "./registry.ts";
@@ -84,7 +88,15 @@ async function capture(host: Host, p: PackagePresentParams): Promise<PackagePres
 
 async function apply(host: Host, p: PackagePresentParams, pre: PackagePresentPre): Promise<StepResult> {
   if (pre.installed.length) return { ok: true, detail: `${pre.installed.map(label).join(", ")} installed already` };
-  const o = await host.changePackages({ action: "install", packages: pre.plan.map((ref) => ({ ref, from: { kind: "repository", origin: "apt" } })) });
+  let from: PackageSource[] = pre.plan.map(() => ({ kind: "repository", origin: "apt" }));
+  if (pre.format === "rpm") {
+    // The RPM plan came from dnf's cache: install exactly those files (the Host checks each names its package).
+    const s = await host.queryPackages({ names: [], sourcesOf: pre.plan });
+    from = s.sources ?? [];
+    const missing = pre.plan.filter((_, i) => from[i]?.kind !== "cache");
+    if (missing.length) return { ok: false, detail: `${missing.map(label).join(", ")} no longer in the dnf cache; nothing changed` };
+  }
+  const o = await host.changePackages({ action: "install", packages: pre.plan.map((ref, i) => ({ ref, from: from[i]! })) });
   if (!o.ok) return { ok: false, detail: o.detail };
   return { ok: true, detail: `installed ${pre.plan.map(label).join(", ")}` };
 }

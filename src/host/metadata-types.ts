@@ -7,9 +7,14 @@
 /** The kind of a directory entry as lstat(2) sees it: a symlink is itself, never its target. */
 export type PathType = "file" | "dir" | "symlink" | "other";
 
+/** What an "other" object is: a character or block device, a FIFO, or a socket. */
+export type SpecialType = "device" | "fifo" | "socket";
+
 /** lstat(2) of one path: the object itself, never a symlink's target. */
 export interface PathStat {
   type: PathType;
+  /** For type "other": which kind of special file (systemd masks a device but refuses a FIFO or socket). */
+  special?: SpecialType;
   /** Permission bits including setuid, setgid and sticky (0..0o7777). */
   mode: number;
   uid: number;

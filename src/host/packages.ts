@@ -73,14 +73,22 @@ export function rpmFileName(r: PackageRef): string {
   return `${r.name}-${r.version.replace(/^[0-9]+:/, "")}.${r.arch}.rpm`;
 }
 
+/** What dpkg and dpkg-query open under the admin directory (dpkg's lib/dpkg/dbdir.c, dpkg-db.h). */
+const DPKG_READS = ["status", "available", "arch", "diversions", "statoverride", "updates", "info", "triggers", "alternatives"] as const;
+
 /**
  * Which database ROOT holds. A symlinked /var, /var/lib or dpkg directory is
- * refused (a query would read outside the root); rpm's /var/lib/rpm may be
- * the relative link newer distributions ship to ../../usr/lib/sysimage/rpm.
+ * refused, and so is a symlinked file or directory dpkg reads inside it
+ * (status, updates/ and its journal entries …): dpkg-query follows them, so a
+ * query would read outside the root. rpm's /var/lib/rpm may be the relative
+ * link newer distributions ship to ../../usr/lib/sysimage/rpm.
  */
 export async function detectFormat(exec: Executor, root: string): Promise<PackageFormat> {
   const at = (p: string) => q(mapUnder(root, p));
   const r = await exec.run(`for d in ${at("/var")} ${at("/var/lib")} ${at("/var/lib/dpkg")}; do
+  if [ -L "$d" ]; then printf 'SYMLINK %s' "$d"; exit 0; fi
+done
+for d in ${DPKG_READS.map((f) => at(`/var/lib/dpkg/${f}`)).join(" ")} ${at("/var/lib/dpkg/updates")}/*; do
   if [ -L "$d" ]; then printf 'SYMLINK %s' "$d"; exit 0; fi
 done
 if [ -f ${at("/var/lib/dpkg/status")} ]; then printf dpkg; exit 0; fi
@@ -215,6 +223,42 @@ async function dpkgPlan(exec: Executor, root: string, names: readonly string[]):
   return { ok: true, packages };
 }
 
+/**
+ * What installing NAMES on an RPM root would take, from dnf/yum's cache only
+ * (no dnf here to resolve from a repository): for each name, the one cached
+ * rpm of exactly that name (several cached versions are refused as
+ * ambiguous), and `rpm -i --test` of those files against the root's own
+ * database must pass — a missing dependency is named, never fetched.
+ */
+async function rpmPlan(exec: Executor, root: string, names: readonly string[]): Promise<InstallPlan> {
+  const dirs = RPM_CACHES.map((d) => q(mapUnder(root, d))).join(" ");
+  const packages: PackageRef[] = [];
+  const files: string[] = [];
+  for (const name of names) {
+    if (/[*?[\]]/.test(name)) return { ok: false, detail: `${name} is a pattern: an RPM install plan needs exact names; nothing changed` };
+    // find -type f never follows a symlink; each candidate's header says which package it really is.
+    const r = await exec.run(`for d in ${dirs}; do [ -d "$d" ] && [ ! -L "$d" ] && find "$d" -xdev -type f -name ${q(`${name}-*.rpm`)} -print 2>/dev/null; done | while IFS= read -r f; do
+  h=$(rpm -qp --nosignature --qf ${q(RPM_QF)} "$f" 2>/dev/null) && printf '%s\t%s\n' "$h" "$f"
+done`);
+    const found = text(r.stdout).split("\n").filter(Boolean).map((l) => l.split("\t")).filter((f) => f[0] === name && f.length === 4);
+    const versions = [...new Set(found.map((f) => `${f[1]}.${f[2]}`))];
+    if (found.length === 0) {
+      return { ok: false, detail: `${name} is not in ${RPM_CACHES.join(" or ")}, and installing from a repository needs dnf's dry run, which this version does not read; put the rpm in the dnf cache; nothing changed` };
+    }
+    if (versions.length > 1) return { ok: false, detail: `${name}: several cached versions (${versions.join(", ")}); which one to install is dnf's choice, not Bulwark's; nothing changed` };
+    const [, version, arch, file] = found[0]!;
+    packages.push({ name, version: version!, arch: arch! });
+    files.push(file!);
+  }
+  const t = await exec.run(`${rpmPrefix(root)}
+rpm_ -i --test --nosignature ${files.map(q).join(" ")}`);
+  if (t.code !== 0) {
+    const why = `${t.stderr}${text(t.stdout)}`.trim().split("\n").map((l) => l.trim()).filter(Boolean).join("; ");
+    return { ok: false, detail: `rpm -i --test ${packages.map((p) => `${p.name}-${p.version}.${p.arch}`).join(" ")} refused: ${why || `exit ${t.code}`}; dnf would resolve dependencies, this version does not; nothing changed` };
+  }
+  return { ok: true, packages };
+}
+
 /** Answer a package query for ROOT (see PackageQuery). */
 export async function queryPackages(exec: Executor, root: string, query: PackageQuery): Promise<PackageReport> {
   const format = await detectFormat(exec, root);
@@ -233,7 +277,7 @@ export async function queryPackages(exec: Executor, root: string, query: Package
     checkPatterns("package-plan", query.installPlan, format);
     report.installPlan = format === "dpkg"
       ? await dpkgPlan(exec, root, query.installPlan)
-      : { ok: false, detail: "installing on an RPM root needs dnf's dry run, which this version does not read yet; nothing changed" };
+      : await rpmPlan(exec, root, query.installPlan);
   }
   return report;
 }

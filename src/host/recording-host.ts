@@ -74,8 +74,13 @@ export class RecordingHost implements Host {
   readonly touched: Touch[] = [];
   readonly violations: FootprintViolation[] = [];
 
-  /** `footprint` undefined: record only. Given: also refuse changes outside it. */
-  constructor(readonly inner: Host, readonly footprint?: readonly string[]) {
+  private changes = 0;
+
+  /**
+   * `footprint` undefined: record only. Given: also refuse changes outside it.
+   * `afterChange` runs after each change the inner Host completed (n counts from 1): the engine's crash points.
+   */
+  constructor(readonly inner: Host, readonly footprint?: readonly string[], private readonly afterChange?: (n: number) => void) {
     this.path = inner.path;
     this.root = inner.root;
     this.offline = inner.offline;
@@ -102,6 +107,13 @@ export class RecordingHost implements Host {
     this.touched.push({ op, path: p });
   }
 
+  /** Forward a change already noted, then tell afterChange (only once the inner Host returned). */
+  private async changed<T>(r: Promise<T>): Promise<T> {
+    const v = await r;
+    this.afterChange?.(++this.changes);
+    return v;
+  }
+
   readFile(path: string): Promise<FileState> {
     return this.inner.readFile(path);
   }
@@ -110,19 +122,19 @@ export class RecordingHost implements Host {
   }
   async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
     this.note("write", path);
-    return this.inner.writeFile(path, bytes, opts);
+    return this.changed(this.inner.writeFile(path, bytes, opts));
   }
   async removeFile(path: string): Promise<void> {
     this.note("remove", path);
-    return this.inner.removeFile(path);
+    return this.changed(this.inner.removeFile(path));
   }
   async mkdirp(path: string, mode?: number): Promise<void> {
     this.note("mkdir", path);
-    return this.inner.mkdirp(path, mode);
+    return this.changed(this.inner.mkdirp(path, mode));
   }
   async removeDir(path: string): Promise<boolean> {
     this.note("rmdir", path);
-    return this.inner.removeDir(path);
+    return this.changed(this.inner.removeDir(path));
   }
   listDir(path: string): Promise<DirEntry[] | null> {
     return this.inner.listDir(path);
@@ -135,7 +147,7 @@ export class RecordingHost implements Host {
   }
   async setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void> {
     this.note("attr", path);
-    return this.inner.setAttributes(path, change, expect);
+    return this.changed(this.inner.setAttributes(path, change, expect));
   }
   walk(dir: string, opts: WalkOptions): Promise<WalkEntry[] | null> {
     return this.inner.walk(dir, opts);
@@ -173,16 +185,16 @@ export class RecordingHost implements Host {
   }
   async symlink(path: string, target: string): Promise<void> {
     this.note("link", path);
-    return this.inner.symlink(path, target);
+    return this.changed(this.inner.symlink(path, target));
   }
   async removeSymlink(path: string): Promise<void> {
     this.note("link", path);
-    return this.inner.removeSymlink(path);
+    return this.changed(this.inner.removeSymlink(path));
   }
   /** A verb that changes unit files writes links under /etc/systemd/system: gated as that directory. */
   async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
     if (verb === "mask" || verb === "unmask" || verb === "enable" || verb === "disable") this.note("units", "/etc/systemd/system/");
-    return this.inner.unitControl(verb, units);
+    return this.changed(this.inner.unitControl(verb, units));
   }
   unitStatus(units: readonly string[]): Promise<UnitStatus[]> {
     return this.inner.unitStatus(units);

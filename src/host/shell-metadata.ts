@@ -13,7 +13,7 @@
  * the swap is reported, but the target's mode has changed by then. kernel-io
  * acts on a descriptor pinned to the inode and has no such window.
  */
-import { MAX_WALK_ENTRIES, type AttributeChange, type PathStat, type PathType, type WalkEntry, type WalkOptions } from "./metadata-types.ts";
+import { MAX_WALK_ENTRIES, type AttributeChange, type PathStat, type PathType, type SpecialType, type WalkEntry, type WalkOptions } from "./metadata-types.ts";
 import { HostIoError } from "./host.ts";
 
 /** Exit code of a script whose object is not the one expected (stderr: "DEV INO" found). */
@@ -34,12 +34,24 @@ function typeOfRaw(raw: number): PathType {
   }
 }
 
+function specialOfRaw(raw: number): SpecialType | undefined {
+  switch (raw & S_IFMT) {
+    case 0o020000: case 0o060000: return "device";
+    case 0o010000: return "fifo";
+    case 0o140000: return "socket";
+    default: return undefined;
+  }
+}
+
 /** Parse one line of STAT_FORMAT output; throws naming PATH on anything else. */
 export function parseStatLine(path: string, line: string): PathStat {
   const m = /^([0-9a-f]+) (\d+) (\d+) (\d+) (\d+)$/.exec(line.trim());
   if (!m) throw new HostIoError("stat", path, "EIO", `unexpected stat output ${JSON.stringify(line.slice(0, 80))}`);
   const raw = parseInt(m[1]!, 16);
-  return { type: typeOfRaw(raw), mode: raw & 0o7777, uid: Number(m[2]), gid: Number(m[3]), dev: Number(m[4]), ino: Number(m[5]) };
+  const type = typeOfRaw(raw);
+  const st: PathStat = { type, mode: raw & 0o7777, uid: Number(m[2]), gid: Number(m[3]), dev: Number(m[4]), ino: Number(m[5]) };
+  if (type === "other") st.special = specialOfRaw(raw);
+  return st;
 }
 
 /** A mode for chmod(1): five octal digits, so a directory's setgid bit is cleared when not asked for (GNU chmod keeps it for a 4-digit mode). */

@@ -15,6 +15,8 @@ export type MetaType = "file" | "dir" | "symlink" | "other";
 /** lstat(2) of one object. */
 export interface Meta {
   type: MetaType;
+  /** For type "other": a character or block device, a FIFO, or a socket. */
+  special?: "device" | "fifo" | "socket";
   mode: number;
   uid: number;
   gid: number;
@@ -31,7 +33,14 @@ export class ObjectChanged extends Error {
 }
 
 const typeOf = (st: Stats): MetaType => (st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : "other");
-const metaOf = (st: Stats): Meta => ({ type: typeOf(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino });
+const specialOf = (st: Stats): Meta["special"] =>
+  st.isCharacterDevice() || st.isBlockDevice() ? "device" : st.isFIFO() ? "fifo" : st.isSocket() ? "socket" : undefined;
+const metaOf = (st: Stats): Meta => {
+  const type = typeOf(st);
+  const m: Meta = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino };
+  if (type === "other") m.special = specialOf(st);
+  return m;
+};
 const join = (dir: string, name: string) => (dir === "/" ? "" : dir) + "/" + name;
 
 /** An O_PATH|O_NOFOLLOW descriptor of COMPONENTS' final object (the root itself when empty); null when absent. */

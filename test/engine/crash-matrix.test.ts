@@ -1,7 +1,10 @@
 /**
- * Crash matrix: every fault point × every registered mechanism × both Hosts.
- * A child run SIGKILLs itself at the point; recover must leave the sysroot
- * byte-identical (content, mode, owner) and the transaction `recovered`.
+ * Crash matrix: every kind of fault point × every registered mechanism × both
+ * Hosts. A child run SIGKILLs itself at the point; recover must leave the
+ * sysroot byte-identical (content, mode, owner) and the transaction
+ * `recovered`. Inside a step, the kill comes after its first change
+ * (mid-apply:S.1); the image matrices (test/handlers/unit-mount-crash.test.ts)
+ * kill after every single change their runs trace.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import "./fixtures/registry-all.ts";
@@ -10,7 +13,7 @@ import { openStore, recover, resolveStateDir } from "../../src/engine/index.ts";
 import { engineSysroot, runChild, snapshotHost } from "./fixtures/sysroot.ts";
 import { matrixMechanisms } from "./fixtures/sample-rules.ts";
 
-const POINTS = ["after-journal", "after-apply:1", "after-apply:2", "mid-rollback", "before-commit"] as const;
+const POINTS = ["after-journal", "mid-apply:1.1", "after-apply:1", "mid-apply:2.1", "after-apply:2", "mid-rollback", "before-commit"] as const;
 const started = Date.now();
 afterAll(() => console.log(`crash matrix: ${allHostPaths.length * matrixMechanisms().length * POINTS.length} cases in ${Date.now() - started} ms`));
 

@@ -20,6 +20,8 @@ export interface DebSpec {
   depends?: string;
   /** A conffile /etc/NAME.conf with this content. */
   conf?: string;
+  /** A prerm maintainer script body (run by dpkg in the image before removal). */
+  prerm?: string;
 }
 
 function run(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
@@ -50,6 +52,10 @@ export function buildDeb(dir: string, s: DebSpec): string {
     // A maintainer script that runs in the image (chroot): proves scripts run there, never on this machine.
     writeFileSync(join(tree, "DEBIAN/postinst"), `#!/bin/sh\nset -e\necho "${s.name} postinst $*" >> /var/log/bulwark-test-postinst.log\n`);
     chmodSync(join(tree, "DEBIAN/postinst"), 0o755);
+    if (s.prerm !== undefined) {
+      writeFileSync(join(tree, "DEBIAN/prerm"), `#!/bin/sh\n${s.prerm}`);
+      chmodSync(join(tree, "DEBIAN/prerm"), 0o755);
+    }
     const out = join(dir, debFile(s));
     run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tree, out]);
     return out;
@@ -124,7 +130,7 @@ export function rpmToolsPresent(): boolean {
 }
 
 /** Build a noarch RPM NAME-VERSION-RELEASE into DIR; returns its path. */
-export function buildRpm(dir: string, name: string, version: string, release: string): string {
+export function buildRpm(dir: string, name: string, version: string, release: string, requires?: string): string {
   const top = mkdtempSync(join(tmpdir(), `bulwark-rpm-${name}-`));
   try {
     mkdirSync(join(top, "SPECS"), { recursive: true });
@@ -134,7 +140,7 @@ Release: ${release}
 Summary: Bulwark test package
 License: MIT
 BuildArch: noarch
-%description
+${requires ? `Requires: ${requires}\n` : ""}%description
 Bulwark test package.
 %install
 mkdir -p %{buildroot}/usr/share/${name}

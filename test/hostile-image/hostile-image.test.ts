@@ -20,7 +20,10 @@ import { basename, join } from "node:path";
 import { prerequisite } from "../support/prereq.ts";
 import { BIN, buildBinary } from "../cli/helpers.ts";
 import { nonPathOpens, runAudited, showEvents, straceWorks, unexpectedExecs, writesOutside, type AuditedResult } from "./audit.ts";
-import { ATTACKS, BIG_MB, RACE, fingerprint, type Attack, type Command, type HostPath, type HostileImage } from "./images.ts";
+import { ATTACKS as BASE_ATTACKS, BIG_MB, RACE, fingerprint, type Attack, type Command, type HostPath, type HostileImage } from "./images.ts";
+import { UNIT_ATTACKS } from "./images-units.ts";
+
+const ATTACKS: Attack[] = [...BASE_ATTACKS, ...UNIT_ATTACKS];
 
 const HAVE_STRACE = prerequisite("strace with ptrace permitted", straceWorks());
 const ESC = "\x1b";
@@ -91,7 +94,7 @@ async function runScenario(s: Scenario): Promise<void> {
     const imageBefore = fingerprint(img.root);
     const r = await runAudited([BIN, ...argsFor(cmd, img, s.path)], {
       traceFile: join(img.dir, `trace-${n++}-${cmd}.txt`),
-      timeoutMs: s.attack.name === "fifo-state-db" ? HANG_MS : s.attack.name === "oversize-config" ? BIG_MS : CMD_MS,
+      timeoutMs: s.attack.name === "fifo-state-db" || s.attack.name === "unit-file-special" ? HANG_MS : s.attack.name === "oversize-config" || s.attack.name === "unit-file-oversize" ? BIG_MS : CMD_MS,
       rssCapBytes: RSS_CAP,
     });
     summary.push(
@@ -171,6 +174,13 @@ function expectRefused(o: Outcome, name: string, codes = [1, 2]): void {
 
 const STATE_CMDS: readonly Command[] = ["remediate", "rollback", "recover"];
 
+/** No file of the host canary was opened for reading or writing (a planted symlink was not followed out of the image). */
+function expectNoHostReads(s: Scenario, o: Outcome): void {
+  const host = s.img!.host;
+  const opened = o.r.audit.opens.filter((e) => e.ok && (e.path === host || e.path.startsWith(host + "/")) && !/O_PATH/.test(e.flags));
+  expect(opened.length, `host files opened through the image:\n${showEvents(opened)}\n${where(o)}`).toBe(0);
+}
+
 /** What each attack's criterion adds, per command. */
 const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> = {
   "crafted-db-injection"(_s, cmd, o) {
@@ -246,6 +256,53 @@ const SPECIFIC: Record<string, (s: Scenario, cmd: Command, o: Outcome) => void> 
       expect(o.r.stdout, where(o)).not.toMatch(/^(PASS|COMMITTED|PLANNED)\s+sysctl-hostile-binfmt/m);
       expect([1, 2], where(o)).toContain(o.r.code);
     }
+  },
+  "units-dir-symlink"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS)\s/m);
+    // The check resolves the link inside the root, as systemctl --root does (nothing there: no links); a change refuses.
+    if (cmd === "plan" || cmd === "remediate") expectRefused(o, "/etc/systemd/system");
+  },
+  "wants-dir-symlink"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    expect(o.r.stdout, where(o)).not.toMatch(/^COMMITTED\s/m);
+    if (cmd === "remediate") expectRefused(o, "/etc/systemd/system/multi-user.target.wants");
+  },
+  "unit-links-outside"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    // The host file's [Install] never reached the image: no host-leak.target.wants, no link to it.
+    expect(Object.keys(o.imageAfter).filter((k) => k.includes("host-leak")), where(o)).toEqual([]);
+    expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS)\s+svc-hostile-leak/m);
+    if (cmd === "remediate") expect(out(o), where(o)).toContain("bw-leak.service");
+  },
+  "unit-file-special"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    const fifos = [join(s.img!.root, "usr/lib/systemd/system/bw-fifo.service"), join(s.img!.root, "run/pipe")];
+    const opened = nonPathOpens(o.r.audit, fifos);
+    expect(opened.length, `FIFOs opened (not O_PATH):\n${showEvents(opened)}\n${where(o)}`).toBe(0);
+    // A FIFO is not a mask to systemd: the rules wanting those units off never pass or commit.
+    expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS|SKIPPED)\s+svc-hostile-(fifo|tofifo)/m);
+    if (cmd === "check" || cmd === "remediate") {
+      expect(out(o), where(o)).toContain("/usr/lib/systemd/system/bw-fifo.service");
+      expect(out(o), where(o)).toContain("/etc/systemd/system/bw-tofifo.service");
+    }
+  },
+  "unit-file-oversize"(_s, _cmd, o) {
+    expect(o.r.ms, `took ${o.r.ms.toFixed(0)} ms for a ${BIG_MB} MiB unit file\n${where(o)}`).toBeLessThan(BIG_MS);
+    expect(o.r.maxRssBytes, `peak RSS ${(o.r.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n${where(o)}`).toBeLessThan(rssBound());
+    expectRefused(o, "/usr/lib/systemd/system/bw-big.service");
+    expect(out(o), `no size limit named\n${where(o)}`).toMatch(/limit|too (large|big)|exceed|larger than|MiB|bytes|EFBIG/i);
+    expect(o.r.stdout).not.toMatch(/^(PASS|COMMITTED|PLANNED)\s/m);
+  },
+  "fstab-symlink"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS)\s/m);
+    if (cmd === "check" || cmd === "plan" || cmd === "remediate") expectRefused(o, "/etc/fstab");
+  },
+  "dpkg-status-symlink"(s, cmd, o) {
+    expectNoHostReads(s, o);
+    expect(o.r.stdout, where(o)).not.toMatch(/^(COMMITTED|PASS)\s/m);
+    if (cmd === "check" || cmd === "plan" || cmd === "remediate") expectRefused(o, "/var/lib/dpkg/status");
   },
   "escape-sequences"(_s, _cmd, o) {
     const raw = out(o).split("\n").filter((l) => l.includes(ESC));
