@@ -48,6 +48,19 @@ test("performance/AC-10: withEntry and withoutEntry give the listing a filter-an
   }
 });
 
+test("performance/AC-10: an edited listing never keeps the listings it was made from alive (N writes must not hold N listings)", () => {
+  const refs: WeakRef<DirEntry[]>[] = [];
+  let l: DirEntry[] = Array.from({ length: 100 }, (_, i) => ({ name: `f${String(i).padStart(3, "0")}`, type: "file" as const }));
+  for (let k = 0; k < 200; k++) {
+    refs.push(new WeakRef(l));
+    l = k % 3 === 2 ? withoutEntry(l, `f${String(k % 100).padStart(3, "0")}`) : withEntry(l, { name: `g${k}`, type: "file" });
+  }
+  Bun.gc(true);
+  const alive = refs.filter((r) => r.deref() !== undefined).length;
+  expect(alive).toBeLessThanOrEqual(2); // conservative stack scanning may pin one or two
+  expect(l.length).toBeGreaterThan(100);
+});
+
 describe.each(["kernel-io", "shell"] as const)("%s host", (path) => {
   test("performance/AC-10: after random writes and removes through the run cache, its listing equals a fresh one, the view catches up reading only the edited files, and decides like a full read", async () => {
     const r = prng(path === "shell" ? 21 : 22);
