@@ -356,13 +356,13 @@ export class CachedHost implements Host {
   }
 
   async mkdirp(path: string, mode?: number): Promise<void> {
-    // The common case: the directory exists and is listed, so mkdir -p changes nothing.
+    // The common case: the directory exists and is listed, and its stamp (lstat: same object,
+    // still a directory) is the one it was listed with, so mkdir -p would change nothing: not
+    // even asked (one stamp instead of two and a walk; a script on the shell path). Whatever
+    // writes into it next goes through the Host's own per-component symlink checks.
     const l = this.lists.get(path);
     const before = l?.value ? await this.stampOne(path) : undefined;
-    if (l?.value && before !== undefined && before === l.stamp) {
-      await this.inner.mkdirp(path, mode);
-      if ((await this.stampOne(path)) === before) return;
-    }
+    if (l?.value && before !== undefined && before !== null && before === l.stamp) return;
     this.forgetTree(path);
     try {
       return await this.inner.mkdirp(path, mode);
