@@ -37,7 +37,7 @@ export async function benchDurableWrite(): Promise<string[]> {
     const results = [
       await timeIt("floor (node:fs write+fsync+rename+dir fsync)", N, floor),
       await timeIt("KernelIoHost.writeFile (O_TMPFILE, renameat2)", N, () => kio.writeFile("/kio.conf", payload)),
-      await timeIt("ShellHost.writeFile (sh: mktemp, cat, sync, mv)", N, () => shell.writeFile("/shell.conf", payload)),
+      await timeIt("ShellHost.writeFile (sh: cat, chmod, sync, mv)", N, () => shell.writeFile("/shell.conf", payload)),
       await timeIt("Bun.write (not durable)", N, async () => { await Bun.write(join(root, "plain.conf"), payload); }),
     ];
     const base = results[0]!.perOpUs;

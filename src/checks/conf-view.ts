@@ -23,6 +23,7 @@
  * fresh objects every time, so everything is read again, as before.
  */
 import type { DirEntry, Host } from "../host/host.ts";
+import { editedNames, findEntry } from "../host/listing-edit.ts";
 import { kernelModuleName } from "../params/module-name.ts";
 import { type ConfDir, type ConfFile, evaluateModprobe, isModprobeConfName } from "../config/modprobe.ts";
 import { isSysctlConfName, parseSysctlFile, SYSCTL_CONF, SYSCTL_DIRS, sysctlPath } from "../config/sysctl.ts";
@@ -118,9 +119,35 @@ function index(v: DirView, name: string, known: Known): void {
   if (known.mentions.any) v.any.add(name);
 }
 
+/**
+ * Bring V up to LISTING when the run cache made LISTING from V's by a few
+ * edits of plain files (host/listing-edit.ts): only those names are looked
+ * at, so a run's own write costs O(1) here, not a walk of the directory.
+ * False when that does not apply (a fresh listing, a link or other entry
+ * involved): the caller compares every entry.
+ */
+async function refreshEdited(host: Host, format: ConfFormat, real: string, v: DirView, listing: DirEntry[]): Promise<boolean> {
+  if (v.listing === null) return false;
+  const names = editedNames(listing, v.listing);
+  if (!names) return false;
+  const entries = [...new Set(names)].map((name) => ({ name, e: findEntry(listing, name) }));
+  const plain = ({ name, e }: { name: string; e: DirEntry | undefined }) => (e === undefined || e.type === "file") && !v.odd.some((o) => o.name === name);
+  if (!entries.every(plain)) return false;
+  const fresh = entries.filter(({ name, e }) => e !== undefined && format.accept(name) && v.files.get(name)?.entry !== e).map(({ e }) => e!);
+  const states = await host.readFiles(fresh.map((e) => `${real}/${e.name}`));
+  for (const { name, e } of entries) if (e === undefined) unindex(v, name);
+  fresh.forEach((e, i) => {
+    const content = contentOf(states[i]!);
+    index(v, e.name, { entry: e, content, mentions: format.mentions(content) });
+  });
+  v.listing = listing;
+  return true;
+}
+
 /** Bring V up to LISTING: read only the plain files whose DirEntry object is new. */
 async function refresh(host: Host, format: ConfFormat, real: string, v: DirView, listing: DirEntry[] | null): Promise<void> {
   if (listing !== null && v.listing === listing) return;
+  if (listing !== null && (await refreshEdited(host, format, real, v, listing))) return;
   const present = new Set<string>();
   const fresh: DirEntry[] = [];
   const odd: DirEntry[] = [];

@@ -7,7 +7,7 @@
 import type { Host } from "../host/host.ts";
 import { RecordingHost } from "../host/recording-host.ts";
 import type { StepResult } from "../handlers/mechanism.ts";
-import type { Store } from "../store/store.ts";
+import type { StepOutcome, Store } from "../store/store.ts";
 import type { RollbackTrigger } from "../store/types.ts";
 import { runRuleCheck } from "./check.ts";
 import { digestAll, leftStates } from "./digest.ts";
@@ -124,14 +124,16 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   let failure: { detail: string; trigger: RollbackTrigger } | null = null;
   let afterVerdict: TxnEvidence["verdicts"]["after"] = null;
 
-  store.setStatus(txnId, "applying");
+  // The journal row already says 'applying'. Step outcomes and 'validating' are not commits of
+  // their own (issue 14.3): they are recorded with the outcome (commit or finishUndo), since
+  // recovery replays every captured step whatever its recorded status.
+  const outcomes: StepOutcome[] = [];
   for (const step of pf.steps) {
-    store.setStep(txnId, step.index, "applying");
     started = step.index + 1;
     const { result, changed: paths, violated } = await applyStep(host, step);
     paths.forEach((p) => changed.add(p));
     const status = result.ok ? "applied" : "failed";
-    store.setStep(txnId, step.index, status, result.detail, result.notes);
+    outcomes.push({ index: step.index, status, detail: result.detail, ...(result.notes ? { notes: result.notes } : {}) });
     Object.assign(reports[step.index]!, { status, detail: result.detail, notes: result.notes });
     if (!result.ok) {
       failure = {
@@ -144,7 +146,6 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   }
 
   if (!failure) {
-    store.setStatus(txnId, "validating");
     // A service's own test (sshd -t) first: a config it refuses must never be reloaded or kept.
     const svc = await servicesValidate(host, [...changed]);
     const after = svc && !svc.ok ? null : await runRuleCheck(host, rule);
@@ -158,7 +159,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
       faultPoint("before-commit");
       const files = await digestAll(host, [...changed].sort());
       let detail = `${expired}remediated; validated: ${after.detail}`;
-      store.commit(txnId, files, detail);
+      store.commit(txnId, files, detail, outcomes);
       // Reloaded only once committed: a crash before this leaves the daemon on its old config.
       const reloaded = await servicesReload(host, [...changed], { tested: true });
       if (reloaded) store.setStatus(txnId, "committed", (detail = `${detail}; ${reloaded}`));
@@ -177,7 +178,7 @@ export async function remediateRule(ctx: TxnContext, rule: ResolvedRule): Promis
   const detail = `${failure.detail}; ${undo.ok ? "rolled back" : "ROLLBACK FAILED"}: ${undo.detail}`;
   // What the undo left, so a later rollback of an earlier transaction sharing these files judges drift against it.
   const left = await leftStates(host, [...changed, ...undo.changed]);
-  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger, left });
+  store.finishUndo(txnId, { status, detail, ok: undo.ok, verified: undo.verified, trigger: failure.trigger, left, steps: outcomes });
   const evidenceError = await evidence(status, detail, afterVerdict, left);
   return { txnId, ruleId: rule.id, status, detail, steps: reports, restoreVerified: undo.verified, ...(evidenceError ? { evidenceError } : {}) };
 }

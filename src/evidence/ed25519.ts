@@ -5,6 +5,7 @@
  * public keys SPKI ("BEGIN PUBLIC KEY", `openssl pkey -pubout`).
  */
 
+import { KeyObject, sign } from "node:crypto";
 import { BulwarkError } from "../errors.ts";
 
 const ALG = { name: "Ed25519" } as const;
@@ -86,9 +87,19 @@ export async function importPublicPem(text: string, source: string): Promise<Cry
   }
 }
 
-/** The Ed25519 signature of BYTES, base64. */
+/** KeyObject views of signing keys, made once per key. */
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+/**
+ * The Ed25519 signature of BYTES, base64. Signed in this thread (node:crypto)
+ * rather than through crypto.subtle's worker pool: Ed25519 is deterministic,
+ * so the bytes are the same, and a remediation signs once per transaction,
+ * where a thread round trip on a loaded machine cost more than the signature.
+ */
 export async function signBytes(key: CryptoKey, bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await crypto.subtle.sign(ALG, key, bytes as Uint8Array<ArrayBuffer>)).toString("base64");
+  let ko = keyObjects.get(key);
+  if (!ko) keyObjects.set(key, (ko = KeyObject.from(key)));
+  return sign(null, bytes, ko).toString("base64");
 }
 
 /** Does SIG (base64) sign BYTES under KEY? False for a malformed signature, never a throw. */

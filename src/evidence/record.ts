@@ -8,7 +8,7 @@
  */
 import type { TxnEvidence } from "../engine/types.ts";
 import type { WrittenFile } from "../store/types.ts";
-import { canonicalBytes, canonicalDigest, canonicalJson } from "./canonical.ts";
+import { canonicalBytes, canonicalDigest, canonicalObject } from "./canonical.ts";
 import { signBytes, verifyBytes, type SigningKey } from "./ed25519.ts";
 import type { HostIdentity } from "./host-identity.ts";
 
@@ -91,9 +91,11 @@ export function postStateDigest(files: readonly EvidenceFile[]): string {
 
 /** Sign R with KEY; returns the record and its canonical JSON (the exact text stored and exported). */
 export async function signRecord(r: UnsignedRecord, key: SigningKey): Promise<{ record: EvidenceRecord; text: string }> {
-  const value = await signBytes(key.privateKey, canonicalBytes(r));
-  const record: EvidenceRecord = { ...r, signature: { alg: "Ed25519", keyId: key.keyId, value } };
-  return { record, text: canonicalJson(record) };
+  // Encoded once: the stored text is the signed bytes plus the signature member.
+  const unsigned = canonicalObject(r as unknown as Record<string, unknown>);
+  const value = await signBytes(key.privateKey, new TextEncoder().encode(unsigned.text));
+  const signature = { alg: "Ed25519" as const, keyId: key.keyId, value };
+  return { record: { ...r, signature }, text: unsigned.with({ signature }) };
 }
 
 /** Does RECORD's signature verify under PUBLIC_KEY? (Malformed signature members verify false.) */

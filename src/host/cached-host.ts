@@ -65,6 +65,7 @@ import {
   type WriteOptions,
 } from "./host.ts";
 import { isRacy } from "./cache-stamp.ts";
+import { withEntry, withoutEntry } from "./listing-edit.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 
 /** A cached file or link; TRACKED: read while its directory's listing was cached (trusted by the directory's stamp). */
@@ -86,8 +87,6 @@ const prefixes = (p: string): string[] => {
   return out;
 };
 
-/** Listing order, as both Hosts sort (UTF-16 code units). */
-const byName = (a: DirEntry, b: DirEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 const sameState = (a: FileState, b: FileState): boolean =>
   a.exists === b.exists &&
@@ -123,6 +122,12 @@ export class CachedHost implements Host {
   private readonly links = new Map<string, Entry<string | null>>();
   /** Tracked file and link paths per directory: dropped with the directory's listing. */
   private readonly children = new Map<string, Set<string>>();
+  /**
+   * Paths that may hold an entry NOT trusted through a listing (a superset: pruned by
+   * revalidate), so revalidate stamps them without scanning every cached file — a scan
+   * of all N cached drop-ins for each of N rules made a run quadratic again.
+   */
+  private readonly untracked = new Set<string>();
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -150,7 +155,10 @@ export class CachedHost implements Host {
 
   private setEntry<T>(map: Map<string, Entry<T>>, path: string, value: T, stamp: string | null, tracked: boolean): void {
     map.set(path, { value, stamp, tracked });
-    if (!tracked) return;
+    if (!tracked) {
+      this.untracked.add(path);
+      return;
+    }
     const dir = parentOf(path);
     let set = this.children.get(dir);
     if (!set) this.children.set(dir, (set = new Set()));
@@ -161,6 +169,7 @@ export class CachedHost implements Host {
     if (this.files.delete(path)) this.stats.dropped++;
     if (this.links.delete(path)) this.stats.dropped++;
     this.children.get(parentOf(path))?.delete(path);
+    this.untracked.delete(path);
   }
 
   /** Forget a directory's listing and everything trusted through it. */
@@ -186,14 +195,17 @@ export class CachedHost implements Host {
   async revalidate(explicit: readonly string[] = []): Promise<void> {
     if (!this.inner.statStamps) {
       for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) m.clear();
+      this.untracked.clear();
       return;
     }
-    const want = new Set(explicit);
     const dirs = [...this.lists.keys()];
     const single = new Set<string>();
-    for (const m of [this.files, this.links] as Map<string, Entry<unknown>>[]) {
-      for (const [p, e] of m) if (!e.tracked || want.has(p)) single.add(p);
+    const isUntracked = (p: string) => this.files.get(p)?.tracked === false || this.links.get(p)?.tracked === false;
+    for (const p of this.untracked) {
+      if (isUntracked(p)) single.add(p);
+      else this.untracked.delete(p);
     }
+    for (const p of explicit) if (this.files.has(p) || this.links.has(p)) single.add(p);
     // Directories first: whatever is trusted through one was read after its stamp was taken.
     // A listed directory's own link entry shares its stamp (one lstat).
     const paths = [...new Set([...dirs, ...single])];
@@ -306,24 +318,24 @@ export class CachedHost implements Host {
     const name = baseOf(path);
     // A successful write leaves a regular file under the name, new or replaced.
     return this.ownChange(path, () => this.inner.writeFile(path, bytes, opts), (l) =>
-      [...l.filter((e) => e.name !== name), { name, type: "file" as const }].sort(byName),
+      withEntry(l, { name, type: "file" }),
     );
   }
   async removeFile(path: string): Promise<void> {
     await this.guard("remove", path);
     const name = baseOf(path);
-    return this.ownChange(path, () => this.inner.removeFile(path), (l) => l.filter((e) => e.name !== name));
+    return this.ownChange(path, () => this.inner.removeFile(path), (l) => withoutEntry(l, name));
   }
   async symlink(path: string, target: string): Promise<void> {
     const name = baseOf(path);
     // Never through guard(): a link replaces no cached bytes (it refuses an existing name).
     return this.ownChange(path, () => this.inner.symlink(path, target), (l) =>
-      [...l.filter((e) => e.name !== name), { name, type: "symlink" as const }].sort(byName),
+      withEntry(l, { name, type: "symlink" }),
     );
   }
   async removeSymlink(path: string): Promise<void> {
     const name = baseOf(path);
-    return this.ownChange(path, () => this.inner.removeSymlink(path), (l) => l.filter((e) => e.name !== name));
+    return this.ownChange(path, () => this.inner.removeSymlink(path), (l) => withoutEntry(l, name));
   }
   /**
    * A live systemctl mask/unmask/enable/disable writes links we did not make
@@ -344,13 +356,13 @@ export class CachedHost implements Host {
   }
 
   async mkdirp(path: string, mode?: number): Promise<void> {
-    // The common case: the directory exists and is listed, so mkdir -p changes nothing.
+    // The common case: the directory exists and is listed, and its stamp (lstat: same object,
+    // still a directory) is the one it was listed with, so mkdir -p would change nothing: not
+    // even asked (one stamp instead of two and a walk; a script on the shell path). Whatever
+    // writes into it next goes through the Host's own per-component symlink checks.
     const l = this.lists.get(path);
     const before = l?.value ? await this.stampOne(path) : undefined;
-    if (l?.value && before !== undefined && before === l.stamp) {
-      await this.inner.mkdirp(path, mode);
-      if ((await this.stampOne(path)) === before) return;
-    }
+    if (l?.value && before !== undefined && before !== null && before === l.stamp) return;
     this.forgetTree(path);
     try {
       return await this.inner.mkdirp(path, mode);
@@ -453,6 +465,7 @@ export class CachedHost implements Host {
       this.stats.dropped += m === this.children ? 0 : m.size;
       m.clear();
     }
+    this.untracked.clear();
   }
 
   statStamps(paths: readonly string[]): Promise<(string | null)[]> {

@@ -181,13 +181,21 @@ export function substitute(doc: unknown, values: Variables): Substitution {
   const used = new Set<string>();
   const unset = new Set<string>();
   const unknown: { name: string; at: string }[] = [];
-  const walk = (x: unknown, at: string): unknown => {
+  // Where a value sits, spelled only when a reference is unknown: building "a.b[0].c" for every
+  // node of every rule cost more than the substitution itself on thousands of rules.
+  type At = { up: At; key: string | number } | null;
+  const spell = (a: At): string => {
+    if (!a) return "";
+    const up = spell(a.up);
+    return typeof a.key === "number" ? `${up}[${a.key}]` : up ? `${up}.${a.key}` : a.key;
+  };
+  const walk = (x: unknown, at: At): unknown => {
     if (typeof x === "string") {
       if (!x.includes("{{")) return x;
       return x.replace(REF, (whole, name: string) => {
         const val = values.get(name);
         if (!val) {
-          unknown.push({ name, at });
+          unknown.push({ name, at: spell(at) });
           return whole;
         }
         used.add(name);
@@ -198,11 +206,11 @@ export function substitute(doc: unknown, values: Variables): Substitution {
         return val.value;
       });
     }
-    if (Array.isArray(x)) return x.map((e, i) => walk(e, `${at}[${i}]`));
+    if (Array.isArray(x)) return x.map((e, i) => walk(e, { up: at, key: i }));
     if (x !== null && typeof x === "object") {
-      return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, e]) => [k, walk(e, at ? `${at}.${k}` : k)]));
+      return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, e]) => [k, walk(e, { up: at, key: k })]));
     }
     return x;
   };
-  return { doc: walk(doc, ""), used, unknown, unset };
+  return { doc: walk(doc, null), used, unknown, unset };
 }

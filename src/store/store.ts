@@ -60,6 +60,16 @@ export interface UndoOutcomeRecord {
   forced?: boolean;
   /** What the undo left at each path it touched or the transaction wrote (recorded for later drift checks). */
   left?: WrittenFile[];
+  /** How each step's apply ended, when this undo ends the transaction's own run (recorded in the same commit). */
+  steps?: readonly StepOutcome[];
+}
+
+/** How one step's apply ended, as recorded with the transaction's outcome. */
+export interface StepOutcome {
+  index: number;
+  status: StepStatus;
+  detail: string;
+  notes?: Record<string, string>;
 }
 
 export class Store {
@@ -94,7 +104,8 @@ export class Store {
    * their own. For rows recovery never reads (evidence records).
    */
   bookkeeping<T>(fn: () => T): T {
-    const before = (this.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+    // Read once: only this method changes the level, and it always puts it back.
+    const before = (this.durableLevel ??= (this.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous);
     if (before <= 1) return fn(); // already OFF or NORMAL: nothing to relax
     this.db.exec("PRAGMA synchronous = NORMAL");
     try {
@@ -103,6 +114,9 @@ export class Store {
       this.db.exec(`PRAGMA synchronous = ${before}`);
     }
   }
+
+  /** The database's own synchronous level (FULL after openStore), read on first use. */
+  private durableLevel: number | undefined;
 
   /** Not durable until the next journal or commit (see `lightly`): a run row is bookkeeping, not recovery state. */
   beginRun(r: { hostPath: string; root: string; dryRun: boolean }): number {
@@ -140,6 +154,9 @@ export class Store {
   /**
    * The durability point: the transaction row, every step, every pre-state and
    * an open recovery-journal entry, committed together before the first change.
+   * The row says 'applying' already: apply starts right after this returns, and
+   * recording that as a second commit bought recovery nothing (issue 14.3;
+   * recover undoes every open journal whatever its status, replaying every step).
    */
   journal(runId: number, rule: RuleIdentity, steps: JournalStep[]): number {
     return this.db.transaction(() => {
@@ -148,7 +165,7 @@ export class Store {
         this.db
           .query(
             `INSERT INTO transactions (run_id, rule_id, rule_title, severity, status, started_at)
-             VALUES (?, ?, ?, ?, 'journaled', ?)`,
+             VALUES (?, ?, ?, ?, 'applying', ?)`,
           )
           .run(runId, rule.id, rule.title ?? "", rule.severity ?? "", t).lastInsertRowid,
       );
@@ -167,11 +184,13 @@ export class Store {
 
   /** A step's progress; not durable until the next commit (see `lightly`: recovery does not read it). */
   setStep(txnId: number, idx: number, status: StepStatus, detail = "", notes?: Record<string, string>): void {
-    this.lightly(() =>
-      this.db
-        .query("UPDATE steps SET status = ?, detail = ?, notes = ? WHERE txn_id = ? AND idx = ?")
-        .run(status, detail, notes ? JSON.stringify(notes) : null, txnId, idx),
-    );
+    this.lightly(() => this.writeStep(txnId, { index: idx, status, detail, ...(notes ? { notes } : {}) }));
+  }
+
+  private writeStep(txnId: number, s: StepOutcome): void {
+    this.db
+      .query("UPDATE steps SET status = ?, detail = ?, notes = ? WHERE txn_id = ? AND idx = ?")
+      .run(s.status, s.detail, s.notes ? JSON.stringify(s.notes) : null, txnId, s.index);
   }
 
   /** An in-flight status (applying, validating, rolling_back); not durable until the next commit (see `lightly`). */
@@ -205,10 +224,15 @@ export class Store {
     return r ? { path: r.path, sha256: r.sha256, mode: r.mode, uid: r.uid, gid: r.gid } : null;
   }
 
-  /** Committed: status, the hashes (and mode, owner) of what Bulwark left, and the journal closed, together. */
-  commit(txnId: number, files: WrittenFile[], detail: string): void {
+  /**
+   * Committed: status, each step's outcome (STEPS, recorded here rather than as
+   * commits of their own), the hashes (and mode, owner) of what Bulwark left,
+   * and the journal closed, together.
+   */
+  commit(txnId: number, files: WrittenFile[], detail: string, steps: readonly StepOutcome[] = []): void {
     this.db.transaction(() => {
       const t = now();
+      for (const s of steps) this.writeStep(txnId, s);
       const ins = this.db.query("INSERT OR REPLACE INTO written_files (txn_id, path, sha256) VALUES (?, ?, ?)");
       for (const f of files) ins.run(txnId, f.path, f.sha256);
       this.recordLeft(txnId, "commit", files, t);
@@ -228,10 +252,11 @@ export class Store {
     })();
   }
 
-  /** Record a finished undo (rollback or recovery): status, event, journal closed, together. */
+  /** Record a finished undo (rollback or recovery): status, event, the steps' apply outcomes when given, journal closed, together. */
   finishUndo(txnId: number, o: UndoOutcomeRecord): void {
     this.db.transaction(() => {
       const t = now();
+      for (const s of o.steps ?? []) this.writeStep(txnId, s);
       this.db
         .query("UPDATE transactions SET status = ?, detail = ?, restore_verified = ?, finished_at = ? WHERE id = ?")
         .run(o.status, o.detail, o.verified ? 1 : 0, t, txnId);

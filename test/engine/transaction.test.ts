@@ -107,6 +107,8 @@ describe.each(allHostPaths)("%s host", (hostPath) => {
     expect(t.status).toBe("rolled_back");
     expect(t.detail).toContain("step 2 (test_bad_apply_fails) failed: simulated failure");
     expect(t.steps.map((s) => s.status)).toEqual(["applied", "failed", "pending"]);
+    // Recorded with the outcome (one commit), not step by step.
+    expect(c.store.txn(t.txnId!)!.steps.map((s) => s.status)).toEqual(["applied", "failed", "pending"]);
     expect(t.restoreVerified).toBe(true);
     expect(c.snap()).toEqual(before);
     expect(c.store.txn(t.txnId!)!.rollbacks.map((e) => e.trigger)).toEqual(["apply-failure"]);

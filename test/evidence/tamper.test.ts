@@ -4,7 +4,7 @@
  * another host is named as such.
  */
 import { describe, expect, test } from "bun:test";
-import { canonicalJson, NotCanonical } from "../../src/evidence/canonical.ts";
+import { canonicalJson, canonicalObject, NotCanonical } from "../../src/evidence/canonical.ts";
 import { generateSigningKey } from "../../src/evidence/ed25519.ts";
 import { buildRecord, signRecord } from "../../src/evidence/record.ts";
 import { evidenceItems, verifyEvidence } from "../../src/evidence/verify.ts";
@@ -34,6 +34,20 @@ describe("canonical encoding", () => {
     expect(() => canonicalJson({ x: [undefined] })).toThrow("$.x[0]: undefined is not JSON data");
     expect(() => canonicalJson({ d: new Date(0) })).toThrow("$.d: a Date object is not JSON data");
     expect(() => canonicalJson({ n: 2 ** 53 })).toThrow(NotCanonical);
+  });
+
+  test("evidence/AC-05: a signed record's stored text is exactly the canonical encoding of the record, signature included (encoded once, not twice)", async () => {
+    const v = { b: [1, { z: null }], a: "é", "é": 2, t: "x" };
+    const o = canonicalObject(v);
+    expect(o.text).toBe(canonicalJson(v));
+    for (const extra of [{ signature: { value: "s" } }, { "0": 1 }, { zz: [] }, { "é\u0000": "q" }]) {
+      expect(o.with(extra)).toBe(canonicalJson({ ...v, ...extra }));
+    }
+    expect(() => o.with({ a: 1 })).toThrow(NotCanonical);
+    const { key } = await generateSigningKey();
+    const { record, text } = await signRecord(buildRecord(sample(), HOST), key);
+    expect(text).toBe(canonicalJson(record));
+    expect((await verifyEvidence(evidenceItems(text + "\n"), key.publicKey))[0]!.ok).toBe(true);
   });
 });
 

@@ -216,7 +216,9 @@ describe("shell host races", () => {
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
   const cases: [string, string, (h: Host) => Promise<unknown>][] = [
-    ["write (swap while mktemp runs)", "mktemp", (h) => h.writeFile("/etc/modprobe.d/00-bulwark-cramfs.conf", enc("install cramfs /bin/false\n"))],
+    // The temp file is created by shell builtins (no program runs, so nothing to race there);
+    // the first program after it is cat, then sync of the temp file before the move.
+    ["write (swap while the temp file is synced)", "sync", (h) => h.writeFile("/etc/modprobe.d/00-bulwark-cramfs.conf", enc("install cramfs /bin/false\n"))],
     ["write (swap while the bytes are copied)", "cat", (h) => h.writeFile("/etc/modprobe.d/00-bulwark-cramfs.conf", enc("install cramfs /bin/false\n"))],
     ["replace (swap before the move)", "chmod", (h) => h.writeFile("/etc/modprobe.d/victim.conf", enc("evil\n"))],
     ["remove", "rm", (h) => h.removeFile("/etc/modprobe.d/victim.conf")],
