@@ -45,6 +45,45 @@ describe.each(["kernel-io", "shell"] as const)("--path %s", (path) => {
     expect(bad.stdout).toMatch(/FAIL record \d \(line \d\) txn \d sysctl-fs-protected-hardlinks: files\[0\] \/etc\/sysctl.d\/99-bulwark-fs.protected_hardlinks.conf: the live file under .* differs from the record: recorded sha256 [0-9a-f]{16}…, now sha256 [0-9a-f]{16}…/);
     expect(bad.stdout).toContain("1 of 2 records verified, 1 did not");
   }, 120_000);
+
+  test("evidence/AC-20: rollback --txn and recover sign their undo like remediate: evidence exports it, verify passes, one flipped byte fails (compiled binary)", () => {
+    const r = root();
+    expect(bulwark(["remediate", "--root", r, "--path", path, ...RULES]).code).toBe(0);
+    // rollback --txn 1: the real check re-run before (pass) and after (fail) the undo.
+    const rb = bulwark(["rollback", "--root", r, "--path", path, "--txn", "1"]);
+    expect({ code: rb.code, err: rb.stderr }).toEqual({ code: 0, err: "" });
+    const out = join(r, "..", `${r.split("/").pop()}.undo.jsonl`);
+    cleanups.push(() => Bun.spawnSync(["rm", "-f", out, `${out}.pub`, `${out}.bad`]));
+    expect(bulwark(["evidence", "--root", r, "--txn", "1", "--out", out]).code).toBe(0);
+    const lines = readFileSync(out, "utf8").trimEnd().split("\n");
+    expect(lines.map((l) => JSON.parse(l).outcome)).toEqual(["committed", "rolled_back"]);
+    const undo = JSON.parse(lines[1]!);
+    expect(undo).toMatchObject({
+      txn: 1, rule: { id: "sysctl-fs-protected-hardlinks", severity: expect.any(String), title: expect.any(String) },
+      verdicts: { before: { status: "pass" }, after: { status: "fail" } },
+      files: [{ path: "/etc/sysctl.d/99-bulwark-fs.protected_hardlinks.conf", before: expect.stringMatching(/^[0-9a-f]{64}$/), after: null }],
+      host: { hostname: "image-host", machineId: "0123456789abcdef0123456789abcdef" },
+    });
+    expect(undo.preStateDigest).toBe(JSON.parse(lines[0]!).preStateDigest);
+    // recover of transaction 2 left in flight by a killed rollback (BULWARK_FAULT): a signed "recovered" record.
+    expect(bulwark(["rollback", "--root", r, "--path", path, "--txn", "2"], { BULWARK_FAULT: "mid-rollback" }).code).not.toBe(0);
+    const rec = bulwark(["recover", "--root", r, "--path", path, "--format", "json"]);
+    expect(rec.code).toBe(0);
+    expect(JSON.parse(rec.stdout).recovered).toEqual([expect.objectContaining({ id: 2, status: "recovered" })]);
+    expect(bulwark(["evidence", "--root", r, "--run", "1", "--out", out]).code).toBe(0);
+    const all = readFileSync(out, "utf8");
+    expect(all.trimEnd().split("\n").map((l) => [JSON.parse(l).txn, JSON.parse(l).outcome])).toEqual([[1, "committed"], [2, "committed"], [1, "rolled_back"], [2, "recovered"]]);
+    writeFileSync(`${out}.pub`, bulwark(["verify", "--print-public-key", "--root", r]).stdout);
+    const ok = bulwark(["verify", out, "--public-key", `${out}.pub`]);
+    expect({ code: ok.code, last: ok.stdout.trimEnd().split("\n").at(-1) }).toEqual({ code: 0, last: "4 of 4 records verified" });
+    // One byte of the recovered record's detail flipped (a case bit): verify names that record.
+    const at = all.lastIndexOf('"detail":"') + 12;
+    writeFileSync(`${out}.bad`, all.slice(0, at) + String.fromCharCode(all.charCodeAt(at) ^ 0x20) + all.slice(at + 1));
+    const bad = bulwark(["verify", `${out}.bad`, "--public-key", `${out}.pub`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/FAIL record 4 \(line 4\) txn 2 sysctl-net-ipv4-conf-all-send-redirects/);
+    expect(bad.stdout).toContain("3 of 4 records verified, 1 did not");
+  }, 120_000);
 });
 
 test("evidence/AC-14: an unusable keys directory stops remediate before any change: exit 1, the path named, the image unchanged", () => {
