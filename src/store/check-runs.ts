@@ -119,3 +119,20 @@ export function checkResultsOf(store: Store, runId: number): CheckResultRecord[]
 export function txnIdsOfRun(store: Store, runId: number): number[] {
   return (store.db.query("SELECT id FROM transactions WHERE run_id = ? ORDER BY id").all(runId) as Row[]).map((r) => r.id as number);
 }
+
+/** Every rule's newest verdict among the check runs recorded before RUN_ID (rule id → status). */
+export function lastVerdictsBefore(store: Store, runId: number): Map<string, string> {
+  const rows = store.db
+    .query(
+      `SELECT c.rule_id, c.status FROM check_results c
+       JOIN (SELECT rule_id, MAX(run_id) AS run_id FROM check_results WHERE run_id < ? GROUP BY rule_id) m
+         ON c.rule_id = m.rule_id AND c.run_id = m.run_id`,
+    )
+    .all(runId) as Row[];
+  return new Map(rows.map((r) => [r.rule_id as string, r.status as string]));
+}
+
+/** Ids of the check runs recorded before RUN_ID, newest first (at most LIMIT). */
+export function checkRunIdsBefore(store: Store, runId: number, limit = 100): number[] {
+  return (store.db.query("SELECT id FROM runs WHERE kind = 'check' AND id < ? ORDER BY id DESC LIMIT ?").all(runId, limit) as Row[]).map((r) => r.id as number);
+}

@@ -69,7 +69,7 @@ export const checkCommand = defineCommand({
     const { meta, runId } = recordAndReport(host, { ...args, record }, identity, target, startedAt, rows, references, report, out.quiet);
     renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
     if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
-    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows) ? EXIT.failed : EXIT.ok;
+    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows, runId) ? EXIT.failed : EXIT.ok;
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });
