@@ -13,6 +13,7 @@
  * score is compared only between checks of the same selection.
  */
 import { createHash } from "node:crypto";
+import { computeScore, type ScoreResult } from "../reports/score.ts";
 import { join } from "node:path";
 import type { StateLocation } from "../store/paths.ts";
 import { prepareStateDir } from "../store/state-path.ts";
@@ -53,11 +54,11 @@ export interface Regression {
 
 const FAILING = new Set(["fail", "error"]);
 
-/** Percent passed among judged rules, to two decimals; null when none was judged. */
+/** The score every report shows (reports/score.ts: passed/(passed+failed)) as a percent to two decimals; null when nothing passed or failed. */
 export function scoreOf(rows: readonly Verdict[]): number | null {
-  const judged = rows.filter((r) => r.status === "pass" || FAILING.has(r.status));
-  if (judged.length === 0) return null;
-  return Math.round((judged.filter((r) => r.status === "pass").length / judged.length) * 10000) / 100;
+  const known = new Set(["pass", "fail", "error", "skip", "waived"]);
+  const s = computeScore(rows.map((r) => ({ rule: r.rule, status: (known.has(r.status) ? r.status : "error") as ScoreResult["status"] })), []).score;
+  return s === null ? null : Math.round(s * 10000) / 100;
 }
 
 /** The selection ROWS were checked for: sha256 of the sorted rule ids. */

@@ -1,9 +1,11 @@
 /**
  * JUnit XML: one testsuite per run, one testcase per rule, so any CI shows a
  * run. fail → <failure>, error → <error>, not-applicable/waived → <skipped>;
- * the evidence is the message, the references and change go to system-out.
+ * the evidence is the message, the references and change go to system-out;
+ * the score (score.ts) is in the suite's properties as score.* pairs.
  */
 import { countVerdicts, type ReportRun } from "./model.ts";
+import { runScore, scorePairs } from "./run-score.ts";
 import { xmlEscape as x } from "./xml.ts";
 
 function seconds(from: string, to: string): string {
@@ -31,6 +33,7 @@ export function renderJunit(run: ReportRun): string {
       ["host.kernel", run.meta.host.kernel ?? ""],
       ["host.root", run.meta.host.root],
       ["profile", run.meta.profile ?? ""],
+      ...scorePairs(runScore(run)),
     ].map(([k, v]) => `      <property name="${x(k!)}" value="${x(v!)}"/>`),
     `    </properties>`,
   ];

@@ -5,6 +5,7 @@
  * target and the reviewed controls. Bulwark runs without an OSCAL assessment
  * plan, so import-ap names the rule selection by URN.
  */
+import { runScore, scorePairs } from "./run-score.ts";
 import { oscalControlIds } from "./refs.ts";
 import type { ReportRule, ReportRun } from "./model.ts";
 import { nameUuid } from "./uuid.ts";
@@ -35,6 +36,8 @@ export function renderOscal(run: ReportRun): string {
     { name: "root", ns: NS, value: run.meta.host.root },
     ...(run.meta.profile ? [{ name: "profile", ns: NS, value: run.meta.profile }] : []),
   ];
+  // The score (score.ts, as every format shows it), on the result only: it is an outcome of this assessment.
+  const scoreProps = scorePairs(runScore(run)).map(([name, value]) => ({ name, ns: NS, value }));
   const doc = {
     "assessment-results": {
       uuid: nameUuid(`${key}:document`),
@@ -53,7 +56,7 @@ export function renderOscal(run: ReportRun): string {
           description: `${run.rules.length} rules ${run.kind === "check" ? "checked" : "remediated"} on ${run.meta.host.name ?? run.meta.host.root}.`,
           start: run.meta.started_at,
           end: run.meta.finished_at,
-          props,
+          props: [...props, ...scoreProps],
           "reviewed-controls": {
             "control-selections": [controls.length ? { "include-controls": controls.map((c) => ({ "control-id": c })) } : { "include-all": {} }],
           },

@@ -4,6 +4,7 @@
  * the message, and the file and line the verdict rests on as a location
  * relative to the target's root (uriBaseId TARGETROOT).
  */
+import { runScore } from "./run-score.ts";
 import { evidenceLocations } from "./locations.ts";
 import type { ReportRule, ReportRun } from "./model.ts";
 
@@ -84,7 +85,7 @@ export function renderSarif(run: ReportRun): string {
             },
           };
         }),
-        properties: { bulwark: { run: { kind: run.kind, id: run.runId }, meta: run.meta } },
+        properties: { bulwark: { run: { kind: run.kind, id: run.runId }, meta: run.meta, score: runScore(run) } },
       },
     ],
   };

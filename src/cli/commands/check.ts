@@ -66,7 +66,7 @@ export const checkCommand = defineCommand({
     }
     const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
     const target = { path: host.path, root: host.root, os: osInfo.label };
-    const { meta, runId } = recordAndReport(host, { ...args, record }, identity, target, startedAt, rows, references, report, out.quiet);
+    const { meta, runId } = recordAndReport(host, { ...args, record, profile: chosen.profile ?? null }, identity, target, startedAt, rows, references, report, out.quiet);
     renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
     if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
     if (failOn === "regression") return pending.length || judgeRegression(host, args, rows, runId) ? EXIT.failed : EXIT.ok;
