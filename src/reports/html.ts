@@ -7,6 +7,7 @@
  */
 import { countVerdicts, VERDICTS, type ReportRule, type ReportRun, type Verdict } from "./model.ts";
 import { runScore } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
 import type { ScoreCounts } from "./score.ts";
 
 /** TEXT safe as HTML text or a double- or single-quoted attribute value. */
@@ -60,7 +61,7 @@ function row(r: ReportRule): string {
     `<td><span class="badge v-${h(r.verdict)}">${h(r.verdict)}</span></td>` +
     `<td><span class="sev">${h(r.severity)}</span></td>` +
     `<td><div class="rule-id">${h(r.id)}</div><div class="title">${h(r.title)}</div></td>` +
-    `<td class="evidence">${h(r.evidence)}${changeCell(r)}</td>` +
+    `<td class="evidence">${h(r.evidence)}${r.waiver ? `<div class="waiver">${h(waiverText(r.waiver))}</div>` : ""}${changeCell(r)}</td>` +
     `<td>${refsCell(r)}</td></tr>`
   );
 }
@@ -76,7 +77,7 @@ table{border-collapse:collapse;width:100%;background:#fff}#rules{table-layout:fi
 th{background:#eceff1;font-weight:600}.rule-id{font-family:ui-monospace,monospace;font-size:12px}.muted{color:#78909c}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}
 ${VERDICTS.map((v) => `.v-${v}{background:${COLOUR[v]}}`).join("")}
-.evidence{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word}.refs{margin:0;padding-left:16px;font-size:12px}
+.evidence{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word}.waiver{margin-top:4px;color:#6a1b9a;font-family:system-ui,sans-serif}.refs{margin:0;padding-left:16px;font-size:12px}
 pre.diff{background:#263238;color:#eceff1;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap;word-break:break-all}.add{color:#a5d6a7}.del{color:#ef9a9a}.hunk{color:#90caf9}
 .filters{margin:16px 0 8px;display:flex;gap:16px;align-items:center}.sections td,.sections th{padding:3px 8px}
 code.rollback{background:#fff3e0;padding:1px 4px}

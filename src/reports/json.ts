@@ -16,6 +16,7 @@ export function renderJson(run: ReportRun): string {
       verdict: r.verdict,
       evidence: r.evidence,
       references: { cis: r.refs.cis, stig: r.refs.stig, nist_800_53: r.refs.nist },
+      ...(r.waiver ? { waiver: r.waiver } : {}),
       ...(r.change
         ? { change: { txn: r.change.txnId, status: r.change.status, detail: r.change.detail, rollback: r.change.rollback, files: r.change.files } }
         : {}),

@@ -6,6 +6,7 @@
  * plan, so import-ap names the rule selection by URN.
  */
 import { runScore, scorePairs } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
 import { oscalControlIds } from "./refs.ts";
 import type { ReportRule, ReportRun } from "./model.ts";
 import { nameUuid } from "./uuid.ts";
@@ -96,7 +97,12 @@ function finding(r: ReportRule, i: number, key: string, observationUuid: string)
     uuid: nameUuid(`${key}:finding:${i}:${r.id}`),
     title: nonEmpty(r.title, r.id),
     description: nonEmpty(r.evidence, `Rule ${r.id}: ${r.verdict}.`),
-    props: [{ name: "rule-id", ns: NS, value: r.id }, ...ids.slice(1).map((value) => ({ name: "control-id", ns: NS, value }))],
+    props: [
+      { name: "rule-id", ns: NS, value: r.id },
+      ...ids.slice(1).map((value) => ({ name: "control-id", ns: NS, value })),
+      ...(r.waiver ? [{ name: "waiver-owner", ns: NS, value: r.waiver.owner }, { name: "waiver-expires", ns: NS, value: r.waiver.expires }] : []),
+    ],
+    ...(r.waiver ? { remarks: waiverText(r.waiver) } : {}),
     target: {
       type: "objective-id",
       "target-id": ids[0] ?? token(r.id),

@@ -114,6 +114,8 @@ export function tailoredVariables(t: Tailoring | undefined, set: readonly Variab
 export interface WaivedVerdict {
   status: "pass" | "fail" | "error" | "skip" | "waived";
   detail: string;
+  /** The waiver in force, set exactly when status is "waived" (recorded with the run, shown by every report). */
+  waiver?: Waiver;
 }
 
 /**
@@ -129,5 +131,5 @@ export function applyWaiver(verdict: { status: WaivedVerdict["status"]; detail: 
   if (now.getTime() > end.getTime()) {
     return { status: "fail", detail: `waiver expired on ${waiver.expires} (owner ${waiver.owner}): ${verdict.detail}` };
   }
-  return { status: "waived", detail: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification} (check: ${verdict.detail})` };
+  return { status: "waived", detail: `waived until ${waiver.expires} by ${waiver.owner}: ${waiver.justification} (check: ${verdict.detail})`, waiver };
 }

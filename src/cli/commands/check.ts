@@ -57,7 +57,8 @@ export const checkCommand = defineCommand({
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
       if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
       const r = verdicts.get(p)!;
-      return { ...base, ...applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now) };
+      const { status, detail, waiver } = applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now);
+      return { ...base, status, detail, ...(waiver ? { waiver: { justification: waiver.justification, owner: waiver.owner, expires: waiver.expires } } : {}) };
     });
     progress.done();
     const recover = commandHint("recover", args);
