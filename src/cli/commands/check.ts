@@ -22,7 +22,7 @@ export const checkCommand = defineCommand({
   meta: {
     name: "check",
     description:
-      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous such check, 0 for findings already known.\n\n" +
+      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous recorded check, 0 for findings already known.\n\n" +
       "Examples:\n" +
       "  bulwark check                                       # profile cis-l1-server of the embedded rules against this host\n" +
       "  bulwark check --profile stig --tailoring site.yml   # the STIG, with the site's exclusions and waivers\n" +
