@@ -4,7 +4,7 @@
  * exports, `verify` checks and names what differs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary, bulwark, imageSnapshot, ubuntuRoot } from "../cli/helpers.ts";
 import { prerequisite } from "../support/prereq.ts";
@@ -83,6 +83,45 @@ describe.each(["kernel-io", "shell"] as const)("--path %s", (path) => {
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/FAIL record 4 \(line 4\) txn 2 sysctl-net-ipv4-conf-all-send-redirects/);
     expect(bad.stdout).toContain("3 of 4 records verified, 1 did not");
+  }, 120_000);
+});
+
+describe.each(["kernel-io", "shell"] as const)("deadman --path %s", (path) => {
+  /** Poll COND every 100 ms until it holds (20 s at most). */
+  const eventually = async (cond: () => boolean) => {
+    for (const end = Date.now() + 20_000; Date.now() < end; await Bun.sleep(100)) if (cond()) return true;
+    return cond();
+  };
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+
+  test("evidence/AC-21: the deadman's watcher, and recover keeping a due deadman, sign each rollback they do (compiled binary)", async () => {
+    for (const killWatcher of [false, true]) {
+      const r = root();
+      const clock = `${r}.clock`;
+      cleanups.push(() => Bun.spawnSync(["rm", "-f", clock, `${r}.jsonl`, `${r}.pub`]));
+      writeFileSync(clock, "2026-01-01T00:00:00.000Z");
+      const env = { BULWARK_TEST_CLOCK: clock };
+      const rem = bulwark(["remediate", "--root", r, "--path", path, ...RULES, "--confirm-within", "60"], env);
+      expect(rem.code).toBe(0);
+      const pid = Number(/watcher pid (\d+)/.exec(rem.stderr)?.[1]);
+      if (killWatcher) {
+        process.kill(pid, "SIGKILL"); // a reboot: recover keeps the promise
+        expect(await eventually(() => !alive(pid))).toBe(true);
+      }
+      writeFileSync(clock, "2026-01-01T00:01:00.000Z");
+      if (killWatcher) expect(bulwark(["recover", "--root", r, "--path", path], env).code).toBe(0);
+      else expect(await eventually(() => !alive(pid))).toBe(true);
+      expect(bulwark(["evidence", "--root", r, "--run", "1", "--out", `${r}.jsonl`]).code).toBe(0);
+      const recs = readFileSync(`${r}.jsonl`, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+      expect(recs.map((x) => [x.txn, x.outcome])).toEqual([[1, "committed"], [2, "committed"], [2, "rolled_back"], [1, "rolled_back"]]);
+      for (const u of recs.slice(2)) {
+        expect(u.detail).toStartWith("deadman: not confirmed by 2026-01-01T00:01:00.000Z; rolled back");
+        expect(u.verdicts).toMatchObject({ before: { status: "pass" }, after: { status: "fail" } });
+      }
+      writeFileSync(`${r}.pub`, bulwark(["verify", "--print-public-key", "--root", r]).stdout);
+      const ok = bulwark(["verify", `${r}.jsonl`, "--public-key", `${r}.pub`]);
+      expect({ code: ok.code, last: ok.stdout.trimEnd().split("\n").at(-1) }).toEqual({ code: 0, last: "4 of 4 records verified" });
+    }
   }, 120_000);
 });
 
