@@ -80,9 +80,8 @@ export async function runDeadmanWatch(argv: string[]): Promise<number> {
     const lock = await takeRunLock(host, stateDirFor(host, flags), true);
     try {
       store = openExistingStateStore(host, flags)!;
-      // Each rollback leaves a signed record; an unusable key is a warning in the log, never a reason not to roll back.
-      const evidence = await undoEvidenceFor(store, host, flags);
-      const fired = await fireDeadman({ store, host, lock, clock, ...(evidence ? { evidence } : {}) }, runId);
+      // Each rollback leaves a signed record; an unusable key is a line in the log, never a reason not to roll back.
+      const fired = await fireDeadman({ store, host, lock, clock, evidence: await undoEvidenceFor(store, host, flags) }, runId);
       store.close();
       if (fired) {
         stamp(`run ${runId}: ${fired.detail}`);

@@ -13,7 +13,6 @@ import { readHostIdentity } from "../evidence/host-identity.ts";
 import { signingKeyFile, stateSigningKey } from "../evidence/keys.ts";
 import { evidenceSink } from "../evidence/sink.ts";
 import { readOs, shippedRuleLookup, stateLocationFor, type TargetFlags } from "./context.ts";
-import { log } from "./ui.ts";
 import { defineArgs } from "./options.ts";
 
 /** --signing-key FILE for remediate. */
@@ -35,15 +34,14 @@ export async function evidenceSinkFor(store: Store, host: Host, flags: TargetFla
 /**
  * The evidence of an undo after the fact (rollback, recover, the deadman): the same key and sink as
  * remediate, and the shipped rules to re-check with. Unlike remediate, an unusable key never stops the
- * command: undoing a change matters more than its record, so the key's problem is a warning and the
- * undo runs unsigned (undefined).
+ * command: undoing a change matters more than its record. The key is resolved at the first record (so a
+ * command that undoes nothing creates no key), and a key problem becomes each undo's evidenceError, a warning.
  */
-export async function undoEvidenceFor(store: Store, host: Host, flags: TargetFlags & { "signing-key"?: string }): Promise<UndoEvidence | undefined> {
+export async function undoEvidenceFor(store: Store, host: Host, flags: TargetFlags & { "signing-key"?: string }): Promise<UndoEvidence> {
   const os = await readOs(host);
-  try {
-    return { sink: await evidenceSinkFor(store, host, flags, os.label), rules: shippedRuleLookup(host, os) };
-  } catch (e) {
-    log.warn(`no evidence record will be signed: ${(e as Error).message}`);
-    return undefined;
-  }
+  let sink: Promise<EvidenceSink> | null = null;
+  return {
+    sink: async (e) => (await (sink ??= evidenceSinkFor(store, host, flags, os.label)))(e),
+    rules: shippedRuleLookup(host, os),
+  };
 }

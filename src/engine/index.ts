@@ -16,7 +16,7 @@
  */
 export { runRemediation, takeRunLock, type RunOptions } from "./run.ts";
 export { rollbackTxn, rollbackRun, rollbackLast, type RollbackOptions, type RollbackReport } from "./rollback.ts";
-export { pendingUndo, recover, type RecoverOptions } from "./recover.ts";
+export { recover, type RecoverOptions } from "./recover.ts";
 export { Interrupted } from "./stop.ts";
 export { history, transaction } from "./history.ts";
 export { RecoveryPending, RootMismatch, TxnNotFound } from "./errors.ts";

@@ -125,6 +125,22 @@ describe.each(["kernel-io", "shell"] as const)("deadman --path %s", (path) => {
   }, 120_000);
 });
 
+test("evidence/AC-22: an unusable keys directory never stops a rollback: it is done, with a warning naming the path; no key is made by an undo-less command", () => {
+  const r = root();
+  expect(bulwark(["remediate", "--root", r, ...RULES]).code).toBe(0);
+  const keys = join(r, "var/lib/bulwark/keys");
+  Bun.spawnSync(["rm", "-rf", keys]);
+  // Nothing to recover: no key is created just because recover ran.
+  expect(bulwark(["recover", "--root", r]).code).toBe(0);
+  expect(existsSync(keys)).toBe(false);
+  symlinkSync("/tmp", keys);
+  const rb = bulwark(["rollback", "--root", r, "--txn", "1", "--format", "json"]);
+  expect(rb.code).toBe(0);
+  expect(JSON.parse(rb.stdout).rollbacks).toEqual([expect.objectContaining({ id: 1, status: "rolled_back" })]);
+  expect(rb.stderr).toContain(`evidence for transaction not recorded: ${keys} is a symlink; Bulwark did not read or write through it`);
+  expect(rb.stderr).toContain("the undo itself is rolled_back");
+}, 60_000);
+
 test("evidence/AC-14: an unusable keys directory stops remediate before any change: exit 1, the path named, the image unchanged", () => {
   const r = root();
   mkdirSync(join(r, "var/lib/bulwark"), { mode: 0o700 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { deadmanClock, dueDeadmen, fireDue, Interrupted, pendingUndo, recover, takeRunLock } from "../../engine/index.ts";
+import { deadmanClock, fireDue, Interrupted, recover, takeRunLock } from "../../engine/index.ts";
 import { stopOnSignals } from "../stop-signals.ts";
 import type { Store } from "../../store/index.ts";
 import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from "../context.ts";
@@ -41,8 +41,7 @@ export const recoverCommand = defineCommand({
     try {
       store = openExistingStateStore(host, args);
       // Each undo leaves a signed record (src/engine/undo-evidence.ts); a key problem is a warning, never a reason not to undo.
-      const evidence = store && (pendingUndo(store).length || dueDeadmen(store, deadmanClock()).length) ? await undoEvidenceFor(store, host, args) : undefined;
-      const ev = evidence ? { evidence } : {};
+      const ev = store ? { evidence: await undoEvidenceFor(store, host, args) } : {};
       const recovered = store ? await recover({ store, host, lock, signal: stop.signal, ...ev }) : [];
       warnEvidenceErrors(recovered);
       rows = recovered.map(undoJson);

@@ -62,8 +62,7 @@ export const rollbackCommand = defineCommand({
       store = openExistingStateStore(host, args);
       if (!store) throw missing();
       // Each undo leaves a signed record, like remediate's own rollbacks (src/engine/undo-evidence.ts).
-      const evidence = await undoEvidenceFor(store, host, args);
-      const o = { store, host, force: !!args.force, lock, signal: stop.signal, ...(evidence ? { evidence } : {}) };
+      const o = { store, host, force: !!args.force, lock, signal: stop.signal, evidence: await undoEvidenceFor(store, host, args) };
       reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
     } catch (e) {
       if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${stateDirFor(host, args)} has committed transactions`);
