@@ -40,8 +40,10 @@ export function failOnFlag(value: unknown): FailOn {
 }
 
 /** The baseline of recorded check RUN_ID (the runs stored before it); says where it came from. */
-function fromStore(host: Host, flags: TargetFlags, runId: number): { prev: Baseline | null; where: string } {
-  const store = openExistingStateStore(host, flags)!;
+function fromStore(host: Host, flags: TargetFlags, runId: number, rows: readonly Verdict[]): { prev: Baseline | null; where: string } {
+  const store = openExistingStateStore(host, flags);
+  // Recorded a moment ago, gone now (moved aside meanwhile): judge as an unrecorded check would.
+  if (!store) return fromFile(host, flags, rows);
   try {
     return { prev: storedBaseline(store, runId), where: `recorded as check run ${runId} in ${store.dir}` };
   } finally {
@@ -62,7 +64,7 @@ function fromFile(host: Host, flags: TargetFlags, rows: readonly Verdict[]): { p
  * check's recorded run (compared with the runs stored before it), null when it was not recorded.
  */
 export function judgeRegression(host: Host, flags: TargetFlags, rows: readonly Verdict[], runId: number | null): boolean {
-  const { prev, where } = runId !== null ? fromStore(host, flags, runId) : fromFile(host, flags, rows);
+  const { prev, where } = runId !== null ? fromStore(host, flags, runId, rows) : fromFile(host, flags, rows);
   const r = compareWithBaseline(prev, rows);
   if (!r.hadBaseline) {
     log.info(`no previous check to compare with: these ${rows.length} verdicts are the baseline (${where})`);
