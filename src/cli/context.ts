@@ -11,7 +11,7 @@ import type { Rule } from "../rules/schema.ts";
 import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease, type SkipKind } from "../rules/select.ts";
 import { openStore, unmetPreconditions } from "../engine/index.ts";
 import { dependenciesOf } from "../rules/depends.ts";
-import type { ResolvedRule } from "../engine/index.ts";
+import type { ResolvedRule, RuleLookup } from "../engine/index.ts";
 import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
@@ -226,6 +226,21 @@ export async function applyPreconditions(host: Host, planned: PlannedRule[], rul
     p.skipKind = "not-applicable";
     p.resolved.notApplicable = why;
   }
+}
+
+/**
+ * The shipped rules by id, resolved for this target with their default variables: what rollback,
+ * recover and the deadman re-check around an undo. Undefined for a rule not shipped (a --rules-dir
+ * rule), one that does not apply here, or one not loadable; the corpus is loaded on first use only.
+ */
+export function shippedRuleLookup(host: Host, os: OsInfo): RuleLookup {
+  let rules: Rule[] | null = null;
+  return (id) => {
+    rules ??= loadEmbeddedRules().rules;
+    if (!rules.some((r) => r.id === id)) return undefined;
+    const [p] = selectFrom(rules, {}, { multi: new Map([["rule", [id]]]) }, host, os.os, os.facts, {}, undefined);
+    return p && !p.skip ? p.resolved : undefined;
+  };
 }
 
 function osLabel(os: OsRelease): string {

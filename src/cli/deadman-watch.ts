@@ -11,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { deadmanClock, fireDeadman, takeRunLock, waitUntilDue } from "../engine/index.ts";
 import { spawnDetached } from "../host/detached.ts";
 import type { Host } from "../host/index.ts";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { parseArgv } from "./argv.ts";
 import { buildHost, openExistingStateStore, stateDirFor, type TargetFlags } from "./context.ts";
 import { defineArgs, idFlag } from "./options.ts";
 import { EXIT } from "./errors.ts";
+import { undoEvidenceFor } from "./evidence-flag.ts";
 
 /** The hidden argv[0] that runs the watcher. */
 export const DEADMAN_WATCH = "__deadman-watch";
@@ -25,6 +26,7 @@ const watchArgs = defineArgs({
   root: { type: "string" },
   "state-dir": { type: "string" },
   path: { type: "enum", options: ["kernel-io", "shell"] },
+  "signing-key": { type: "string" },
 });
 
 /** How to start this same Bulwark again: the compiled binary itself, or bun with src/cli/main.ts. */
@@ -38,10 +40,12 @@ function selfCommand(): string[] {
  * Start the watcher for RUN_ID detached, in its own session, output appended
  * to STATE_DIR/deadman-run-N.log; returns its pid.
  */
-export function startWatcher(host: Host, flags: TargetFlags, stateDir: string, runId: number): number {
+export function startWatcher(host: Host, flags: TargetFlags & { "signing-key"?: string }, stateDir: string, runId: number): number {
   const argv = [...selfCommand(), DEADMAN_WATCH, "--run", String(runId), "--path", host.path];
   if (flags.root !== undefined) argv.push("--root", flags.root);
   if (flags["state-dir"] !== undefined) argv.push("--state-dir", flags["state-dir"]);
+  // The rollback it may do is signed with remediate's key (evidence-flag.ts).
+  if (flags["signing-key"] !== undefined) argv.push("--signing-key", resolvePath(flags["signing-key"]));
   return spawnDetached(argv, join(stateDir, `deadman-run-${runId}.log`));
 }
 
@@ -54,7 +58,7 @@ export async function runDeadmanWatch(argv: string[]): Promise<number> {
   process.on("SIGINT", () => stamp("SIGINT ignored"));
   const { args } = parseArgv(argv, watchArgs, DEADMAN_WATCH);
   const runId = idFlag("--run", args.run)!;
-  const flags = args as TargetFlags;
+  const flags = args as TargetFlags & { "signing-key"?: string };
   const host = buildHost(flags);
   const clock = deadmanClock();
   stamp(`watching run ${runId} (pid ${process.pid})`);
@@ -76,10 +80,12 @@ export async function runDeadmanWatch(argv: string[]): Promise<number> {
     const lock = await takeRunLock(host, stateDirFor(host, flags), true);
     try {
       store = openExistingStateStore(host, flags)!;
-      const fired = await fireDeadman({ store, host, lock, clock }, runId);
+      // Each rollback leaves a signed record; an unusable key is a line in the log, never a reason not to roll back.
+      const fired = await fireDeadman({ store, host, lock, clock, evidence: await undoEvidenceFor(store, host, flags) }, runId);
       store.close();
       if (fired) {
         stamp(`run ${runId}: ${fired.detail}`);
+        for (const r of fired.reports) if (r.evidenceError) stamp(`transaction ${r.txnId}: ${r.evidenceError}`);
         return fired.ok ? EXIT.ok : EXIT.failed;
       }
       stamp(`run ${runId}: not due under the lock (confirmed, settled or re-armed); checking again`);

@@ -6,13 +6,13 @@
  * fix never lacks its record for that reason. Signing or storing a record
  * that fails later is reported as a warning; the transaction's outcome stands.
  */
-import type { EvidenceSink } from "../engine/index.ts";
+import type { EvidenceSink, UndoEvidence } from "../engine/index.ts";
 import type { Host } from "../host/host.ts";
 import type { Store } from "../store/index.ts";
 import { readHostIdentity } from "../evidence/host-identity.ts";
 import { signingKeyFile, stateSigningKey } from "../evidence/keys.ts";
 import { evidenceSink } from "../evidence/sink.ts";
-import { stateLocationFor, type TargetFlags } from "./context.ts";
+import { readOs, shippedRuleLookup, stateLocationFor, type TargetFlags } from "./context.ts";
 import { defineArgs } from "./options.ts";
 
 /** --signing-key FILE for remediate. */
@@ -29,4 +29,19 @@ export const signingKeyArg = defineArgs({
 export async function evidenceSinkFor(store: Store, host: Host, flags: TargetFlags & { "signing-key"?: string }, osLabel: string): Promise<EvidenceSink> {
   const loaded = flags["signing-key"] ? await signingKeyFile(flags["signing-key"]) : await stateSigningKey(stateLocationFor(host, flags));
   return evidenceSink(store, loaded.key, await readHostIdentity(host, osLabel));
+}
+
+/**
+ * The evidence of an undo after the fact (rollback, recover, the deadman): the same key and sink as
+ * remediate, and the shipped rules to re-check with. Unlike remediate, an unusable key never stops the
+ * command: undoing a change matters more than its record. The key is resolved at the first record (so a
+ * command that undoes nothing creates no key), and a key problem becomes each undo's evidenceError, a warning.
+ */
+export async function undoEvidenceFor(store: Store, host: Host, flags: TargetFlags & { "signing-key"?: string }): Promise<UndoEvidence> {
+  const os = await readOs(host);
+  let sink: Promise<EvidenceSink> | null = null;
+  return {
+    sink: async (e) => (await (sink ??= evidenceSinkFor(store, host, flags, os.label)))(e),
+    rules: shippedRuleLookup(host, os),
+  };
 }

@@ -145,7 +145,7 @@ export function recordAndReport(
   identity: TargetIdentity,
   target: { path: string; root: string; os: string },
   startedAt: string,
-  rows: readonly { rule: string; title: string; severity: string; status: string; detail: string }[],
+  rows: readonly { rule: string; title: string; severity: string; status: string; detail: string; waiver?: { justification: string; owner: string; expires: string } }[],
   references: ReadonlyMap<string, unknown>,
   report: ReportTarget | null,
   quiet: boolean,
@@ -153,7 +153,7 @@ export function recordAndReport(
   const profile = typeof flags.profile === "string" ? flags.profile : null;
   const meta = runMeta(identity, target, profile, startedAt, new Date().toISOString());
   const checked = rows.map((r) => ({ ...r, references: references.get(r.rule) ?? null }));
-  const results = checked.map((r) => ({ ruleId: r.rule, title: r.title, severity: r.severity, status: r.status, evidence: r.detail, refs: (r.references ?? null) as Json | null }));
+  const results = checked.map((r) => ({ ruleId: r.rule, title: r.title, severity: r.severity, status: r.status, evidence: r.detail, refs: (r.references ?? null) as Json | null, waiver: r.waiver ? { justification: r.waiver.justification, owner: r.waiver.owner, expires: r.waiver.expires } : null }));
   const { runId } = recordCheck(host, flags, { startedAt, finishedAt: meta.finished_at, meta }, results, quiet);
   if (report) writeReport(report, checkReport(runId, meta, checked));
   return { meta, runId };

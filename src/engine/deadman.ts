@@ -21,6 +21,7 @@ import { BulwarkError } from "../errors.ts";
 import type { Clock } from "./deadman-clock.ts";
 import { rollbackTxn, UNDOABLE, type RollbackReport } from "./rollback.ts";
 import { resolve } from "node:path";
+import type { UndoEvidence } from "./types.ts";
 
 /** The longest --confirm-within: a week. A deadman is a safety net for a login, not a schedule. */
 export const MAX_CONFIRM_SECONDS = 7 * 24 * 3600;
@@ -64,6 +65,8 @@ export interface FireOptions {
   /** The run lock, held by the caller. */
   lock: RunLock;
   clock: Clock;
+  /** Signs and stores a record of each transaction the deadman rolls back; its failure never changes the rollback. */
+  evidence?: UndoEvidence;
 }
 
 /**
@@ -82,7 +85,8 @@ export async function fireDeadman(o: FireOptions, runId: number): Promise<Deadma
   const reports: RollbackReport[] = [];
   for (const id of ids) {
     try {
-      reports.push(await rollbackTxn({ store: o.store, host: o.host, lock: o.lock }, id));
+      const reason = `deadman: not confirmed by ${rec.deadline}; `;
+      reports.push(await rollbackTxn({ store: o.store, host: o.host, lock: o.lock, reason, ...(o.evidence ? { evidence: o.evidence } : {}) }, id));
     } catch (e) {
       const t = o.store.txn(id);
       reports.push({ txnId: id, ruleId: t?.ruleId ?? "?", status: t?.status ?? "committed", detail: t?.detail ?? "", refused: `transaction ${id}: ${(e as Error).message}` });

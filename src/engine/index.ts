@@ -22,7 +22,7 @@ export { history, transaction } from "./history.ts";
 export { RecoveryPending, RootMismatch, TxnNotFound } from "./errors.ts";
 export { faultPoint, type FaultPoint } from "./fault.ts";
 export { unmetPreconditions, type PreconditionInput } from "./preconditions.ts";
-export type { EvidenceSink, ResolvedRule, RunReport, TxnEvidence, TxnReport, StepReport } from "./types.ts";
+export type { EvidenceSink, ResolvedRule, RuleLookup, RunReport, TxnEvidence, TxnReport, StepReport, UndoEvidence } from "./types.ts";
 export { openStore, resolveStateDir, StoreCorrupt, StoreTooNew, LockHeld, LockFileRefused, LockLost, type RunLock } from "../store/index.ts";
 export { armRun, confirm, DeadmanDue, dueDeadmen, fireDeadman, fireDue, MAX_CONFIRM_SECONDS, noteWatcher, NothingToConfirm, pendingDeadmen, settleUnchanged, waitUntilDue, type ConfirmOutcome, type DeadmanFiring } from "./deadman.ts";
 export { deadmanClock, systemClock, DeadmanClockError, type Clock } from "./deadman-clock.ts";

@@ -14,6 +14,7 @@ import type { TxnStatus } from "../store/types.ts";
 import { RootMismatch } from "./errors.ts";
 import { undoRecorded } from "./undo-recorded.ts";
 import { Interrupted, stopRequested } from "./stop.ts";
+import type { UndoEvidence } from "./types.ts";
 
 export interface RecoverOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface RecoverOptions {
   lock?: RunLock;
   /** Stop request (SIGINT/SIGTERM): checked between transactions; throws Interrupted with what was done. */
   signal?: AbortSignal;
+  /** Signs and stores a record of each recovered transaction (src/engine/undo-evidence.ts); its failure never changes the undo. */
+  evidence?: UndoEvidence;
 }
 
 /** Statuses recover retries even with a closed journal: a failed rollback and every in-flight status. */
@@ -58,8 +61,8 @@ export async function recover(o: RecoverOptions): Promise<RollbackReport[]> {
         continue;
       }
       const prefix = txn.status === "rollback_failed" ? "retrying a failed rollback; " : `interrupted while ${txn.status}; `;
-      const r = await undoRecorded(o.store, o.host, txn, "recover", prefix);
-      reports.push({ txnId, ruleId: txn.ruleId, status: r.status, detail: r.detail, restoreVerified: r.verified });
+      const r = await undoRecorded(o.store, o.host, txn, "recover", prefix, false, o.evidence);
+      reports.push({ txnId, ruleId: txn.ruleId, status: r.status, detail: r.detail, restoreVerified: r.verified, ...(r.evidenceError ? { evidenceError: r.evidenceError } : {}) });
     }
     return reports;
   } finally {

@@ -11,6 +11,7 @@ import { takeRunLock } from "./run.ts";
 import type { Store } from "../store/store.ts";
 import type { TxnRecord, TxnStatus } from "../store/types.ts";
 import type { WrittenFile } from "../store/types.ts";
+import type { UndoEvidence } from "./types.ts";
 import { digestAll, fileLeft } from "./digest.ts";
 import { RootMismatch, TxnNotFound } from "./errors.ts";
 import { trustedUndo, undoRecorded } from "./undo-recorded.ts";
@@ -26,6 +27,10 @@ export interface RollbackOptions {
   lock?: RunLock;
   /** Stop request (SIGINT/SIGTERM): checked between transactions; throws Interrupted with what was done. */
   signal?: AbortSignal;
+  /** Signs and stores a record of each undo (src/engine/undo-evidence.ts); its failure never changes the undo. */
+  evidence?: UndoEvidence;
+  /** Why this rollback runs, put before each undo's detail ("deadman: …"); empty for an operator's rollback. */
+  reason?: string;
 }
 
 export interface RollbackReport {
@@ -36,6 +41,8 @@ export interface RollbackReport {
   /** Set when nothing was done, with the reason. */
   refused?: string;
   restoreVerified?: boolean;
+  /** Set when the undo's evidence record could not be made or stored (the undo stands). */
+  evidenceError?: string;
 }
 
 /** Statuses a rollback by id may undo from the pre-state: committed, a failed rollback, an interrupted one. */
@@ -110,10 +117,11 @@ async function rollbackOne(o: RollbackOptions, txnId: number): Promise<RollbackR
     }
   }
   const prefix =
+    (o.reason ?? "") +
     (txn.status === "committed" ? "" : `retrying from the pre-state (was ${txn.status}); `) +
     (changed.length ? `forced over changes to ${changed.join(", ")}; ` : "");
-  const r = await undoRecorded(o.store, o.host, txn, "manual", prefix, changed.length > 0);
-  return { ...base, status: r.status, detail: r.detail, restoreVerified: r.verified };
+  const r = await undoRecorded(o.store, o.host, txn, "manual", prefix, changed.length > 0, o.evidence);
+  return { ...base, status: r.status, detail: r.detail, restoreVerified: r.verified, ...(r.evidenceError ? { evidenceError: r.evidenceError } : {}) };
 }
 
 /**

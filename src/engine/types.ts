@@ -57,13 +57,17 @@ export type { Json };
 export interface TxnEvidence {
   runId: number;
   txnId: number;
-  rule: ResolvedRule;
-  outcome: "committed" | "rolled_back" | "rollback_failed";
+  rule: Pick<ResolvedRule, "id" | "title" | "severity">;
+  /** recovered: undone by `bulwark recover` (a crashed run's transaction, or a failed rollback retried). */
+  outcome: "committed" | "rolled_back" | "rollback_failed" | "recovered";
   detail: string;
   /** ISO-8601 UTC: before the rule's first check, and after the commit or the undo. */
   startedAt: string;
   finishedAt: string;
-  /** The check before the change, and the validation check (null when validation never reached the check). */
+  /**
+   * The check before the change and the validation check (null when validation never reached the check);
+   * for an undo after the fact, the check before and after the undo (status "not-judged" when the rule was not loaded).
+   */
   verdicts: { before: { status: string; detail: string }; after: { status: string; detail: string } | null };
   /** Every step's captured pre-state, as journaled. */
   preStates: { mechanism: string; params: unknown; preState: unknown }[];
@@ -77,3 +81,15 @@ export interface TxnEvidence {
  * is reported on the transaction (`evidenceError`), never turned into a failure.
  */
 export type EvidenceSink = (e: TxnEvidence) => Promise<void>;
+
+/**
+ * The rule an undo after the fact re-checks before and after it undoes (rollback, recover, deadman):
+ * undefined when the command has no such rule loaded, and the record then says no check ran.
+ */
+export type RuleLookup = (ruleId: string) => ResolvedRule | undefined;
+
+/** What an undo after the fact needs to leave a signed record: the sink, and the rules to re-check with. */
+export interface UndoEvidence {
+  sink: EvidenceSink;
+  rules?: RuleLookup;
+}

@@ -1,9 +1,11 @@
 /**
- * The previous check's verdicts, for `bulwark check --fail-on regression`
- * (the timer): a small JSON file STATE_DIR/last-check.json, replaced
- * atomically after each such check (temp file, fsync, rename, fsync of the
- * directory; see state-file.ts). Until check runs are stored in the state
- * database this file is the memory of "what was already known".
+ * What `bulwark check --fail-on regression` (the timer) compares with, and
+ * how. A recorded check compares with the check runs stored before it in the
+ * state database (stored-baseline.ts). A check that is not recorded
+ * (--no-record, no state database, a database it could not write) falls back
+ * to a small JSON file STATE_DIR/last-check.json, replaced atomically after
+ * each such check (temp file, fsync, rename, fsync of the directory; see
+ * state-file.ts), so regression detection works without a database too.
  *
  * Verdicts are merged per rule: a narrower manual `check --rule X
  * --fail-on regression` updates X and keeps every other rule's last verdict,
@@ -11,6 +13,7 @@
  * score is compared only between checks of the same selection.
  */
 import { createHash } from "node:crypto";
+import { computeScore, type ScoreResult } from "../reports/score.ts";
 import { join } from "node:path";
 import type { StateLocation } from "../store/paths.ts";
 import { prepareStateDir } from "../store/state-path.ts";
@@ -51,14 +54,15 @@ export interface Regression {
 
 const FAILING = new Set(["fail", "error"]);
 
-/** Percent passed among judged rules, to two decimals; null when none was judged. */
+/** The score every report shows (reports/score.ts: passed/(passed+failed)) as a percent to two decimals; null when nothing passed or failed. */
 export function scoreOf(rows: readonly Verdict[]): number | null {
-  const judged = rows.filter((r) => r.status === "pass" || FAILING.has(r.status));
-  if (judged.length === 0) return null;
-  return Math.round((judged.filter((r) => r.status === "pass").length / judged.length) * 10000) / 100;
+  const known = new Set(["pass", "fail", "error", "skip", "waived"]);
+  const s = computeScore(rows.map((r) => ({ rule: r.rule, status: (known.has(r.status) ? r.status : "error") as ScoreResult["status"] })), []).score;
+  return s === null ? null : Math.round(s * 10000) / 100;
 }
 
-function selectionOf(rows: readonly Verdict[]): string {
+/** The selection ROWS were checked for: sha256 of the sorted rule ids. */
+export function selectionOf(rows: readonly Verdict[]): string {
   return createHash("sha256").update(rows.map((r) => r.rule).sort().join("\n")).digest("hex");
 }
 

@@ -12,6 +12,8 @@ export interface CheckedRule {
   status: string;
   detail: string;
   references: unknown;
+  /** Set for a waived verdict. */
+  waiver?: { justification: string; owner: string; expires: string };
 }
 
 /** The report of a check run (RUN_ID null when it was not recorded). */
@@ -20,6 +22,6 @@ export function checkReport(runId: number | null, meta: RunMeta, rows: readonly 
     kind: "check",
     runId,
     meta,
-    rules: rows.map((r) => ({ id: r.rule, title: r.title, severity: r.severity, verdict: verdictOfCheck(r.status), evidence: r.detail, refs: flattenRefs(r.references) })),
+    rules: rows.map((r) => ({ id: r.rule, title: r.title, severity: r.severity, verdict: verdictOfCheck(r.status), evidence: r.detail, refs: flattenRefs(r.references), ...(r.waiver ? { waiver: { justification: r.waiver.justification, owner: r.waiver.owner, expires: r.waiver.expires } } : {}) })),
   };
 }

@@ -6,7 +6,9 @@
  * `<script>` must show as text.
  */
 import { countVerdicts, VERDICTS, type ReportRule, type ReportRun, type Verdict } from "./model.ts";
-import { overallScore, sectionScores } from "./section-score.ts";
+import { runScore } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
+import type { ScoreCounts } from "./score.ts";
 
 /** TEXT safe as HTML text or a double- or single-quoted attribute value. */
 export function htmlEscape(text: string): string {
@@ -18,7 +20,7 @@ const COLOUR: Record<Verdict, string> = { pass: "#2e7d32", fail: "#c62828", erro
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 
 /** A donut of the verdict counts as inline SVG (one circle arc per verdict). */
-function donut(c: Record<Verdict, number> & { total: number }, score: number | null): string {
+function donut(c: Record<Verdict, number> & { total: number }, score: string): string {
   const R = 60, L = 2 * Math.PI * R;
   let offset = 0;
   const arcs = VERDICTS.filter((v) => c[v] > 0).map((v) => {
@@ -27,7 +29,7 @@ function donut(c: Record<Verdict, number> & { total: number }, score: number | n
     offset += len;
     return arc;
   });
-  const label = score === null ? "n/a" : `${score}%`;
+  const label = score;
   return `<svg class="donut" width="160" height="160" viewBox="0 0 160 160" role="img" aria-label="verdicts"><circle r="${R}" cx="80" cy="80" fill="none" stroke="#eceff1" stroke-width="24"/>${arcs.join("")}<text x="80" y="86" text-anchor="middle" font-size="22" font-weight="bold">${h(label)}</text></svg>`;
 }
 
@@ -59,7 +61,7 @@ function row(r: ReportRule): string {
     `<td><span class="badge v-${h(r.verdict)}">${h(r.verdict)}</span></td>` +
     `<td><span class="sev">${h(r.severity)}</span></td>` +
     `<td><div class="rule-id">${h(r.id)}</div><div class="title">${h(r.title)}</div></td>` +
-    `<td class="evidence">${h(r.evidence)}${changeCell(r)}</td>` +
+    `<td class="evidence">${h(r.evidence)}${r.waiver ? `<div class="waiver">${h(waiverText(r.waiver))}</div>` : ""}${changeCell(r)}</td>` +
     `<td>${refsCell(r)}</td></tr>`
   );
 }
@@ -75,7 +77,7 @@ table{border-collapse:collapse;width:100%;background:#fff}#rules{table-layout:fi
 th{background:#eceff1;font-weight:600}.rule-id{font-family:ui-monospace,monospace;font-size:12px}.muted{color:#78909c}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}
 ${VERDICTS.map((v) => `.v-${v}{background:${COLOUR[v]}}`).join("")}
-.evidence{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word}.refs{margin:0;padding-left:16px;font-size:12px}
+.evidence{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word}.waiver{margin-top:4px;color:#6a1b9a;font-family:system-ui,sans-serif}.refs{margin:0;padding-left:16px;font-size:12px}
 pre.diff{background:#263238;color:#eceff1;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap;word-break:break-all}.add{color:#a5d6a7}.del{color:#ef9a9a}.hunk{color:#90caf9}
 .filters{margin:16px 0 8px;display:flex;gap:16px;align-items:center}.sections td,.sections th{padding:3px 8px}
 code.rollback{background:#fff3e0;padding:1px 4px}
@@ -92,11 +94,17 @@ const JS = `
 })();
 `;
 
+/** A ratio as people read it, the way check's text prints it: 0.8571 → "85.7%", null → "n/a". */
+const percent = (s: ScoreCounts) => (s.score === null ? "n/a" : `${(s.score * 100).toFixed(1)}%`);
+
+/** The exact numbers of one score group as data attributes, so a reader (and the tests) can compare them with the JSON. */
+const dataOf = (s: ScoreCounts) =>
+  `data-score="${s.score ?? ""}" data-passed="${s.passed}" data-failed="${s.failed}" data-waived="${s.waived}" data-not-applicable="${s.not_applicable}" data-errors="${s.errors}"`;
+
 /** The HTML report of RUN. */
 export function renderHtml(run: ReportRun): string {
   const c = countVerdicts(run.rules);
-  const score = overallScore(run.rules);
-  const sections = sectionScores(run.rules, run.meta.host.os);
+  const score = runScore(run);
   const m = run.meta;
   const title = `Bulwark ${run.kind === "check" ? "check" : "remediation"} report: ${m.host.name ?? m.host.root}`;
   const severities = [...new Set([...SEVERITIES.filter((s) => run.rules.some((r) => r.severity === s)), ...run.rules.map((r) => r.severity)])];
@@ -114,13 +122,13 @@ export function renderHtml(run: ReportRun): string {
 <span>${h(m.started_at)} → ${h(m.finished_at)}</span></div></header>
 <main>
 <section class="summary">
-${donut(c, score.percent)}
-<div><div>Score: <b id="score">${score.percent === null ? "n/a" : `${score.percent}%`}</b> (${score.passed} passed of ${score.passed + score.failed} that could pass or fail)</div>
+${donut(c, percent(score))}
+<div><div>Score${score.profile ? ` ${h(score.profile)}` : ""}: <b id="score" ${dataOf(score)}>${percent(score)}</b> (${score.passed} passed of ${score.passed + score.failed} that could pass or fail; ${score.waived} waived, ${score.not_applicable} not applicable, ${score.errors} errors apart)</div>
 <ul class="counts">
 ${VERDICTS.map((v) => `<li><span class="swatch v-${v}"></span>${h(v)}: <b id="count-${v}">${c[v]}</b></li>`).join("\n")}
 <li>total: <b id="count-total">${c.total}</b></li></ul></div>
-<div><table class="sections"><thead><tr><th>CIS section (${h(m.host.os)})</th><th>passed</th><th>failed</th><th>score</th></tr></thead><tbody>
-${sections.map((s) => `<tr><td>${h(s.section)}</td><td>${s.passed}</td><td>${s.failed}</td><td>${s.percent === null ? "n/a" : `${s.percent}%`}</td></tr>`).join("\n")}
+<div><table class="sections"><thead><tr><th>CIS section (${h(score.key ?? m.host.os)})</th><th>passed</th><th>failed</th><th>waived</th><th>not applicable</th><th>errors</th><th>score</th></tr></thead><tbody>
+${score.sections.map((s) => `<tr class="section" data-section="${h(s.section)}" ${dataOf(s)}><td>${h(s.section)}</td><td>${s.passed}</td><td>${s.failed}</td><td>${s.waived}</td><td>${s.not_applicable}</td><td>${s.errors}</td><td>${percent(s)}</td></tr>`).join("\n")}
 </tbody></table></div>
 </section>
 <div class="filters">

@@ -1,6 +1,6 @@
-/** The report as one JSON document: metadata, counts, score, one entry per rule (with its change, for a remediation). */
+/** The report as one JSON document: metadata, counts, the score (score.ts's shape, as check --format json), one entry per rule (with its change, for a remediation). */
 import { countVerdicts, type ReportRun } from "./model.ts";
-import { overallScore } from "./section-score.ts";
+import { runScore } from "./run-score.ts";
 
 /** The JSON report of RUN, pretty-printed, newline-terminated. */
 export function renderJson(run: ReportRun): string {
@@ -8,7 +8,7 @@ export function renderJson(run: ReportRun): string {
     meta: run.meta,
     run: { kind: run.kind, id: run.runId },
     summary: countVerdicts(run.rules),
-    score: overallScore(run.rules).percent,
+    score: runScore(run),
     results: run.rules.map((r) => ({
       rule: r.id,
       title: r.title,
@@ -16,6 +16,7 @@ export function renderJson(run: ReportRun): string {
       verdict: r.verdict,
       evidence: r.evidence,
       references: { cis: r.refs.cis, stig: r.refs.stig, nist_800_53: r.refs.nist },
+      ...(r.waiver ? { waiver: r.waiver } : {}),
       ...(r.change
         ? { change: { txn: r.change.txnId, status: r.change.status, detail: r.change.detail, rollback: r.change.rollback, files: r.change.files } }
         : {}),

@@ -1,9 +1,12 @@
 /**
  * JUnit XML: one testsuite per run, one testcase per rule, so any CI shows a
  * run. fail → <failure>, error → <error>, not-applicable/waived → <skipped>;
- * the evidence is the message, the references and change go to system-out.
+ * the evidence is the message, the references and change go to system-out;
+ * the score (score.ts) is in the suite's properties as score.* pairs.
  */
 import { countVerdicts, type ReportRun } from "./model.ts";
+import { runScore, scorePairs } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
 import { xmlEscape as x } from "./xml.ts";
 
 function seconds(from: string, to: string): string {
@@ -31,13 +34,14 @@ export function renderJunit(run: ReportRun): string {
       ["host.kernel", run.meta.host.kernel ?? ""],
       ["host.root", run.meta.host.root],
       ["profile", run.meta.profile ?? ""],
+      ...scorePairs(runScore(run)),
     ].map(([k, v]) => `      <property name="${x(k!)}" value="${x(v!)}"/>`),
     `    </properties>`,
   ];
   for (const r of run.rules) {
     const head = `    <testcase name="${x(r.id)}: ${x(r.title)}" classname="${x(`${suite}.${r.severity || "unknown"}`)}" time="0">`;
     const refs = [...r.refs.cis, ...r.refs.stig, ...r.refs.nist.map((n) => `NIST 800-53 ${n}`)];
-    const sysout = [`severity: ${r.severity}`, `evidence: ${r.evidence}`, ...(refs.length ? [`references: ${refs.join("; ")}`] : [])];
+    const sysout = [`severity: ${r.severity}`, `evidence: ${r.evidence}`, ...(refs.length ? [`references: ${refs.join("; ")}`] : []), ...(r.waiver ? [waiverText(r.waiver)] : [])];
     if (r.change) {
       sysout.push(`transaction ${r.change.txnId}: ${r.change.status}${r.change.rollback ? ` (undo: ${r.change.rollback})` : ""}`);
       for (const f of r.change.files) sysout.push(f.diff || `${f.path}: ${f.note ?? "unchanged"}`);
@@ -45,6 +49,7 @@ export function renderJunit(run: ReportRun): string {
     const body: string[] = [];
     if (r.verdict === "fail") body.push(`      <failure message="${x(r.evidence)}" type="fail">${x(r.evidence)}</failure>`);
     else if (r.verdict === "error") body.push(`      <error message="${x(r.evidence)}" type="error">${x(r.evidence)}</error>`);
+    else if (r.verdict === "waived" && r.waiver) body.push(`      <skipped message="${x(waiverText(r.waiver))}"/>`);
     else if (r.verdict === "not-applicable" || r.verdict === "waived") body.push(`      <skipped message="${x(`${r.verdict}: ${r.evidence}`)}"/>`);
     body.push(`      <system-out>${x(sysout.join("\n"))}</system-out>`);
     out.push(head, ...body, `    </testcase>`);

@@ -12,6 +12,7 @@ import { unifiedDiff } from "./diff.ts";
 import type { RunMeta } from "./metadata.ts";
 import { verdictOfCheck, verdictOfTxn, type Change, type FileChange, type ReportRule, type ReportRun } from "./model.ts";
 import { flattenRefs } from "./refs.ts";
+import { waiverFrom } from "./waiver.ts";
 
 /** A file as it is now on the target: its bytes (latin1 text), null when absent, or why it could not be read. */
 export type AfterRead = { text: string | null } | { error: string };
@@ -111,14 +112,11 @@ export async function loadRun(store: Store, runId: number, ctx: LoadContext): Pr
   if (!h) throw new RunNotFound(runId);
   const { meta, ruleRefs } = metaOf(h);
   if (h.kind === "check") {
-    const rules = checkResultsOf(store, runId).map((r): ReportRule => ({
-      id: r.ruleId,
-      title: r.title,
-      severity: r.severity,
-      verdict: verdictOfCheck(r.status),
-      evidence: r.evidence,
-      refs: flattenRefs(r.refs),
-    }));
+    const rules = checkResultsOf(store, runId).map((r): ReportRule => {
+      const verdict = verdictOfCheck(r.status);
+      const waiver = verdict === "waived" ? waiverFrom(r.waiver) : undefined;
+      return { id: r.ruleId, title: r.title, severity: r.severity, verdict, evidence: r.evidence, refs: flattenRefs(r.refs), ...(waiver ? { waiver } : {}) };
+    });
     return { kind: "check", runId, meta, rules };
   }
   const rules: ReportRule[] = [];

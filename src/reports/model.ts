@@ -7,7 +7,7 @@
  */
 import type { RunMeta } from "./metadata.ts";
 
-/** The verdict a report counts. "waived": a failing rule under a tailoring file's waiver that holds. */
+/** The verdict a report counts. "waived": a failing rule under a tailoring file's waiver that has not expired. */
 export type Verdict = "pass" | "fail" | "error" | "not-applicable" | "waived";
 
 /** Every verdict, in the order reports list them; counts always carry every key. */
@@ -42,6 +42,14 @@ export interface Change {
   rollback: string | null;
 }
 
+/** Why a failing rule is reported waived: the tailoring file's waiver, as recorded with the run. */
+export interface WaiverInfo {
+  justification: string;
+  owner: string;
+  /** YYYY-MM-DD: the waiver holds to the end of that UTC day. */
+  expires: string;
+}
+
 /** One rule's line in a report. */
 export interface ReportRule {
   id: string;
@@ -52,6 +60,8 @@ export interface ReportRule {
   evidence: string;
   refs: Refs;
   change?: Change;
+  /** Set when the verdict is waived. */
+  waiver?: WaiverInfo;
 }
 
 /** One run, ready to render. `runId` is null only for a run that was not recorded. */
@@ -72,13 +82,15 @@ export function countVerdicts(rules: readonly ReportRule[]): VerdictCounts {
   return c;
 }
 
-/** A check status (pass/fail/error/skip) as a verdict. */
+/** A check status (pass/fail/error/skip/waived) as a verdict. */
 export function verdictOfCheck(status: string): Verdict {
   switch (status) {
     case "pass":
       return "pass";
     case "fail":
       return "fail";
+    case "waived":
+      return "waived";
     case "skip":
       return "not-applicable";
     default:

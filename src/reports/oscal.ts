@@ -5,6 +5,8 @@
  * target and the reviewed controls. Bulwark runs without an OSCAL assessment
  * plan, so import-ap names the rule selection by URN.
  */
+import { runScore, scorePairs } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
 import { oscalControlIds } from "./refs.ts";
 import type { ReportRule, ReportRun } from "./model.ts";
 import { nameUuid } from "./uuid.ts";
@@ -35,6 +37,8 @@ export function renderOscal(run: ReportRun): string {
     { name: "root", ns: NS, value: run.meta.host.root },
     ...(run.meta.profile ? [{ name: "profile", ns: NS, value: run.meta.profile }] : []),
   ];
+  // The score (score.ts, as every format shows it), on the result only: it is an outcome of this assessment.
+  const scoreProps = scorePairs(runScore(run)).map(([name, value]) => ({ name, ns: NS, value }));
   const doc = {
     "assessment-results": {
       uuid: nameUuid(`${key}:document`),
@@ -53,7 +57,7 @@ export function renderOscal(run: ReportRun): string {
           description: `${run.rules.length} rules ${run.kind === "check" ? "checked" : "remediated"} on ${run.meta.host.name ?? run.meta.host.root}.`,
           start: run.meta.started_at,
           end: run.meta.finished_at,
-          props,
+          props: [...props, ...scoreProps],
           "reviewed-controls": {
             "control-selections": [controls.length ? { "include-controls": controls.map((c) => ({ "control-id": c })) } : { "include-all": {} }],
           },
@@ -93,7 +97,12 @@ function finding(r: ReportRule, i: number, key: string, observationUuid: string)
     uuid: nameUuid(`${key}:finding:${i}:${r.id}`),
     title: nonEmpty(r.title, r.id),
     description: nonEmpty(r.evidence, `Rule ${r.id}: ${r.verdict}.`),
-    props: [{ name: "rule-id", ns: NS, value: r.id }, ...ids.slice(1).map((value) => ({ name: "control-id", ns: NS, value }))],
+    props: [
+      { name: "rule-id", ns: NS, value: r.id },
+      ...ids.slice(1).map((value) => ({ name: "control-id", ns: NS, value })),
+      ...(r.waiver ? [{ name: "waiver-owner", ns: NS, value: r.waiver.owner }, { name: "waiver-expires", ns: NS, value: r.waiver.expires }] : []),
+    ],
+    ...(r.waiver ? { remarks: waiverText(r.waiver) } : {}),
     target: {
       type: "objective-id",
       "target-id": ids[0] ?? token(r.id),

@@ -4,6 +4,8 @@
  * the message, and the file and line the verdict rests on as a location
  * relative to the target's root (uriBaseId TARGETROOT).
  */
+import { runScore } from "./run-score.ts";
+import { waiverText } from "./waiver.ts";
 import { evidenceLocations } from "./locations.ts";
 import type { ReportRule, ReportRun } from "./model.ts";
 
@@ -78,13 +80,16 @@ export function renderSarif(run: ReportRun): string {
             level,
             message: { text: `${r.verdict}: ${r.evidence || r.title}` },
             ...(locations.length ? { locations } : {}),
+            // A waiver is what SARIF calls an accepted external suppression: dashboards hide it and say why.
+            ...(r.waiver ? { suppressions: [{ kind: "external", status: "accepted", justification: waiverText(r.waiver), properties: { owner: r.waiver.owner, expires: r.waiver.expires } }] } : {}),
             properties: {
               verdict: r.verdict,
+              ...(r.waiver ? { waiver: r.waiver } : {}),
               ...(r.change ? { transaction: r.change.txnId, transactionStatus: r.change.status, rollback: r.change.rollback } : {}),
             },
           };
         }),
-        properties: { bulwark: { run: { kind: run.kind, id: run.runId }, meta: run.meta } },
+        properties: { bulwark: { run: { kind: run.kind, id: run.runId }, meta: run.meta, score: runScore(run) } },
       },
     ],
   };

@@ -3,6 +3,9 @@
  * for the whole run and per CIS section, with waived, not-applicable and
  * errored rules counted apart (never in the ratio).
  *
+ * The one place a score is computed: check's text and JSON, and every report
+ * format (src/reports/run-score.ts feeds it a stored or live run).
+ *
  * Stable JSON shape (check --format json `score`, and every report format):
  *
  *   {
@@ -15,7 +18,17 @@
  *     ]
  *   }
  */
-import type { Rule } from "../rules/schema.ts";
+
+/** A CIS reference as the score reads it: the rule file's, or as recorded with a stored run. */
+interface CisRef {
+  section: string;
+}
+
+/** What the score needs of a rule: its id and CIS references (a loaded Rule fits, and so does a report's rule). */
+export interface ScoredRule {
+  id: string;
+  references: { cis?: Readonly<Record<string, CisRef | readonly CisRef[] | undefined>> };
+}
 
 /** One rule's result as the score reads it (check rows fit). */
 export interface ScoreResult {
@@ -61,7 +74,7 @@ function ratio(c: ScoreCounts): ScoreCounts {
 }
 
 /** Top-level CIS section of RULE for KEY (`5.4.1.1` → `5`), else "other". */
-function sectionOf(rule: Rule | undefined, key: string | undefined): string {
+function sectionOf(rule: ScoredRule | undefined, key: string | undefined): string {
   if (!rule || key === undefined) return OTHER;
   const ref = rule.references.cis?.[key];
   const first = Array.isArray(ref) ? ref[0] : ref;
@@ -70,7 +83,7 @@ function sectionOf(rule: Rule | undefined, key: string | undefined): string {
 }
 
 /** Compute the score of RESULTS, grouped by each rule's CIS section for PROFILE's reference key (pure; stable shape above). */
-export function computeScore(results: readonly ScoreResult[], rules: readonly Rule[], profile?: { name: string | null; key: string | null }): Score {
+export function computeScore(results: readonly ScoreResult[], rules: readonly ScoredRule[], profile?: { name: string | null; key: string | null }): Score {
   const byId = new Map(rules.map((r) => [r.id, r]));
   const key = profile?.key ?? undefined;
   const total = empty();

@@ -132,6 +132,8 @@ export function tailoredVariables(t: Tailoring | undefined, set: readonly Variab
 export interface WaivedVerdict {
   status: "pass" | "fail" | "error" | "skip" | "waived";
   detail: string;
+  /** The waiver in force, set exactly when status is "waived" (recorded with the run, shown by every report). */
+  waiver?: Waiver;
 }
 
 /**
@@ -144,7 +146,7 @@ export interface WaivedVerdict {
 export function applyWaiver(verdict: { status: WaivedVerdict["status"]; detail: string }, waiver: Waiver | undefined, now: Date): WaivedVerdict {
   if (!waiver || verdict.status !== "fail") return verdict;
   const w = waiverState(waiver, now);
-  return w.holds ? { status: "waived", detail: `${w.note} (check: ${verdict.detail})` } : { status: "fail", detail: `${w.note}: ${verdict.detail}` };
+  return w.holds ? { status: "waived", detail: `${w.note} (check: ${verdict.detail})`, waiver } : { status: "fail", detail: `${w.note}: ${verdict.detail}` };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Recorded check runs (schema v4): a `runs` row of kind "check" with its
+ * Recorded check runs (schema v5; waivers v6): a `runs` row of kind "check" with its
  * metadata, and one `check_results` row per rule. A check changes nothing on
  * the target, so its rows are bookkeeping: written in one SQLite transaction
  * at the end of the run (all or nothing), never needed by rollback or recover.
@@ -20,6 +20,8 @@ export interface CheckResultRecord {
   evidence: string;
   /** The rule's references (cis/stig/nist_800_53…) as the rule file gave them; null when none were recorded. */
   refs: Json | null;
+  /** For a waived verdict, the waiver (justification, owner, expires) as the tailoring file gave it; else null. */
+  waiver: Json | null;
 }
 
 /** A run's row as reports need it: id, kind, times, and its metadata document (null for runs recorded before v4). */
@@ -72,9 +74,10 @@ export function recordCheckRun(
       .run(run.startedAt, run.finishedAt, run.hostPath, run.root, process.pid, JSON.stringify(run.meta));
     const id = Number(res.lastInsertRowid);
     const ins = store.db.query(
-      "INSERT INTO check_results (run_id, idx, rule_id, rule_title, severity, status, evidence, refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO check_results (run_id, idx, rule_id, rule_title, severity, status, evidence, refs, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    results.forEach((r, i) => ins.run(id, i, r.ruleId, r.title, r.severity, r.status, r.evidence, r.refs === null ? null : JSON.stringify(r.refs)));
+    const json = (v: Json | null) => (v === null ? null : JSON.stringify(v));
+    results.forEach((r, i) => ins.run(id, i, r.ruleId, r.title, r.severity, r.status, r.evidence, json(r.refs), json(r.waiver)));
     return id;
   })();
 }
@@ -112,10 +115,28 @@ export function checkResultsOf(store: Store, runId: number): CheckResultRecord[]
     status: r.status,
     evidence: r.evidence,
     refs: parseJson(r.refs, `run ${runId} rule ${r.rule_id}'s references`),
+    waiver: parseJson(r.waiver ?? null, `run ${runId} rule ${r.rule_id}'s waiver`),
   }));
 }
 
 /** Transaction ids of a run, in order. */
 export function txnIdsOfRun(store: Store, runId: number): number[] {
   return (store.db.query("SELECT id FROM transactions WHERE run_id = ? ORDER BY id").all(runId) as Row[]).map((r) => r.id as number);
+}
+
+/** Every rule's newest verdict among the check runs recorded before RUN_ID (rule id → status). */
+export function lastVerdictsBefore(store: Store, runId: number): Map<string, string> {
+  const rows = store.db
+    .query(
+      `SELECT c.rule_id, c.status FROM check_results c
+       JOIN (SELECT rule_id, MAX(run_id) AS run_id FROM check_results WHERE run_id < ? GROUP BY rule_id) m
+         ON c.rule_id = m.rule_id AND c.run_id = m.run_id`,
+    )
+    .all(runId) as Row[];
+  return new Map(rows.map((r) => [r.rule_id as string, r.status as string]));
+}
+
+/** Ids of the check runs recorded before RUN_ID, newest first (at most LIMIT). */
+export function checkRunIdsBefore(store: Store, runId: number, limit = 100): number[] {
+  return (store.db.query("SELECT id FROM runs WHERE kind = 'check' AND id < ? ORDER BY id DESC LIMIT ?").all(runId, limit) as Row[]).map((r) => r.id as number);
 }

@@ -9,4 +9,4 @@ export { SCHEMA_VERSION } from "./schema.ts";
 export * from "./types.ts";
 export { armDeadman, claimDeadman, confirmDeadman, deadmanOf, deadmenIn, finishDeadman, setDeadmanWatcher, type DeadmanRecord, type DeadmanState } from "./deadman.ts";
 export { addEvidence, evidenceOfRun, evidenceOfTxn, type EvidenceRow } from "./evidence.ts";
-export { recordCheckRun, setRunMeta, runHeader, lastRun, checkRuns, checkResultsOf, txnIdsOfRun, type CheckResultRecord, type RunHeader, type RunKind } from "./check-runs.ts";
+export { recordCheckRun, setRunMeta, runHeader, lastRun, checkRuns, checkResultsOf, checkRunIdsBefore, lastVerdictsBefore, txnIdsOfRun, type CheckResultRecord, type RunHeader, type RunKind } from "./check-runs.ts";

@@ -154,6 +154,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX check_results_rule ON check_results(rule_id, run_id);
   `,
+  // v6: a waived verdict keeps its waiver (justification, owner, expiry) as JSON, so a report of the stored
+  // run shows why it was waived and until when; NULL for every other verdict and for rows written before v6.
+  `
+  ALTER TABLE check_results ADD COLUMN waiver TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -73,6 +73,33 @@ describe("check --fail-on regression (compiled binary)", () => {
     expect(check().code).toBe(0); // known now
   }, 120_000);
 
+  test("regression/AC-06: a recorded check compares with the check runs stored before it: first run is the baseline, known failures exit 0, a newly failing rule or a dropped score exits 2 naming it; no last-check.json", () => {
+    const r = image();
+    const check = (...extra: string[]) => bulwark(["check", "--root", r, ...RULES, "--record", "--fail-on", "regression", "--format", "json", ...extra]);
+    const first = check();
+    expect(first.code).toBe(0); // send_redirects fails, but it is the first recorded check
+    expect(first.stderr).toContain("are the baseline (recorded as check run 1 in");
+    const again = check();
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: "" });
+    writeFileSync(join(r, HARDLINKS), "fs.protected_hardlinks = 0\n");
+    const broke = check();
+    expect(broke.code).toBe(2);
+    expect(broke.stderr).toContain("regression: rule sysctl-fs-protected-hardlinks now fails, was pass");
+    expect(broke.stderr).toContain("regression: score dropped from 50% to 0%");
+    expect(check().code).toBe(0); // run 3 is stored: the failure is known now
+    // Any stored check is the baseline, not only --fail-on ones: fixed, then a plain recorded check, then broken again.
+    writeFileSync(join(r, HARDLINKS), "fs.protected_hardlinks = 1\n");
+    expect(bulwark(["check", "--root", r, ...RULES, "--record"]).code).toBe(2); // plain check: send_redirects fails
+    writeFileSync(join(r, HARDLINKS), "fs.protected_hardlinks = 0\n");
+    const rebroke = check();
+    expect(rebroke.code).toBe(2);
+    expect(rebroke.stderr).toContain("regression: rule sysctl-fs-protected-hardlinks now fails, was pass");
+    // A narrower selection: per-rule verdicts still apply, its score is not compared with the pair's.
+    const narrow = bulwark(["check", "--root", r, "--rule", "sysctl-net-ipv4-conf-all-send-redirects", "--record", "--fail-on", "regression"]);
+    expect({ code: narrow.code, stderr: narrow.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readdirSync(join(r, "var/lib/bulwark"))).not.toContain("last-check.json");
+  }, 120_000);
+
   test("regression/AC-04: a hostile baseline path in an image is refused, naming it; --fail-on takes only any|regression", () => {
     const r = image();
     mkdirSync(join(r, "var/lib/bulwark"), { mode: 0o700 });

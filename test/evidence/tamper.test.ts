@@ -14,7 +14,7 @@ import type { TxnEvidence } from "../../src/engine/types.ts";
 function sample(txn = 7): TxnEvidence {
   return {
     runId: 3, txnId: txn,
-    rule: { id: "r-1", title: "Tab\there, é, \u001f", severity: "high", check: { method: "x", params: {} }, steps: [] },
+    rule: { id: "r-1", title: "Tab\there, é, \u001f", severity: "high" },
     outcome: "committed", detail: "ok", startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z",
     verdicts: { before: { status: "fail", detail: "b" }, after: { status: "pass", detail: "a" } },
     preStates: [{ mechanism: "m", params: { path: "/etc/x" }, preState: { existed: false } }],

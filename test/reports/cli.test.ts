@@ -140,8 +140,13 @@ describe.each(["kernel-io", "shell"])("reports via the CLI (%s)", (path) => {
     expect(h.check_runs.map((c: any) => c.id)).toEqual([3, 1]);
     expect(h.check_runs[0].summary).toMatchObject({ total: 3 });
     expect(h.since_last_check).toMatchObject({ from: 1, to: 3, newly_passing: ["sysctl-kernel-kptr-restrict"] });
+    // The trend: each run's score, the same number report --run shows for it; the fix raised it.
+    const scoreOf = (id: number) => JSON.parse(bulwark(["report", "--run", String(id), "--root", root]).stdout).score.score;
+    expect(h.check_runs.map((c: any) => c.score)).toEqual([scoreOf(3), scoreOf(1)]);
+    expect(h.check_runs[0].score).toBeGreaterThan(h.check_runs[1].score);
     const text = bulwark(["history", "--root", root]).stdout;
     expect(text).toContain("check run 3");
+    expect(text).toMatch(new RegExp(`check run 3 .* score ${(h.check_runs[0].score * 100).toFixed(1)}%`));
     expect(text).toMatch(/since check run 1: .*newly passing: sysctl-kernel-kptr-restrict/);
   });
 

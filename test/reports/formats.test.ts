@@ -6,6 +6,7 @@ import { htmlEscape } from "../../src/reports/html.ts";
 import { unifiedDiff } from "../../src/reports/diff.ts";
 import { evidenceLocations } from "../../src/reports/locations.ts";
 import { oscalValidator, sampleRun, sarifValidator } from "./support.ts";
+import { computeScore } from "../../src/reports/score.ts";
 
 const remediationRun = () =>
   sampleRun({
@@ -149,5 +150,56 @@ describe("helpers", () => {
     expect(evidenceLocations("/etc/ssh/sshd_config:14 IgnoreRhosts yes")).toEqual([{ path: "/etc/ssh/sshd_config", line: 14 }]);
     expect(evidenceLocations("no file here")).toEqual([]);
     expect(evidenceLocations("x (/etc/a/../b)")).toEqual([]);
+  });
+});
+
+describe("one score", () => {
+  /** A profile run with every verdict (waived included), two CIS sections and rules with none. */
+  const scoredRun = () => {
+    const base = sampleRun();
+    const extra = (id: string, verdict: any, section?: string) => ({
+      ...base.rules[0]!, id, verdict, refs: { cis: [], stig: [], nist: [], cisSections: (section ? { debian12: [section] } : {}) as Record<string, string[]> },
+    });
+    return sampleRun({
+      meta: { ...base.meta, profile: "cis-l1-server" },
+      rules: [...base.rules, extra("w-1", "waived", "5.3"), extra("p-2", "pass", "5.4"), extra("f-3", "fail", "1.1"), extra("p-4", "pass", "1.2"), extra("x-5", "fail", undefined)],
+    });
+  };
+  /** Pairs as the string formats spell them, back into the Score's counts. */
+  const fromPairs = (pairs: [string, string][]) => {
+    const m = new Map(pairs.filter(([k]) => k.startsWith("score")));
+    const group = (p: string) => ({ passed: Number(m.get(`${p}.passed`)), failed: Number(m.get(`${p}.failed`)), waived: Number(m.get(`${p}.waived`)), not_applicable: Number(m.get(`${p}.not_applicable`)), errors: Number(m.get(`${p}.errors`)), score: m.has(p) ? Number(m.get(p)) : null });
+    const sections = [...new Set([...m.keys()].filter((k) => k.startsWith("score.section.")).map((k) => k.slice(14).replace(/\.(passed|failed|waived|not_applicable|errors)$/, "")))];
+    return { profile: m.get("score.profile") ?? null, key: m.get("score.key") ?? null, ...group("score"), sections: sections.map((section) => ({ section, ...group(`score.section.${section}`) })) };
+  };
+  /** The HTML's data attributes of the overall score and each section row. */
+  const fromHtml = (html: string) => {
+    const attrs = (tag: string) => Object.fromEntries([...tag.matchAll(/data-([a-z-]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const counts = (a: Record<string, string>) => ({ passed: Number(a.passed), failed: Number(a.failed), waived: Number(a.waived), not_applicable: Number(a["not-applicable"]), errors: Number(a.errors), score: a.score === "" ? null : Number(a.score) });
+    const overall = attrs(/<b id="score"[^>]*>/.exec(html)![0]);
+    const rows = [...html.matchAll(/<tr class="section"[^>]*>/g)].map((m) => attrs(m[0]));
+    return { ...counts(overall), sections: rows.map((a) => ({ section: a.section, ...counts(a) })) };
+  };
+
+  test("reports/AC-14: JSON, HTML, SARIF, OSCAL and JUnit show computeScore's numbers for the same run: overall and per section, waived and not applicable apart", async () => {
+    const run = scoredRun();
+    const expected = computeScore(
+      run.rules.map((r) => ({ rule: r.id, status: ({ pass: "pass", fail: "fail", error: "error", "not-applicable": "skip", waived: "waived" } as const)[r.verdict] })),
+      run.rules.map((r) => ({ id: r.id, references: { cis: Object.fromEntries(Object.entries(r.refs.cisSections).map(([k, v]) => [k, v.map((section) => ({ section }))])) } })),
+      { name: "cis-l1-server", key: "debian12" },
+    );
+    // The expectation is not vacuous: every kind of count and both kinds of section are present.
+    expect(expected).toMatchObject({ passed: 3, failed: 3, waived: 1, not_applicable: 1, errors: 1, score: 0.5 });
+    expect(expected.sections.map((s) => [s.section, s.score])).toEqual([["1", 0.5], ["5", 0.6667], ["other", 0]]);
+    expect(JSON.parse(renderReport(run, "json")).score).toEqual(expected);
+    expect(JSON.parse(renderReport(run, "sarif")).runs[0].properties.bulwark.score).toEqual(expected);
+    const oscal = JSON.parse(renderReport(run, "oscal"))["assessment-results"].results[0].props.map((p: any) => [p.name, p.value]);
+    expect(fromPairs(oscal)).toEqual(expected);
+    const junit = (await parseJunit(renderReport(run, "junit"))) as any;
+    expect(fromPairs(junit.testsuite[0].properties.map((p: any) => [p.name, p.value]))).toEqual(expected);
+    const { profile: _p, key: _k, ...numbers } = expected;
+    expect(fromHtml(renderReport(run, "html"))).toEqual(numbers);
+    expect(renderReport(run, "html")).toContain(`<b id="score" data-score="0.5"`);
+    expect(renderReport(run, "html")).toMatch(/<b id="score"[^>]*>50\.0%<\/b>/);
   });
 });

@@ -126,6 +126,11 @@ describe.skipIf(!haveImage).each(PATHS)("reports of the real Debian 12 image (%s
         const { page, errors, requests } = await open(file);
         await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
         for (const k of ["pass", "fail", "error", "not-applicable", "waived", "total"]) expect(await count(page, `count-${k}`)).toBe(summary[k]);
+        // The score shown is the JSON's (one score, reports/AC-14): overall as people read it, each section row's numbers.
+        const score = rendered(rep, rep[which], "json").score;
+        expect(await page.textContent("#score")).toBe(score.score === null ? "n/a" : `${(score.score * 100).toFixed(1)}%`);
+        const rows = await page.locator("tr.section").evaluateAll((trs: any[]) => trs.map((tr) => [tr.dataset.section, Number(tr.dataset.passed), Number(tr.dataset.failed)]));
+        expect(rows).toEqual(score.sections.map((x: any) => [x.section, x.passed, x.failed]));
         expect(await visibleRows(page)).toBe(summary.total);
         // filter by verdict, then severity on top, then back to all
         const verdict = summary.fail > 0 ? "fail" : "pass";

@@ -22,7 +22,7 @@ export const checkCommand = defineCommand({
   meta: {
     name: "check",
     description:
-      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous such check, 0 for findings already known.\n\n" +
+      "Check the host (or an offline image with --root) against the rules, read-only. Exit 0 when every rule passed, 2 when at least one failed or could not be checked (or an interrupted run awaits bulwark recover), 1 on error, including a selection with no rule to run. With --fail-on regression: exit 2 only when a rule newly fails or the score drops since the previous recorded check, 0 for findings already known.\n\n" +
       "Examples:\n" +
       "  bulwark check                                       # profile cis-l1-server of the embedded rules against this host\n" +
       "  bulwark check --profile stig --tailoring site.yml   # the STIG, with the site's exclusions and waivers\n" +
@@ -58,7 +58,8 @@ export const checkCommand = defineCommand({
       const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
       if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
       const r = verdicts.get(p)!;
-      return { ...base, ...applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now) };
+      const { status, detail, waiver } = applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now);
+      return { ...base, status, detail, ...(waiver ? { waiver: { justification: waiver.justification, owner: waiver.owner, expires: waiver.expires } } : {}) };
     });
     progress.done();
     const recover = commandHint("recover", args);
@@ -67,10 +68,10 @@ export const checkCommand = defineCommand({
     }
     const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
     const target = { path: host.path, root: host.root, os: osInfo.label };
-    const { meta, runId } = recordAndReport(host, { ...args, record }, identity, target, startedAt, rows, references, report, out.quiet);
+    const { meta, runId } = recordAndReport(host, { ...args, record, profile: chosen.profile ?? null }, identity, target, startedAt, rows, references, report, out.quiet);
     renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
     if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
-    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows) ? EXIT.failed : EXIT.ok;
+    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows, runId) ? EXIT.failed : EXIT.ok;
     return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });

@@ -7,7 +7,8 @@ import { EXIT } from "../errors.ts";
 import { formatFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
 import { log } from "../ui.ts";
-import { renderUndo, undoJson } from "../render/rollback.ts";
+import { renderUndo, undoJson, warnEvidenceErrors } from "../render/rollback.ts";
+import { signingKeyArg, undoEvidenceFor } from "../evidence-flag.ts";
 
 export const recoverCommand = defineCommand({
   meta: {
@@ -19,7 +20,7 @@ export const recoverCommand = defineCommand({
       "  bulwark recover --root /mnt/image --format json\n" +
       "  bulwark recover --wait",
   },
-  args: { ...targetArgs, ...stateArgs, ...outputArgs, ...waitArgs },
+  args: { ...targetArgs, ...stateArgs, ...outputArgs, ...waitArgs, ...signingKeyArg },
   async run({ args }) {
     const out = makeOut(formatFlag(args.format), !!args.quiet);
     const host = buildHost(args);
@@ -39,10 +40,15 @@ export const recoverCommand = defineCommand({
     const stop = stopOnSignals();
     try {
       store = openExistingStateStore(host, args);
-      rows = store ? (await recover({ store, host, lock, signal: stop.signal })).map(undoJson) : [];
+      // Each undo leaves a signed record (src/engine/undo-evidence.ts); a key problem is a warning, never a reason not to undo.
+      const ev = store ? { evidence: await undoEvidenceFor(store, host, args) } : {};
+      const recovered = store ? await recover({ store, host, lock, signal: stop.signal, ...ev }) : [];
+      warnEvidenceErrors(recovered);
+      rows = recovered.map(undoJson);
       // A deadman whose deadline passed with no watcher left to keep it (reboot, killed): keep it now.
-      for (const f of store ? await fireDue({ store, host, lock, clock: deadmanClock() }) : []) {
+      for (const f of store ? await fireDue({ store, host, lock, clock: deadmanClock(), ...ev }) : []) {
         log.warn(`run ${f.runId}: deadman expired unconfirmed at ${f.deadline}: ${f.detail}`);
+        warnEvidenceErrors(f.reports);
         rows.push(...f.reports.map(undoJson));
       }
     } catch (e) {

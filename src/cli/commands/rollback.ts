@@ -6,7 +6,8 @@ import { buildHost, hasStateStore, openExistingStateStore, stateDirFor } from ".
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { formatFlag, idFlag, outputArgs, stateArgs, targetArgs, waitArgs } from "../options.ts";
 import { makeOut } from "../render/output.ts";
-import { renderUndo, undoJson } from "../render/rollback.ts";
+import { renderUndo, undoJson, warnEvidenceErrors } from "../render/rollback.ts";
+import { signingKeyArg, undoEvidenceFor } from "../evidence-flag.ts";
 
 export const rollbackCommand = defineCommand({
   meta: {
@@ -31,6 +32,7 @@ export const rollbackCommand = defineCommand({
     ...stateArgs,
     ...outputArgs,
     ...waitArgs,
+    ...signingKeyArg,
   },
   async run({ args }) {
     const txn = idFlag("--txn", args.txn);
@@ -59,7 +61,8 @@ export const rollbackCommand = defineCommand({
     try {
       store = openExistingStateStore(host, args);
       if (!store) throw missing();
-      const o = { store, host, force: !!args.force, lock, signal: stop.signal };
+      // Each undo leaves a signed record, like remediate's own rollbacks (src/engine/undo-evidence.ts).
+      const o = { store, host, force: !!args.force, lock, signal: stop.signal, evidence: await undoEvidenceFor(store, host, args) };
       reports = txn !== undefined ? [await rollbackTxn(o, txn)] : run !== undefined ? await rollbackRun(o, run) : await rollbackLast(o);
     } catch (e) {
       if (e instanceof TxnNotFound && args.last) throw new CliError(`rollback --last: nothing to roll back: no run in ${stateDirFor(host, args)} has committed transactions`);
@@ -71,6 +74,7 @@ export const rollbackCommand = defineCommand({
       store?.close();
       await lock.release();
     }
+    warnEvidenceErrors(reports);
     const rows = reports.map(undoJson);
     renderUndo(out, "rollback", rows);
     if (interrupted) throw interrupted;

@@ -23,6 +23,8 @@ export interface CheckRow {
   severity: string;
   status: CheckRowStatus;
   detail: string;
+  /** Set when status is "waived": the tailoring file's waiver (justification, owner, expires). */
+  waiver?: { justification: string; owner: string; expires: string };
 }
 
 export interface TargetInfo {

@@ -104,7 +104,8 @@ export function renderHistory(
   if (!out.quiet && list.length) out.line(`${list.length} transaction${list.length === 1 ? "" : "s"} (newest first)`);
   for (const c of checks.runs) {
     const s = c.summary;
-    out.line(`${out.p.gray(`check run ${c.id}`)}  ${c.started_at}  ${s.total} rules: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s["not-applicable"]} not applicable`);
+    const score = c.score === null ? "n/a" : `${(c.score * 100).toFixed(1)}%`;
+    out.line(`${out.p.gray(`check run ${c.id}`)}  ${c.started_at}  score ${score}  ${s.total} rules: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s["not-applicable"]} not applicable, ${s.waived} waived`);
   }
   if (checks.sinceLast) out.line(sinceLastLine(checks.sinceLast));
 }

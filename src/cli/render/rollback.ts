@@ -2,6 +2,7 @@
 import type { RollbackReport } from "../../engine/index.ts";
 import { statusWord } from "./check.ts";
 import { countBy, countsText, plural, type Out } from "./output.ts";
+import { log } from "../ui.ts";
 
 export const UNDO_STATUSES = ["rolled_back", "recovered", "refused", "rollback_failed"] as const;
 
@@ -23,6 +24,11 @@ export function undoJson(r: RollbackReport): UndoJson {
     detail: r.refused ?? r.detail,
     ...(r.restoreVerified !== undefined ? { restore_verified: r.restoreVerified } : {}),
   };
+}
+
+/** Say on stderr which undo has no signed record and why (the undo itself stands). */
+export function warnEvidenceErrors(reports: readonly RollbackReport[]): void {
+  for (const r of reports) if (r.evidenceError) log.warn(`${r.ruleId} (transaction ${r.txnId}): ${r.evidenceError}; the undo itself is ${r.status}`);
 }
 
 /** Rollbacks or recoveries in OUT's format. */
