@@ -11,7 +11,7 @@
  * strip/UPX drop the embedded payload and leave a plain `bun`.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
@@ -58,8 +58,14 @@ if (process.argv.includes("--all")) {
   writeFileSync(join(dist, "SHA256SUMS"), sums.join("\n") + "\n");
   writeFileSync(join(dist, "LATEST"), pkg.version + "\n");
   const host = `linux-${process.arch === "arm64" ? "arm64" : "x64"}-glibc`;
-  copyFileSync(join(dist, `bulwark-${pkg.version}-${host}`), join(dist, "bulwark"));
+  const tmp = join(dist, `.bulwark-${process.pid}.tmp`);
+  copyFileSync(join(dist, `bulwark-${pkg.version}-${host}`), tmp);
+  renameSync(tmp, join(dist, "bulwark"));
 } else {
-  await build(join(dist, "bulwark"));
+  // Built beside and renamed over: test files running in parallel rebuild it while others execute
+  // it, and a rename never shows them a missing or half-written dist/bulwark (ENOENT, ETXTBSY).
+  const tmp = join(dist, `.bulwark-${process.pid}.tmp`);
+  await build(tmp);
+  renameSync(tmp, join(dist, "bulwark"));
   console.log(`dist/bulwark  ${(statSync(join(dist, "bulwark")).size / 1e6).toFixed(1)} MB`);
 }
