@@ -1,7 +1,9 @@
 /**
  * Runs the booted-system harness by hand, for measuring and debugging:
  *
- *   bun scripts/live/system-run.ts [FRAGMENT...]     # default: every fragment
+ *   bun scripts/live/system-run.ts [--one-lane] [FRAGMENT...]     # default: every fragment
+ *
+ * --one-lane runs every fragment in one lane (to measure what the lanes buy).
  *
  * Prints the phase timings, the load average before and after, and every
  * marker; exits 1 when a marker is not PASS. Uses the binary in dist/
@@ -14,10 +16,14 @@ import { repoRoot } from "./exec.ts";
 import { formatTimings, runLiveSystem } from "./system-boot.ts";
 import { loadFragments } from "./system-fragments.ts";
 
-const want = process.argv.slice(2);
-const all = loadFragments(join(repoRoot, "test", "live", "system", "scenarios")).map((f) =>
-  f.name === "harness" ? { ...f, extraDirs: { "rules-sysctl": join(repoRoot, "rules", "sysctl") } } : f,
-);
+const args = process.argv.slice(2);
+const oneLane = args.includes("--one-lane");
+const want = args.filter((a) => a !== "--one-lane");
+const all = loadFragments(join(repoRoot, "test", "live", "system", "scenarios")).map((f) => ({
+  ...f,
+  ...(oneLane ? { lane: "main" } : {}),
+  ...(f.name === "harness" ? { extraDirs: { "rules-sysctl": join(repoRoot, "rules", "sysctl") } } : {}),
+}));
 const fragments = want.length ? all.filter((f) => want.includes(f.name)) : all;
 const unknown = want.filter((w) => !all.some((f) => f.name === w));
 if (unknown.length) throw new Error(`no such fragment: ${unknown.join(", ")} (have ${all.map((f) => f.name).join(", ")})`);
