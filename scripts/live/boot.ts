@@ -98,6 +98,16 @@ export interface BootOptions {
   readonly timeoutMs?: number;
   readonly memoryMb?: number;
   readonly smp?: number;
+  /**
+   * QEMU's TCG accelerator options: "tcg" (the default, one host thread) or
+   * e.g. "tcg,thread=multi" (one host thread per guest CPU, with smp > 1).
+   */
+  readonly accel?: string;
+  /**
+   * Drops QEMU's default devices (VGA, floppy, CD-ROM, NIC, monitor) and its
+   * user config; the console stays on the serial port. Saves probe time.
+   */
+  readonly minimalMachine?: boolean;
   /** Extra kernel command-line words. */
   readonly append?: readonly string[];
   /** Extra QEMU arguments (the booted-system harness attaches its disks here). */
@@ -125,14 +135,14 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       "qemu-system-x86_64",
       // KVM exists on the build machines but fails there; TCG is the
       // portable choice and -cpu max gives the AVX2 Bun's x64 build needs.
-      "-accel", "tcg",
+      "-accel", opts.accel ?? "tcg",
       "-cpu", "max",
       "-m", String(opts.memoryMb ?? 1024),
       "-smp", String(opts.smp ?? 1),
       "-kernel", opts.kernel.vmlinuz,
       "-initrd", opts.initramfs,
       "-append", append,
-      "-nographic",
+      ...(opts.minimalMachine ? ["-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"] : ["-nographic"]),
       "-no-reboot",
       // No NIC: saves probing time and keeps the guest off any network.
       "-nic", "none",

@@ -84,6 +84,7 @@ export function formatTimings(run: Pick<LiveSystemRun, "timings" | "phases">): s
   for (const p of run.phases) {
     if (p.name === "multi-user") lines.push(`  guest uptime at multi-user  ${s(p.ms)}`);
     else if (p.name.startsWith("fragment:")) lines.push(`  ${p.name.slice(9).padEnd(26)} ${s(p.ms)}`);
+    else if (p.name.startsWith("lane:")) lines.push(`  lane ${p.name.slice(5).padEnd(21)} ${s(p.ms)} (its fragments in sequence; lanes run concurrently)`);
   }
   lines.push(`scenarios           ${s(t.scenariosMs)}`, `shutdown            ${s(t.shutdownMs)}`, `whole VM            ${s(t.vmMs)}`);
   return lines;
@@ -126,11 +127,14 @@ export async function runLiveSystem(opts: LiveSystemOptions): Promise<LiveSystem
       timeoutMs: opts.timeoutMs ?? 2_400_000,
       memoryMb: opts.memoryMb ?? 1024,
       // systemd's status lines would interleave with markers; errors still show.
-      append: ["systemd.show_status=error", "rw"],
+      append: ["systemd.show_status=error", "rw", "mitigations=off"],
+      accel: "tcg,thread=multi",
+      smp: 2,
+      minimalMachine: true,
       qemuArgs: [
         // snapshot=on: the guest's writes go to a temp overlay, the cached base disk stays pristine.
-        "-drive", `file=${base.path},format=raw,if=virtio,snapshot=on`,
-        "-drive", `file=${payload},format=raw,if=virtio,readonly=on`,
+        "-drive", `file=${base.path},format=raw,if=virtio,snapshot=on,cache=unsafe`,
+        "-drive", `file=${payload},format=raw,if=virtio,readonly=on,cache=unsafe`,
       ],
       onOutput: (text) => {
         seen += text;

@@ -26,15 +26,44 @@ export const BASE_EXTRA_DEBS = [
   "dbus", "dbus-bin", "dbus-daemon", "dbus-system-bus-common", "dbus-session-bus-common", "libdbus-1-3", "libexpat1",
 ] as const;
 
-/** Units masked in the base disk: timers and waits that only cost boot time, gettys that would talk on the console. */
+/**
+ * Units masked in the base disk because no scenario needs them and each costs
+ * seconds of emulated boot: timers, gettys (they would talk on the console),
+ * waits, the audit/AppArmor/syslog/NTP daemons, utmp records, module-loading
+ * and pseudo-file-system units for hardware and features the VM lacks. A
+ * fragment that needs one unmasks and starts it itself (and restores it).
+ * Kept: systemd, journald, dbus, logind, cron and ssh (the scenarios act on them).
+ */
 export const MASKED_UNITS = [
   "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer", "fstrim.timer",
+  "systemd-tmpfiles-clean.timer",
   "getty@tty1.service", "serial-getty@ttyS0.service", "systemd-networkd-wait-online.service",
+  "auditd.service", "apparmor.service", "rsyslog.service", "syslog.socket", "chrony.service", "e2scrub_reap.service",
+  "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service", "systemd-pstore.service",
+  "systemd-journal-flush.service", "kmod-static-nodes.service",
+  "modprobe@configfs.service", "modprobe@dm_mod.service", "modprobe@drm.service", "modprobe@efi_pstore.service",
+  "modprobe@fuse.service", "modprobe@loop.service",
+  "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "sys-kernel-config.mount", "sys-fs-fuse-connections.mount",
+  "dev-hugepages.mount", "dev-mqueue.mount",
 ] as const;
+
+/**
+ * Generators masked the same way (a link to /dev/null in /etc/systemd/system-generators):
+ * each is one more exec before systemd starts any unit. Kept: systemd-fstab-generator,
+ * because the mount scenarios change /etc/fstab.
+ */
+export const MASKED_GENERATORS = [
+  "systemd-cryptsetup-generator", "systemd-debug-generator", "systemd-getty-generator", "systemd-gpt-auto-generator",
+  "systemd-hibernate-resume-generator", "systemd-integritysetup-generator", "systemd-rc-local-generator",
+  "systemd-run-generator", "systemd-system-update-generator", "systemd-sysv-generator", "systemd-veritysetup-generator",
+] as const;
+
+/** The journal stays in memory: nothing reads it after the run, and no flush to disk at boot. */
+const JOURNALD_DROPIN = "[Journal]\nStorage=volatile\n";
 
 const FSTAB = "# /etc/fstab of the bulwark live-system disk (the root is virtio-blk /dev/vda)\n/dev/vda / ext4 errors=remount-ro 0 1\n";
 const MACHINE_ID = "b0a1a2a3b4b5b6b7c8c9d0d1e2e3f4f5\n";
-const SETUP_VERSION = 1;
+const SETUP_VERSION = 2;
 
 export const defaultSystemCacheDir: string = join(repoRoot, ".cache", "live-system");
 
@@ -49,7 +78,7 @@ export interface BaseDisk {
 /** The cache key of the base disk: everything that goes into it. */
 export function baseDiskKey(imageDir: string, kernel: LiveKernel): string {
   const h = createHash("sha256").update(
-    JSON.stringify({ image: imageDir.split("/").pop(), kernel: kernel.imagePackage, meta: kernel.metaVersion, SETUP_VERSION, BASE_EXTRA_DEBS, MASKED_UNITS, FSTAB, scenariosUnit }),
+    JSON.stringify({ image: imageDir.split("/").pop(), kernel: kernel.imagePackage, meta: kernel.metaVersion, SETUP_VERSION, BASE_EXTRA_DEBS, MASKED_UNITS, MASKED_GENERATORS, JOURNALD_DROPIN, FSTAB, scenariosUnit }),
   );
   return h.digest("hex").slice(0, 16);
 }
@@ -128,6 +157,12 @@ function customise(root: string): void {
     rmSync(join(sys, u), { force: true });
     symlinkSync("/dev/null", join(sys, u));
   }
+  const gens = join(root, "etc", "systemd", "system-generators");
+  mkdirSync(gens, { recursive: true });
+  for (const g of MASKED_GENERATORS) symlinkSync("/dev/null", join(gens, g));
+  const journald = join(root, "etc", "systemd", "journald.conf.d");
+  mkdirSync(journald, { recursive: true });
+  writeFileSync(join(journald, "bulwark-live.conf"), JOURNALD_DROPIN);
   writeFileSync(join(sys, "bulwark-scenarios.service"), scenariosUnit);
   mkdirSync(join(sys, "multi-user.target.wants"), { recursive: true });
   symlinkSync("../bulwark-scenarios.service", join(sys, "multi-user.target.wants", "bulwark-scenarios.service"));
@@ -142,6 +177,8 @@ export interface PayloadFragment {
   readonly name: string;
   /** Host path of the .sh fragment. */
   readonly script: string;
+  /** Fragments of one lane run in sequence; lanes run concurrently. */
+  readonly lane: string;
   readonly paths: readonly string[];
   /** Declared ids (`spec/AC-NN`, without the path). */
   readonly ids: readonly string[];
@@ -175,7 +212,7 @@ export async function payloadDisk(opts: PayloadOptions): Promise<number> {
     chmodSync(at(`${PAYLOAD_MOUNT}/bin/bulwark`), 0o755);
     writeFileSync(at(RUNNER_PATH), runnerSh, { mode: 0o755 });
     writeFileSync(at(SYSTEM_HELPERS_PATH), systemHelpersSh, { mode: 0o644 });
-    writeFileSync(at(PLAN_PATH), opts.fragments.map((f) => `${f.name}|${f.paths.join(" ")}|${f.ids.join(" ")}\n`).join(""));
+    writeFileSync(at(PLAN_PATH), opts.fragments.map((f) => `${f.lane}|${f.name}|${f.paths.join(" ")}|${f.ids.join(" ")}\n`).join(""));
     for (const f of opts.fragments) {
       cpSync(f.script, at(`${PAYLOAD_MOUNT}/scenarios/${f.name}.sh`));
       const files = at(`${PAYLOAD_MOUNT}/files/${f.name}`);

@@ -7,6 +7,11 @@
  *   # live-id: service-masked/AC-07 a running unit is masked; rollback starts it
  *   # live-paths: kernel-io shell          (optional; default both)
  *   # live-debs: telnet rsh-client         (optional; apt-get download on the host)
+ *   # live-lane: units                     (optional; default "main")
+ *
+ * Lanes run concurrently in the guest (one per vCPU is what pays); fragments
+ * of one lane run one after the other, each on its paths in turn. Fragments
+ * that act on the same system state (units, sshd, fstab, dpkg) share a lane.
  *
  * Shipped files: the directory `<name>.files/` next to the fragment.
  */
@@ -22,6 +27,9 @@ export interface DeclaredId {
   readonly title: string;
 }
 
+/** The lane of a fragment without a `# live-lane:` header. */
+export const DEFAULT_LANE = "main";
+
 export interface Fragment extends PayloadFragment {
   readonly declared: readonly DeclaredId[];
 }
@@ -29,6 +37,7 @@ export interface Fragment extends PayloadFragment {
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const ID = /^[a-z0-9][a-z0-9-]*\/AC-\d{2,}$/;
 const DEB = /^[a-z0-9][a-z0-9+.-]+$/;
+const LANE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 /** Parses one fragment's header lines; throws naming the file and line for anything malformed. */
 export function parseFragment(name: string, script: string, text: string): Fragment {
@@ -36,8 +45,9 @@ export function parseFragment(name: string, script: string, text: string): Fragm
   const declared: DeclaredId[] = [];
   let paths: string[] = [...ALL_PATHS];
   const debs: string[] = [];
+  let lane: string | undefined;
   text.split("\n").forEach((line, i) => {
-    const m = /^#\s*live-(id|paths|debs):\s*(.*)$/.exec(line.trim());
+    const m = /^#\s*live-(id|paths|debs|lane):\s*(.*)$/.exec(line.trim());
     if (!m) return;
     const where = `${script}:${i + 1}`;
     const value = (m[2] ?? "").trim();
@@ -50,6 +60,10 @@ export function parseFragment(name: string, script: string, text: string): Fragm
       paths = value.split(/\s+/).filter(Boolean);
       const bad = paths.filter((p) => !(ALL_PATHS as readonly string[]).includes(p));
       if (bad.length || paths.length === 0) throw new Error(`${where}: "# live-paths:" takes kernel-io and/or shell (got "${value}")`);
+    } else if (m[1] === "lane") {
+      if (lane !== undefined) throw new Error(`${where}: "# live-lane:" given twice`);
+      if (!LANE.test(value)) throw new Error(`${where}: "# live-lane:" takes one name matching ${LANE} (got "${value}")`);
+      lane = value;
     } else {
       for (const d of value.split(/\s+/).filter(Boolean)) {
         if (!DEB.test(d)) throw new Error(`${where}: "${d}" is not a Debian package name`);
@@ -58,7 +72,7 @@ export function parseFragment(name: string, script: string, text: string): Fragm
     }
   });
   if (declared.length === 0) throw new Error(`${script}: declares no "# live-id: spec/AC-NN ..." line`);
-  return { name, script, paths, ids: declared.map((d) => d.id), declared, debs, filesDir: script.replace(/\.sh$/, ".files") };
+  return { name, script, lane: lane ?? DEFAULT_LANE, paths, ids: declared.map((d) => d.id), declared, debs, filesDir: script.replace(/\.sh$/, ".files") };
 }
 
 /**

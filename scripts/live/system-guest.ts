@@ -18,7 +18,7 @@
 export const PAYLOAD_MOUNT = "/live";
 /** The compiled binary in the booted system (a link into the payload disk). */
 export const GUEST_BULWARK = "/usr/local/bin/bulwark";
-/** The runner's plan: one `name|paths|ids` line per fragment, in run order. */
+/** The runner's plan: one `lane|name|paths|ids` line per fragment, in run order. */
 export const PLAN_PATH = "/live/system/plan.txt";
 export const RUNNER_PATH = "/live/system/runner.sh";
 export const SYSTEM_HELPERS_PATH = "/live/system/helpers.sh";
@@ -84,8 +84,12 @@ WantedBy=multi-user.target
 /**
  * The runner: every fragment of the plan on each of its paths, each in a fresh
  * dash with the helpers sourced, fresh state and scratch dirs, under timeout.
- * Ids a fragment declared but never printed are reported FAIL here (with its
- * exit status), so a crash or timeout is named at the criterion it hid.
+ * Lanes (plan field 1) run concurrently, each as one background job whose
+ * lines carry a `[lane]` prefix (markers are matched anywhere in a line, and a
+ * line is one write, so lanes never split each other's markers); fragments of
+ * one lane run in plan order. Ids a fragment declared but never printed are
+ * reported FAIL here (with its exit status), so a crash or timeout is named at
+ * the criterion it hid.
  */
 export const runnerSh = `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -96,31 +100,40 @@ echo "@@LIVE-PHASE multi-user $(up_ms)"
 # Where the boot time went (log only): what to mask next when boot gets slow. systemd-analyze
 # refuses while this unit's own start job keeps the boot unfinished, so read the journal.
 journalctl -b -o short-monotonic --no-pager 2>/dev/null | grep -E 'Reached target|Finished|Started|Run /init|switching root' | head -n 150
-t_all=$(up_ms)
-while IFS='|' read -r name paths ids; do
-  [ -n "$name" ] || continue
-  for p in $paths; do
-    tmp=/run/bulwark-live/$name/$p
-    state=/var/lib/bulwark-live/$name/$p
-    rm -rf "$tmp" "$state"; mkdir -p "$tmp" "$state"
-    marks=$tmp.marks; : >"$marks"
-    echo "===== fragment $name ($p): state $state, scratch $tmp"
-    t0=$(up_ms)
-    (
-      cd "$tmp" || exit 97
-      LIVE_NAME=$name LIVE_PATH=$p LIVE_STATE=$state LIVE_TMP=$tmp LIVE_MARKS=$marks \\
-      LIVE_FILES=${PAYLOAD_MOUNT}/files/$name LIVE_DEBS=${PAYLOAD_MOUNT}/debs/$name \\
-        timeout -k 10 ${FRAGMENT_TIMEOUT_S} sh -c '. "$1"; . "$2"' sh ${SYSTEM_HELPERS_PATH} "${PAYLOAD_MOUNT}/scenarios/$name.sh" </dev/null 2>&1
-    )
-    rc=$?
-    echo "@@LIVE-PHASE fragment:$name/$p $(( $(up_ms) - t0 ))"
-    why="fragment exited $rc before printing this marker"
-    [ $rc -eq 124 ] && why="fragment timed out after ${FRAGMENT_TIMEOUT_S} s before printing this marker"
-    for id in $ids; do
-      grep -qx "$id/$p" "$marks" || printf '@@LIVE %s FAIL %s\\n' "$id/$p" "$why"
+run_lane() {
+  t_lane=$(up_ms)
+  while IFS='|' read -r lane name paths ids; do
+    [ "$lane" = "$1" ] && [ -n "$name" ] || continue
+    for p in $paths; do
+      tmp=/run/bulwark-live/$name/$p
+      state=/var/lib/bulwark-live/$name/$p
+      rm -rf "$tmp" "$state"; mkdir -p "$tmp" "$state"
+      marks=$tmp.marks; : >"$marks"
+      echo "===== fragment $name ($p): state $state, scratch $tmp"
+      t0=$(up_ms)
+      (
+        cd "$tmp" || exit 97
+        LIVE_NAME=$name LIVE_PATH=$p LIVE_STATE=$state LIVE_TMP=$tmp LIVE_MARKS=$marks \\
+        LIVE_FILES=${PAYLOAD_MOUNT}/files/$name LIVE_DEBS=${PAYLOAD_MOUNT}/debs/$name \\
+          timeout -k 10 ${FRAGMENT_TIMEOUT_S} sh -c '. "$1"; . "$2"' sh ${SYSTEM_HELPERS_PATH} "${PAYLOAD_MOUNT}/scenarios/$name.sh" </dev/null 2>&1
+      )
+      rc=$?
+      echo "@@LIVE-PHASE fragment:$name/$p $(( $(up_ms) - t0 ))"
+      why="fragment exited $rc before printing this marker"
+      [ $rc -eq 124 ] && why="fragment timed out after ${FRAGMENT_TIMEOUT_S} s before printing this marker"
+      for id in $ids; do
+        grep -qx "$id/$p" "$marks" || printf '@@LIVE %s FAIL %s\\n' "$id/$p" "$why"
+      done
     done
-  done
-done <${PLAN_PATH}
+  done <${PLAN_PATH}
+  echo "@@LIVE-PHASE lane:$1 $(( $(up_ms) - t_lane ))"
+}
+t_all=$(up_ms)
+for lane in $(cut -d'|' -f1 ${PLAN_PATH} | awk '!seen[$0]++'); do
+  # sed -u: one write per line, so the lanes' lines interleave whole
+  run_lane "$lane" 2>&1 | sed -u "s/^/[$lane] /" &
+done
+wait
 echo "@@LIVE-PHASE scenarios $(( $(up_ms) - t_all ))"
 echo "@@LIVE-END"
 sync

@@ -1,7 +1,10 @@
 /**
  * A fake systemd on a peer-to-peer socket, as /run/systemd/private is: no
- * bus daemon, the server side of AUTH EXTERNAL, then messages without sender
- * fields. The same FakeSystemd answers as on the bus.
+ * bus daemon, the server side of AUTH EXTERNAL, then messages whose sender
+ * field is what systemd's own stamps there: "org.freedesktop.systemd1"
+ * (src/core/dbus.c sd_bus_set_sender on every direct connection; seen on
+ * Debian 12's systemd 252 in the booted-system harness), or none (older
+ * systemd). The same FakeSystemd answers as on the bus.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -13,11 +16,11 @@ import { FakeSystemd } from "./dbus-fake-systemd.ts";
 type Emit = (path: string, iface: string, member: string, signature?: string, body?: DBusValue[]) => void;
 
 /** Serve one peer: the server side of AUTH EXTERNAL, then each METHOD_CALL to the fake made by MAKE, its reply written back. */
-function servePeer(s: Socket, make: (emit: Emit) => FakeSystemd): void {
+function servePeer(s: Socket, make: (emit: Emit) => FakeSystemd, sender: string | undefined): void {
   let serial = 0;
   let buf = Buffer.alloc(0);
   let stage: "auth" | "begin" | "open" = "auth";
-  const send = (m: Omit<Message, "serial">) => s.write(encodeMessage({ ...m, serial: ++serial }));
+  const send = (m: Omit<Message, "serial">) => s.write(encodeMessage({ ...m, ...(sender === undefined ? {} : { sender }), serial: ++serial }));
   const fake = make((path, iface, member, signature = "", body = []) => send({ type: MessageType.Signal, flags: 0, path, interface: iface, member, signature, body }));
   s.on("error", () => {});
   s.on("data", async (d: Buffer) => {
@@ -59,8 +62,12 @@ function servePeer(s: Socket, make: (emit: Emit) => FakeSystemd): void {
   });
 }
 
-/** Start the peer-to-peer fake systemd on a temp socket; FAKES holds one fake per connected peer, for assertions. */
-export async function startP2PFakeSystemd(): Promise<{ path: string; fakes: FakeSystemd[]; close(): void }> {
+/**
+ * Start the peer-to-peer fake systemd on a temp socket; FAKES holds one fake per connected peer, for assertions.
+ * SENDER: the sender field on everything it sends (default systemd's own, "org.freedesktop.systemd1"; null: none).
+ */
+export async function startP2PFakeSystemd(opts: { sender?: string | null } = {}): Promise<{ path: string; fakes: FakeSystemd[]; close(): void }> {
+  const sender = opts.sender === null ? undefined : (opts.sender ?? "org.freedesktop.systemd1");
   const dir = mkdtempSync(join(tmpdir(), "bulwark-sd-private-"));
   const path = join(dir, "private");
   const fakes: FakeSystemd[] = [];
@@ -70,7 +77,7 @@ export async function startP2PFakeSystemd(): Promise<{ path: string; fakes: Fake
       const f = new FakeSystemd({ emitSignal: emit }, noSpoof);
       fakes.push(f);
       return f;
-    }),
+    }, sender),
   );
   await new Promise<void>((r) => server.listen(path, r));
   return { path, fakes, close: () => { server.close(); rmSync(dir, { recursive: true, force: true }); } };

@@ -63,7 +63,10 @@ export class SystemdManager {
   private readonly finished = new Map<string, string>();
   private readonly waiting = new Map<string, { resolve(result: string): void; reject(e: Error): void }>();
 
-  /** OWNER: systemd's unique name on a bus; undefined on the direct socket, where systemd is the only peer and sets no sender. */
+  /**
+   * OWNER: systemd's unique name on a bus; undefined on the direct socket, where systemd is the only
+   * peer: it stamps its well-known name as the sender there (systemd 252) or none (older systemd).
+   */
   private constructor(private readonly bus: DBusConnection, private readonly owner: string | undefined, private readonly jobTimeoutMs: number) {
     bus.onSignal((m) => this.onSignal(m));
     // A job wait outlives no connection: its JobRemoved could never arrive.
@@ -133,9 +136,10 @@ export class SystemdManager {
   }
 
   private onSignal(m: Message): void {
-    // Only systemd's own connection speaks for its jobs: the daemon stamps the sender, we check it
-    // (on the direct socket there is no sender and no one else to speak).
-    if (m.sender !== this.owner || m.member !== "JobRemoved" || m.interface !== MANAGER || m.signature !== "uoss") return;
+    // Only systemd's own connection speaks for its jobs: the daemon stamps the sender, we check it.
+    // On the direct socket no one else can speak; systemd names itself there or sets nothing.
+    const fromSystemd = this.owner === undefined ? m.sender === undefined || m.sender === DEST : m.sender === this.owner;
+    if (!fromSystemd || m.member !== "JobRemoved" || m.interface !== MANAGER || m.signature !== "uoss") return;
     const [, job, , result] = m.body as [number, string, string, string];
     const w = this.waiting.get(job);
     if (w) {

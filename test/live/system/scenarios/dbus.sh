@@ -5,6 +5,8 @@
 # live-id: dbus-booted/AC-01 __dbus-probe on the system bus agrees with systemctl (states, enable/disable, mask/unmask, start/stop, a failing job)
 # live-id: dbus-booted/AC-02 __dbus-probe --direct on /run/systemd/private (no bus daemon) agrees with systemctl and starts/stops a unit
 # live-paths: kernel-io
+# live-lane: units
+# (the "units" lane: fragments that act on systemd units or sshd run one after the other)
 
 U=bulwark-dbus-probe.service
 F=bulwark-dbus-fail.service

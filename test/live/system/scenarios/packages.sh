@@ -5,10 +5,14 @@
 
 st() { dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null; }
 
+# Each package carries a conffile: dpkg keeps a removed package as "config-files" only when it
+# has one (without, `dpkg -r` forgets it entirely, as the first booted run showed).
 mkdeb() { # NAME VERSION -> $LIVE_TMP/NAME_VERSION_all.deb
   d=$LIVE_TMP/build-$1
-  rm -rf "$d"; mkdir -p "$d/DEBIAN" "$d/usr/share/$1"
+  rm -rf "$d"; mkdir -p "$d/DEBIAN" "$d/usr/share/$1" "$d/etc"
   printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: Bulwark tests <t@example.org>\nDescription: live test\n' "$1" "$2" > "$d/DEBIAN/control"
+  echo "/etc/$1.conf" > "$d/DEBIAN/conffiles"
+  echo "# $1 $2" > "$d/etc/$1.conf"
   echo "$1 $2" > "$d/usr/share/$1/README"
   dpkg-deb --root-owner-group -Zgzip --build "$d" "$LIVE_TMP/$1_$2_all.deb" >/dev/null
 }
@@ -22,6 +26,7 @@ live_expect "installed before (got $(st bw-live-demo))" test "$(st bw-live-demo)
 bw remediate --rule live-pkg-absent --rules-dir "$LIVE_FILES/rules"
 live_expect "remediate exit 0 (got $BW_RC)" test "$BW_RC" -eq 0
 live_expect "removed, config kept (got $(st bw-live-demo))" test "$(st bw-live-demo)" = "deinstall ok config-files 1.0-1"
+live_expect "its conffile is still there" test -e /etc/bw-live-demo.conf
 run=$(bw_json_num run_id)
 bw rollback --run "$run"
 live_expect "rollback exit 0 (got $BW_RC)" test "$BW_RC" -eq 0
@@ -45,6 +50,7 @@ run=$(bw_json_num run_id)
 bw rollback --run "$run"
 live_expect "rollback exit 0 (got $BW_RC)" test "$BW_RC" -eq 0
 live_expect "purged (got $(st bw-live-extra))" test -z "$(st bw-live-extra)"
+live_expect_not "rollback purged its conffile too" test -e /etc/bw-live-extra.conf
 live_end
 dpkg --purge bw-live-extra >/dev/null 2>&1
 rm -f /etc/apt/sources.list.d/bulwark-live.list; apt-get -q update >/dev/null 2>&1 || true

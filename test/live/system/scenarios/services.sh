@@ -1,5 +1,7 @@
 # Services on the booted Debian 12 system (issue 16): service_masked on a running, harmless unit.
 # live-id: services-booted/AC-01 masking a running unit stops it; rollback unmasks it and starts it again
+# live-lane: units
+# (the "units" lane: fragments that act on systemd units or sshd run one after the other)
 U=cron.service
 before=$(live_unit_state $U)
 live_begin services-booted/AC-01
