@@ -111,7 +111,7 @@ describe("spec gate", () => {
       if (file === "test/ship/spec-gate.test.ts") continue;
       const text = readFileSync(join(REPO, file), "utf8");
       // Names bound to prerequisite(...) in this file or imported from a support module that binds them.
-      const bound = new Set([...text.matchAll(/const (\w+) = prerequisite\(/g)].map((m) => m[1]!));
+      const bound = new Set([...text.matchAll(/const (\w+) =\s*prerequisite\(/g)].map((m) => m[1]!));
       for (const m of text.matchAll(/\b(?:test|it|describe)\.(skip|todo|only|skipIf|if)\b/g)) {
         const line = text.slice(0, m.index).split("\n").length;
         const where = `${relative(REPO, join(REPO, file))}:${line}`;
