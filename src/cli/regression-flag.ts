@@ -5,12 +5,12 @@
  * findings already known exit 0. The first such check records the baseline
  * and exits 0. Each one names the regressions on stderr (the journal). The
  * baseline is the check runs recorded before this one in the state database
- * (src/evidence/stored-baseline.ts); a check that is not recorded falls back
- * to STATE_DIR/last-check.json (src/evidence/baseline.ts).
+ * (s../reports/stored-baseline.ts); a check that is not recorded falls back
+ * to STATE_DIR/last-check.json (s../reports/baseline.ts).
  */
 import type { Host } from "../host/host.ts";
-import { compareWithBaseline, nextBaseline, readBaseline, writeBaseline, type Baseline, type Verdict } from "../evidence/baseline.ts";
-import { storedBaseline } from "../evidence/stored-baseline.ts";
+import { compareWithBaseline, nextBaseline, readBaseline, writeBaseline, type Baseline, type Verdict } from "../reports/baseline.ts";
+import { storedBaseline } from "../reports/stored-baseline.ts";
 import { openExistingStateStore, stateLocationFor, type TargetFlags } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { defineArgs } from "./options.ts";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareWithBaseline, nextBaseline, scoreOf } from "../../src/evidence/baseline.ts";
+import { compareWithBaseline, nextBaseline, scoreOf } from "../../src/reports/baseline.ts";
 import { buildBinary, bulwark, OS_RELEASE, REPO } from "../cli/helpers.ts";
 import { makeSysroot, seed } from "../support/sysroot.ts";
 import { prerequisite } from "../support/prereq.ts";

@@ -13,11 +13,11 @@
  * score is compared only between checks of the same selection.
  */
 import { createHash } from "node:crypto";
-import { computeScore, type ScoreResult } from "../reports/score.ts";
+import { computeScore, type ScoreResult } from "./score.ts";
 import { join } from "node:path";
 import type { StateLocation } from "../store/paths.ts";
 import { prepareStateDir } from "../store/state-path.ts";
-import { readStateFile, StateFileRefused, writeStateFile } from "./state-file.ts";
+import { readStateFile, StateFileRefused, writeStateFile } from "../evidence/state-file.ts";
 
 /** The previous verdicts, in the state directory. */
 export const BASELINE_FILE = "last-check.json";
