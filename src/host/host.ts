@@ -124,6 +124,12 @@ export interface UnitStatus {
   activeState: string;
 }
 
+/** A value read through a Host and the statStamps stamp of its path taken just before it was read. */
+export interface Stamped<T> {
+  value: T;
+  stamp: string | null;
+}
+
 export interface Host {
   /** Which path this Host takes to the machine. Informational: never branch on it. */
   readonly path: HostPath;
@@ -204,6 +210,16 @@ export interface Host {
    * used to decide what a file holds; an unreadable path gets a stamp equal to no other.
    */
   statStamps?(paths: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * Optional, for the per-run cache where a round trip costs more than a stat
+   * (the shell path): readFiles, with each path's statStamps stamp taken
+   * before its bytes were read, in one call. Same errors as readFiles.
+   */
+  readFilesStamped?(paths: readonly string[]): Promise<Stamped<FileState>[]>;
+  /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */
+  listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
+  /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */
+  readLinkStamped?(path: string): Promise<Stamped<string | null>>;
 
   /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
   loadedModules(): Promise<Set<string> | null>;

@@ -12,7 +12,7 @@
  * meanwhile fails the operation (ECHANGED) with what it wrote taken back.
  */
 import {
-  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags,
+  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags, type Stamped,
 } from "./host.ts";
 import { randomBytes } from "node:crypto";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
@@ -41,6 +41,16 @@ const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
 const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
 const EXIT_LINK_EXISTS = 93; // symlink: the name is taken; removeSymlink: not a symlink
+
+/**
+ * `stat -c` format of a change-detection stamp (see Host.statStamps): GNU stat
+ * without -L never follows the last component, so this is an lstat. ctime in
+ * ms at the 1 s resolution the cache must assume, then dev:ino:size:mtime:ctime.
+ */
+const STAMP_FORMAT = "%Z000:1000|%d:%i:%s:%y:%z";
+
+/** A stamp equal to no other: the cache reads again, and the read reports any real error. */
+const uniqueStamp = () => `unknown:${Math.random()}`;
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -154,6 +164,15 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
    * own to EOF, bounded at LIMIT + 1 bytes so an excess is refused (EFBIG).
    */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
+    return (await this.readFilesStamped(paths)).map((x) => x.value);
+  }
+
+  /**
+   * readFiles, each file's stamp taken by the same `stat` that reports its
+   * mode, owner and size (before any byte is read); an absent path's is null.
+   * One script and the same programs as readFiles: the stamps cost nothing more.
+   */
+  async readFilesStamped(paths: readonly string[]): Promise<Stamped<FileState>[]> {
     if (paths.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       const parsed = await this.readFilesOnce(paths);
@@ -163,7 +182,7 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
     }
   }
 
-  private async readFilesOnce(paths: readonly string[]): Promise<FileState[] | null> {
+  private async readFilesOnce(paths: readonly string[]): Promise<Stamped<FileState>[] | null> {
     const checks = paths.map((p) => {
       const parts = pathComponents(p);
       const real = q(mapUnder(this.root, p));
@@ -176,18 +195,18 @@ set --
 ${checks.join("\n")}
 echo --
 if [ $# -gt 0 ]; then
-  meta=$(stat -c '%a %u %g %s' -- "$@") || exit 95
+  meta=$(stat -c '%a %u %g %s ${STAMP_FORMAT}' -- "$@") || exit 95
   printf '%s\\n' "$meta"
-  k=0; i=0; total=0; z=' '
-  for w in $meta; do
-    if [ $((k % 4)) -eq 3 ]; then
-      i=$((i + 1))
-      if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
-      [ "$w" -eq 0 ] && z="$z$i "
-      total=$((total + w))
-    fi
-    k=$((k + 1))
+  # One line per file; its size is the fourth word (the stamp after it has spaces of its own).
+  i=0; z=' '; ifs=$IFS; IFS='
+'
+  for line in $meta; do
+    w=\${line#* * * }; w=\${w%% *}
+    i=$((i + 1))
+    if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
+    [ "$w" -eq 0 ] && z="$z$i "
   done
+  IFS=$ifs
   echo --
   # Size 0 in stat (/proc, sysfs, or truly empty): read each on its own to EOF, one byte over the limit to notice excess.
   i=0
@@ -210,8 +229,12 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     // kinds -- stat lines -- one section per size-0 file (read to EOF) -- the rest, concatenated.
     const [kinds = "", metas = "", ...rest] = text.split("--\n");
     const kindLines = kinds.split("\n").filter(Boolean);
-    const metaLines = metas.split("\n").filter(Boolean);
-    const sizes = metaLines.map((l) => Number(l.split(" ")[3]));
+    const metaLines = metas.split("\n").filter(Boolean).map((l) => {
+      const m = /^([0-7]+) (\d+) (\d+) (\d+) (\d+:1000\|.+)$/.exec(l);
+      if (!m) throw new HostIoError("read", paths.join(", "), "EIO", `unexpected stat output ${JSON.stringify(l.slice(0, 120))}`);
+      return { mode: m[1]!, uid: m[2]!, gid: m[3]!, size: Number(m[4]), stamp: m[5]! };
+    });
+    const sizes = metaLines.map((l) => l.size);
     const zeroCount = sizes.filter((n) => n === 0).length;
     if (kindLines.length !== paths.length || rest.length !== (metaLines.length ? zeroCount + 1 : 0)) return null;
     const toEof = rest.slice(0, zeroCount).map((b) => Buffer.from(b, "base64"));
@@ -220,10 +243,9 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     let meta = 0;
     let off = 0;
     let eof = 0;
-    return kindLines.map((k, i): FileState => {
-      if (k === "A") return { exists: false };
-      const [mode, uid, gid] = metaLines[meta++]!.split(" ");
-      const size = sizes[meta - 1]!;
+    return kindLines.map((k, i): Stamped<FileState> => {
+      if (k === "A") return { value: { exists: false }, stamp: null };
+      const { mode, uid, gid, size, stamp } = metaLines[meta++]!;
       let bytes: Uint8Array;
       if (size === 0) {
         const b = toEof[eof++]!;
@@ -235,7 +257,7 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
         bytes = new Uint8Array(all.buffer, all.byteOffset + off, size);
         off += size;
       }
-      return { exists: true, bytes, mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
+      return { value: { exists: true, bytes, mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid) }, stamp };
     });
   }
 
@@ -380,32 +402,69 @@ fi`);
   }
 
   async listDir(path: string): Promise<DirEntry[] | null> {
+    return (await this.listDirMaybeStamped(path, false)).value;
+  }
+
+  /** listDir, the directory's stamp taken first in the same script. */
+  listDirStamped(path: string): Promise<Stamped<DirEntry[] | null>> {
+    return this.listDirMaybeStamped(path, true);
+  }
+
+  private async listDirMaybeStamped(path: string, stamped: boolean): Promise<Stamped<DirEntry[] | null>> {
     const parts = pathComponents(path);
     // One NUL-terminated "TYPE NAME" record per entry: any byte but NUL survives, newlines included.
-    const r = await this.run("list", path, `${this.guards(parts, parts.length, parts.length)}
+    const r = await this.run("list", path, `${stamped ? this.stampLine(path) : ""}
+${this.guards(parts, parts.length, parts.length)}
 d=${q(mapUnder(this.root, path))}
 [ -d "$d" ] || { echo ABSENT; exit 0; }
 for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
   if [ -L "$e" ]; then t=symlink; elif [ -d "$e" ]; then t=dir; elif [ -f "$e" ]; then t=file; elif [ -e "$e" ]; then t=other; else continue; fi
   printf '%s %s\\0' "$t" "\${e##*/}"
 done`);
-    const text = Buffer.from(r.stdout).toString("utf8");
-    if (text.startsWith("ABSENT")) return null;
-    return text.split("\0").filter(Boolean).map((rec) => {
+    const { stamp, rest } = this.splitStamp(r.stdout, stamped);
+    const text = Buffer.from(rest).toString("utf8");
+    if (text.startsWith("ABSENT")) return { value: null, stamp };
+    const value = text.split("\0").filter(Boolean).map((rec) => {
       const sp = rec.indexOf(" ");
       return { type: rec.slice(0, sp) as DirEntry["type"], name: rec.slice(sp + 1) };
     }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { value, stamp };
+  }
+
+  /** Script line printing PATH's stamp as statStamps does ("-" absent, ERROR when stat failed), on its own line. */
+  private stampLine(path: string): string {
+    return `sf=${q(mapUnder(this.root, path))}; if [ -e "$sf" ] || [ -L "$sf" ]; then stat -c '${STAMP_FORMAT}' -- "$sf" 2>/dev/null || echo ERROR; else echo -; fi`;
+  }
+
+  /** The stamp line stampLine printed at the head of OUT (when STAMPED), and what follows it. */
+  private splitStamp(out: Uint8Array, stamped: boolean): { stamp: string | null; rest: Uint8Array } {
+    if (!stamped) return { stamp: uniqueStamp(), rest: out };
+    const nl = out.indexOf(10);
+    const line = Buffer.from(out.subarray(0, nl < 0 ? out.length : nl)).toString("utf8");
+    const stamp = line === "-" ? null : /^\d+:1000\|/.test(line) ? line : uniqueStamp();
+    return { stamp, rest: out.subarray(nl < 0 ? out.length : nl + 1) };
   }
 
   async readLink(path: string): Promise<string | null> {
+    return (await this.readLinkMaybeStamped(path, false)).value;
+  }
+
+  /** readLink, the link's own stamp (lstat) taken first in the same script. */
+  readLinkStamped(path: string): Promise<Stamped<string | null>> {
+    return this.readLinkMaybeStamped(path, true);
+  }
+
+  private async readLinkMaybeStamped(path: string, stamped: boolean): Promise<Stamped<string | null>> {
     const parts = pathComponents(path);
-    if (parts.length === 0) return null;
-    const r = await this.run("readlink", path, `${this.guards(parts, parts.length - 1)}
+    if (parts.length === 0) return { value: null, stamp: stamped ? (await this.statStamps([path]))[0]! : uniqueStamp() };
+    const r = await this.run("readlink", path, `${stamped ? this.stampLine(path) : ""}
+${this.guards(parts, parts.length - 1)}
 f=${q(mapUnder(this.root, path))}
 if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
-    const text = Buffer.from(r.stdout).toString("utf8");
-    if (text.startsWith("NOTLINK")) return null;
-    return Buffer.from(text, "base64").toString("utf8").replace(/\n$/, "");
+    const { stamp, rest } = this.splitStamp(r.stdout, stamped);
+    const text = Buffer.from(rest).toString("utf8");
+    if (text.startsWith("NOTLINK")) return { value: null, stamp };
+    return { value: Buffer.from(text, "base64").toString("utf8").replace(/\n$/, ""), stamp };
   }
 
   /** lstat by absolute path after the component checks (a read: see the race note in host.ts). */
@@ -461,11 +520,11 @@ ${d.verify()}`);
     const r = await this.exec.run(`set --
 ${paths.map((p) => `f=${q(mapUnder(this.root, p))}; if [ -e "$f" ] || [ -L "$f" ]; then echo +; set -- "$@" "$f"; else echo -; fi`).join("\n")}
 echo --
-[ $# -eq 0 ] || stat -c '%Z000:1000|%d:%i:%s:%y:%z' -- "$@" 2>/dev/null || echo ERROR`);
+[ $# -eq 0 ] || stat -c '${STAMP_FORMAT}' -- "$@" 2>/dev/null || echo ERROR`);
     const [kinds = "", stats = ""] = Buffer.from(r.stdout).toString("utf8").split("--\n");
     const k = kinds.split("\n").filter(Boolean);
     const st = stats.split("\n").filter(Boolean);
-    const unique = () => `unknown:${Math.random()}`;
+    const unique = uniqueStamp;
     if (r.code !== 0 || k.length !== paths.length || st.includes("ERROR")) return paths.map(unique);
     let i = 0;
     return k.map((x) => (x === "-" ? null : (st[i++] ?? unique())));
