@@ -308,6 +308,41 @@ export class CachedHost implements Host {
   }
 
   /**
+   * writeFile's guard and ownChange in one inner call (writeFileStamped: the
+   * shell path's one script), when the Host has it and the cached stamp can be
+   * judged by equality alone — a racy one needs its bytes compared (guard) —
+   * and there is something to check. False: nothing done, take the long way.
+   */
+  private async writeInOneCall(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<boolean> {
+    const e = this.files.get(path);
+    const dir = parentOf(path);
+    const l = this.lists.get(dir);
+    if (!this.inner.writeFileStamped || !this.inner.statStamps || (!e && !l?.value)) return false;
+    if (e && e.stamp !== null && isRacy(e.stamp, Date.now())) return false;
+    this.stats.stamped += e ? 2 : 1;
+    this.dropPath(path);
+    let w;
+    try {
+      w = await this.inner.writeFileStamped(path, bytes, opts, e ? e.stamp : undefined);
+    } catch (err) {
+      // It may have changed the directory before failing (as ownChange: dropped on failure).
+      if (this.lists.has(dir)) this.dropDir(dir);
+      throw err;
+    }
+    if (!w.written) {
+      this.dropDir(dir);
+      throw staleError("write", path);
+    }
+    const clean = !!l?.value && w.dirBefore === l.stamp && this.lists.get(dir) === l;
+    if (clean) {
+      this.lists.set(dir, { value: withEntry(l!.value!, { name: baseOf(path), type: "file" }), stamp: w.dirAfter, own: true });
+      const link = this.links.get(dir);
+      if (link && link.stamp === w.dirBefore) link.stamp = w.dirAfter;
+    } else if (this.lists.has(dir)) this.dropDir(dir);
+    return true;
+  }
+
+  /**
    * Run our own change of PATH in its directory: stamp the directory before
    * (a change we did not make drops it) and after, and keep its listing,
    * edited by EDIT, with a new DirEntry object for the name.
@@ -336,6 +371,7 @@ export class CachedHost implements Host {
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
+    if (await this.writeInOneCall(path, bytes, opts)) return;
     await this.guard("write", path);
     const name = baseOf(path);
     // A successful write leaves a regular file under the name, new or replaced.

@@ -130,6 +130,9 @@ export interface Stamped<T> {
   stamp: string | null;
 }
 
+/** What writeFileStamped did: nothing (the file was not at the expected stamp), or the write, with its directory's stamps around it. */
+export type StampedWrite = { written: false } | { written: true; dirBefore: string | null; dirAfter: string | null };
+
 export interface Host {
   /** Which path this Host takes to the machine. Informational: never branch on it. */
   readonly path: HostPath;
@@ -216,6 +219,13 @@ export interface Host {
    * before its bytes were read, in one call. Same errors as readFiles.
    */
   readFilesStamped?(paths: readonly string[]): Promise<Stamped<FileState>[]>;
+  /**
+   * Optional, for the per-run cache: writeFile that first checks that PATH's
+   * statStamps stamp is EXPECT (null: absent; undefined: no check) and writes
+   * nothing when it is not, and reports its directory's stamps just before and
+   * just after the change, in one call. Same errors as writeFile.
+   */
+  writeFileStamped?(path: string, bytes: Uint8Array, opts: WriteOptions | undefined, expect: string | null | undefined): Promise<StampedWrite>;
   /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */
   listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
   /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */

@@ -12,7 +12,7 @@
  * meanwhile fails the operation (ECHANGED) with what it wrote taken back.
  */
 import {
-  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags, type Stamped,
+  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags, type Stamped, type StampedWrite,
 } from "./host.ts";
 import { randomBytes } from "node:crypto";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
@@ -41,6 +41,7 @@ const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
 const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
 const EXIT_LINK_EXISTS = 93; // symlink: the name is taken; removeSymlink: not a symlink
+const EXIT_STALE = 84; // writeFileStamped: the file is not at the expected stamp; nothing written
 
 /**
  * `stat -c` format of a change-detection stamp (see Host.statStamps): GNU stat
@@ -51,6 +52,9 @@ const STAMP_FORMAT = "%Z000:1000|%d:%i:%s:%y:%z";
 
 /** A stamp equal to no other: the cache reads again, and the read reports any real error. */
 const uniqueStamp = () => `unknown:${Math.random()}`;
+
+/** Thrown inside writeFileMaybeStamped only: the expected-stamp check failed. */
+const STALE = new Error("stale");
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -279,6 +283,20 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
+    await this.writeFileMaybeStamped(path, bytes, opts, null);
+  }
+
+  /**
+   * writeFile in one script with its stamps: one `stat` of the directory and
+   * the file (stamps, and the mode and owner a replacement keeps) before any
+   * change, the expected-stamp check, the write, and one `stat` of the
+   * directory after it.
+   */
+  writeFileStamped(path: string, bytes: Uint8Array, opts: WriteOptions = {}, expect: string | null | undefined): Promise<StampedWrite> {
+    return this.writeFileMaybeStamped(path, bytes, opts, { expect });
+  }
+
+  private async writeFileMaybeStamped(path: string, bytes: Uint8Array, opts: WriteOptions, stamped: { expect: string | null | undefined } | null): Promise<StampedWrite> {
     const o = checkWriteOptions(path, opts);
     const parts = pathComponents(path);
     if (parts.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");
@@ -288,12 +306,13 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     const dir = await this.enter(parts.slice(0, -1), `exit ${EXIT_NO_PARENT}`);
     // The temp file: a fresh random name created exclusively with builtins (noclobber), mode 0600
     // like mktemp's, and its cleanup trap dropped once renamed: two programs fewer per write.
-    await this.run("write", path, `${NOT_REGULAR_FN}
+    const r = await this.run("write", path, `${NOT_REGULAR_FN}
 ${this.guards(parts)}
 ${dir.lines}
 n=${name}
 if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
 if [ -e "$n" ] && [ ! -f "$n" ]; then notreg "$n" ${q(path)}; fi
+${stamped ? this.writeStampLines(stamped.expect) : ""}
 umask 077
 tmp=${q(`./.bulwark.${randomBytes(8).toString("hex")}`)}
 set -C
@@ -302,8 +321,8 @@ set +C
 { [ -f "$tmp" ] && [ ! -L "$tmp" ]; } || exit 93
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp" || exit 94
-${o.exact ? "if false; then" : `if [ -e "$n" ]; then`}
-  meta=$(stat -c '%a %u %g' -- "$n") || exit 95
+${o.exact ? "if false; then" : stamped ? `if [ "$fs" != - ]; then` : `if [ -e "$n" ]; then`}
+  ${stamped ? `meta=$fmeta` : `meta=$(stat -c '%a %u %g' -- "$n") || exit 95`}
   set -- $meta
   chown "$2:$3" "$tmp" && chmod "$1" "$tmp" || exit 95
 else
@@ -314,7 +333,31 @@ ${dir.verify()}
 mv -f -- "$tmp" "$n" || exit 96
 trap - EXIT
 ${dir.verify(`rm -f -- "$n"`)}
-${SYNC(".")}`, bytes);
+${SYNC(".")}${stamped ? `
+printf '%s\\n' "$sb"; stat -c '${STAMP_FORMAT}' -- . 2>/dev/null || echo ERROR` : ""}`, bytes, (x) => (x.code === EXIT_STALE ? STALE : null)).catch((e) => {
+      if (e === STALE) return null;
+      throw e;
+    });
+    if (!r) return { written: false };
+    const [before = "", after = ""] = Buffer.from(r.stdout).toString("utf8").split("\n");
+    const stamp = (l: string) => (/^\d+:1000\|/.test(l) ? l : uniqueStamp());
+    return { written: true, dirBefore: stamp(before), dirAfter: stamp(after) };
+  }
+
+  /**
+   * Script lines (in the verified directory, "$n" checked) taking, with one
+   * `stat`, the directory's stamp ($sb), the file's ($fs, "-" when absent) and
+   * its "MODE UID GID " ($fmeta); then, when EXPECT is not undefined, leaving
+   * with EXIT_STALE unless the file's stamp is EXPECT (null: absent).
+   */
+  private writeStampLines(expect: string | null | undefined): string {
+    return `nl='
+'
+if [ -e "$n" ]; then st=$(stat -c '%a %u %g ${STAMP_FORMAT}' -- . "$n") || exit 95
+else st=$(stat -c '%a %u %g ${STAMP_FORMAT}' -- .) || exit 95; st="$st$nl- - - -"; fi
+sd=\${st%%"$nl"*}; sf=\${st#*"$nl"}
+sb=\${sd#* * * }; fs=\${sf#* * * }; fmeta=\${sf%"$fs"}${expect === undefined ? "" : `
+[ "$fs" = ${q(expect ?? "-")} ] || exit ${EXIT_STALE}`}`;
   }
 
   async removeFile(path: string): Promise<void> {

@@ -4,7 +4,7 @@
  * script (issue 14.4). Counted: scripts run and `stat` programs started.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CachedHost } from "../../src/host/cached-host.ts";
@@ -73,6 +73,61 @@ test("performance/AC-11: through the run cache, a shell read of N files, a listi
     expect(together.map((x) => x.stamp)).toEqual(await shell.statStamps(files));
     expect((await shell.listDirStamped!("/etc/sysctl.d")).stamp).toEqual((await shell.statStamps(["/etc/sysctl.d"]))[0]!);
     expect((await shell.readLinkStamped!("/etc/sysctl.d/40-link.conf")).stamp).toEqual((await shell.statStamps(["/etc/sysctl.d/40-link.conf"]))[0]!);
+  } finally {
+    s.cleanup();
+  }
+}, 60_000);
+
+test("performance/AC-12: through the run cache, a shell write of a cached file in a listed directory is one script — stale check, directory stamps before and after, write — and its stamps equal statStamps'", async () => {
+  const s = makeSysroot("bulwark-shell-batch-write-");
+  const c = counting(persistentShell());
+  try {
+    seed(s.root, { "etc/sysctl.d/10-a.conf": "a = 1\n" });
+    chmodSync(join(s.root, "etc/sysctl.d/10-a.conf"), 0o640);
+    // Past the racy window of the shell's 1 s stamps (2,050 ms): a stamp this fresh is re-read, not trusted.
+    await Bun.sleep(2_100);
+    const shell = new ShellHost(s.root, c.exec);
+    const cache = new CachedHost(shell);
+    await cache.listDir("/etc/sysctl.d");
+    await cache.readFiles(["/etc/sysctl.d/10-a.conf", "/etc/sysctl.d/20-new.conf"]);
+    await shell.writeFile("/etc/warm-up", new Uint8Array()); // the root's physical path is asked once per Host
+    const runs0 = c.runs();
+    await cache.writeFile("/etc/sysctl.d/10-a.conf", new TextEncoder().encode("a = 2\n"));
+    await cache.writeFile("/etc/sysctl.d/20-new.conf", new TextEncoder().encode("b = 1\n"), { mode: 0o600 });
+    expect(c.runs() - runs0).toBe(2);
+    expect(readFileSync(join(s.root, "etc/sysctl.d/10-a.conf"), "utf8")).toBe("a = 2\n");
+    // The old mode and owner carried over; the new file got the mode asked for.
+    const [a, b] = await shell.readFiles(["/etc/sysctl.d/10-a.conf", "/etc/sysctl.d/20-new.conf"]);
+    expect([a!.exists && a!.mode, b!.exists && b!.mode]).toEqual([0o640, 0o600]);
+    // The cached listing kept (our own change, stamped in the write's script), edited, and equal to the disk's.
+    const runs1 = c.runs();
+    expect((await cache.listDir("/etc/sysctl.d"))?.map((e) => e.name)).toEqual(["10-a.conf", "20-new.conf"]);
+    expect(c.runs()).toBe(runs1);
+
+    const w = await shell.writeFileStamped!("/etc/sysctl.d/10-a.conf", new TextEncoder().encode("a = 3\n"), {}, (await shell.statStamps(["/etc/sysctl.d/10-a.conf"]))[0]!);
+    expect(w.written && w.dirAfter).toEqual((await shell.statStamps(["/etc/sysctl.d"]))[0]!);
+  } finally {
+    s.cleanup();
+  }
+}, 60_000);
+
+test("performance/AC-12: a shell write whose file is not at the expected stamp writes nothing (stale), and an absent file expected present likewise", async () => {
+  const s = makeSysroot("bulwark-shell-batch-stale-");
+  try {
+    seed(s.root, { "etc/sysctl.d/10-a.conf": "a = 1\n" });
+    const shell = new ShellHost(s.root);
+    const f = join(s.root, "etc/sysctl.d/10-a.conf");
+    const before = (await shell.statStamps(["/etc/sysctl.d/10-a.conf"]))[0]!;
+    expect(await shell.writeFileStamped!("/etc/sysctl.d/10-a.conf", new TextEncoder().encode("x\n"), {}, before.replace(/:\d+:/, ":999999999:"))).toEqual({ written: false });
+    expect(readFileSync(f, "utf8")).toBe("a = 1\n");
+    expect(await shell.writeFileStamped!("/etc/sysctl.d/10-a.conf", new TextEncoder().encode("x\n"), {}, null)).toEqual({ written: false });
+    expect(await shell.writeFileStamped!("/etc/sysctl.d/30-gone.conf", new TextEncoder().encode("x\n"), {}, before)).toEqual({ written: false });
+    expect(readFileSync(f, "utf8")).toBe("a = 1\n");
+    expect(readdirSync(join(s.root, "etc/sysctl.d"))).toEqual(["10-a.conf"]);
+    // The symlink refusal is unchanged on this path.
+    symlinkSync("10-a.conf", join(s.root, "etc/sysctl.d/40-link.conf"));
+    await expect(shell.writeFileStamped!("/etc/sysctl.d/40-link.conf", new TextEncoder().encode("x\n"), {}, undefined)).rejects.toThrow(/symlink/i);
+    expect(readFileSync(f, "utf8")).toBe("a = 1\n");
   } finally {
     s.cleanup();
   }
