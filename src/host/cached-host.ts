@@ -128,6 +128,12 @@ export class CachedHost implements Host {
    * of all N cached drop-ins for each of N rules made a run quadratic again.
    */
   private readonly untracked = new Set<string>();
+  /**
+   * Paths a link batch could not answer (below a symlink, typically /lib → usr/lib):
+   * never batched again this run, since resolution follows the link and never asks
+   * for them. A hint only — readLink answers them, correctly, whatever is here.
+   */
+  private readonly unbatched = new Set<string>();
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -291,6 +297,27 @@ export class CachedHost implements Host {
     const value = await this.inner.readLink(path);
     this.setEntry(this.links, path, value, stamps ? stamps[0]! : `unknown:${path}`, tracked);
     return value;
+  }
+
+  /**
+   * Read the links of PATHS not cached yet in one inner call (readLinksStamped),
+   * when the Host has it and there are two or more: each is cached exactly as
+   * readLink would cache it; a path the batch could not answer is left for
+   * readLink, which reports its error.
+   */
+  async prefetchLinks(paths: readonly string[]): Promise<void> {
+    const misses = [...new Set(paths)].filter((p) => !this.links.has(p) && !this.unbatched.has(p));
+    if (misses.length < 2 || !this.inner.readLinksStamped || !this.inner.statStamps) return;
+    const tracked = misses.map((p) => this.isTracked(p));
+    const got = await this.inner.readLinksStamped(misses);
+    misses.forEach((p, i) => {
+      const g = got[i];
+      if (!g) this.unbatched.add(p);
+      if (!g || this.links.has(p)) return;
+      this.stats.stamped++;
+      this.stats.innerLinks++;
+      this.setEntry(this.links, p, g.value, g.stamp, tracked[i]!);
+    });
   }
 
   /** Refuse (ESTALE) to change a cached file that changed on disk since it was read. */

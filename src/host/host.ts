@@ -226,6 +226,18 @@ export interface Host {
    * just after the change, in one call. Same errors as writeFile.
    */
   writeFileStamped?(path: string, bytes: Uint8Array, opts: WriteOptions | undefined, expect: string | null | undefined): Promise<StampedWrite>;
+  /**
+   * Optional: readLinkStamped of many paths in one call. A path it cannot
+   * answer on its own (a refused component, an error) is null: readLink it
+   * to get its error. Never throws for one path's failure.
+   */
+  readLinksStamped?(paths: readonly string[]): Promise<(Stamped<string | null> | null)[]>;
+  /**
+   * Optional hint: PATHS are about to be readLink'ed one by one; a caching
+   * Host may read them all now, in one call. Nothing is reported; errors wait
+   * for the readLink that meets them.
+   */
+  prefetchLinks?(paths: readonly string[]): Promise<void>;
   /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */
   listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
   /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */

@@ -510,6 +510,57 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
     return { value: Buffer.from(text, "base64").toString("utf8").replace(/\n$/, ""), stamp };
   }
 
+  /**
+   * Many readLinkStamped in one script and a constant number of programs
+   * besides one `readlink | base64` per link: builtins apply readLink's
+   * component checks to each path (a refusal marks the path "X", left for
+   * readLink to report), one `stat` stamps every present path, then the links
+   * are read.
+   */
+  async readLinksStamped(paths: readonly string[]): Promise<(Stamped<string | null> | null)[]> {
+    if (paths.length === 0) return [];
+    const lines = paths.map((p) => {
+      const parts = pathComponents(p);
+      if (parts.length === 0) return "echo X";
+      const ok: string[] = [];
+      for (let i = 1; i < parts.length; i++) {
+        const real = q(mapUnder(this.root, "/" + parts.slice(0, i).join("/")));
+        ok.push(`[ ! -L ${real} ] && { [ ! -e ${real} ] || [ -d ${real} ]; }`);
+      }
+      const real = q(mapUnder(this.root, p));
+      return `if ${ok.length ? ok.join(" && ") : "true"}; then
+  if [ -L ${real} ]; then echo L; set -- "$@" ${real}; l="$l${"$"}# "; elif [ -e ${real} ]; then echo N; set -- "$@" ${real}; else echo A; fi
+else echo X; fi`;
+    });
+    const r = await this.exec.run(`set --; l=' '
+${lines.join("\n")}
+echo --
+[ $# -eq 0 ] || stat -c '${STAMP_FORMAT}' -- "$@" 2>/dev/null || echo ERROR
+echo --
+i=0
+for f do
+  i=$((i + 1))
+  case "$l" in *" $i "*) readlink -- "$f" | base64; echo --;; esac
+done`);
+    if (r.code !== 0) return paths.map(() => null);
+    const [kinds = "", stats = "", ...targets] = Buffer.from(r.stdout).toString("utf8").split("--\n");
+    const k = kinds.split("\n").filter(Boolean);
+    const st = stats.split("\n").filter(Boolean);
+    const present = k.filter((x) => x === "L" || x === "N").length;
+    const links = k.filter((x) => x === "L").length;
+    if (k.length !== paths.length || targets.length < links) return paths.map(() => null);
+    const stampsOk = st.length === present && st.every((x) => /^\d+:1000\|/.test(x));
+    let si = 0;
+    let li = 0;
+    return k.map((x): Stamped<string | null> | null => {
+      if (x === "X") return null;
+      if (x === "A") return { value: null, stamp: null };
+      const stamp = stampsOk ? st[si++]! : uniqueStamp();
+      if (x === "N") return { value: null, stamp };
+      return { value: Buffer.from(targets[li++]!, "base64").toString("utf8").replace(/\n$/, ""), stamp };
+    });
+  }
+
   /** lstat by absolute path after the component checks (a read: see the race note in host.ts). */
   async statPath(path: string): Promise<PathStat | null> {
     const parts = pathComponents(path);

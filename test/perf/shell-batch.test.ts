@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { CachedHost } from "../../src/host/cached-host.ts";
 import { persistentShell, type Executor } from "../../src/host/executor.ts";
 import { ShellHost } from "../../src/host/shell-host.ts";
+import { resolveLogical } from "../../src/checks/fs-gather.ts";
 import { makeSysroot, seed } from "../support/sysroot.ts";
 
 let wrappers = "";
@@ -128,6 +129,35 @@ test("performance/AC-12: a shell write whose file is not at the expected stamp w
     symlinkSync("10-a.conf", join(s.root, "etc/sysctl.d/40-link.conf"));
     await expect(shell.writeFileStamped!("/etc/sysctl.d/40-link.conf", new TextEncoder().encode("x\n"), {}, undefined)).rejects.toThrow(/symlink/i);
     expect(readFileSync(f, "utf8")).toBe("a = 1\n");
+  } finally {
+    s.cleanup();
+  }
+}, 60_000);
+
+test("performance/AC-13: on the shell path, resolving a logical path through the run cache reads the links of all its components in one script, with readLink's answers, stamps and refusals", async () => {
+  const s = makeSysroot("bulwark-shell-batch-links-");
+  const c = counting(persistentShell());
+  try {
+    seed(s.root, { "etc/ssh/sshd_config.d/10-a.conf": "PermitRootLogin no\n", "usr/lib/x.conf": "x\n" });
+    symlinkSync("sshd_config.d/10-a.conf", join(s.root, "etc/ssh/link.conf"));
+    symlinkSync("/usr/lib", join(s.root, "etc/libdir"));
+    const shell = new ShellHost(s.root, c.exec);
+    const cache = new CachedHost(shell);
+    await shell.statStamps(["/"]);
+    const runs0 = c.runs();
+    expect(await resolveLogical(cache, "/etc/ssh/sshd_config.d/10-a.conf")).toBe("/etc/ssh/sshd_config.d/10-a.conf");
+    expect(c.runs() - runs0).toBe(1);
+    // A link in the last component: its target's components are new paths, read together again.
+    expect(await resolveLogical(cache, "/etc/ssh/link.conf")).toBe("/etc/ssh/sshd_config.d/10-a.conf");
+    expect(c.runs() - runs0).toBe(2);
+
+    const paths = ["/etc", "/etc/ssh", "/etc/ssh/link.conf", "/etc/absent", "/etc/libdir", "/etc/libdir/x.conf", "/etc/ssh/sshd_config.d/10-a.conf/below"];
+    const batch = await shell.readLinksStamped!(paths);
+    const one = await Promise.all(paths.map((p) => shell.readLinkStamped(p).then((x) => x, (e: Error) => e.name)));
+    // Every answered path as readLink answers it; the refused ones (a symlink or a file as a component) left to readLink, which refuses them.
+    expect(batch.map((x, i) => (x === null ? one[i] : x))).toEqual(one);
+    expect(batch.map((x) => x === null)).toEqual([false, false, false, false, false, true, true]);
+    await expect(cache.readLink("/etc/libdir/x.conf")).rejects.toThrow(/symlink/i);
   } finally {
     s.cleanup();
   }
