@@ -70,18 +70,39 @@ export function runBin(args: string[], prefix: string[] = []): Measured {
   return { code: r.exitCode ?? -1, wallMs, cpuMs, maxRssMiB, stderr };
 }
 
+/** What strace -f saw in one whole run (children included). */
+export interface RunCounts {
+  /** fsync + fdatasync calls. */
+  fsyncs: number;
+  /** Programs started (execve), Bulwark itself not counted. */
+  programs: number;
+  /** Processes created (fork, vfork, clone without CLONE_THREAD): the shell's subshells and pipelines too. */
+  forks: number;
+}
+
 /** fsync + fdatasync calls of a whole run (children included), counted by strace; null without strace. */
 export function countFsyncs(args: string[]): number | null {
+  return countRun(args)?.fsyncs ?? null;
+}
+
+/** fsyncs, programs and forks of a whole run, counted by strace -f; null without strace. */
+export function countRun(args: string[]): RunCounts | null {
   if (!existsSync("/usr/bin/strace")) return null;
   const out = join(mkdtempSync(join(tmpdir(), "bulwark-strace-")), "c.txt");
   try {
-    runBin(args, ["/usr/bin/strace", "-f", "-c", "-o", out, "-e", "trace=fsync,fdatasync"]);
-    let n = 0;
+    runBin(args, ["/usr/bin/strace", "-f", "-qq", "-o", out, "-e", "trace=fsync,fdatasync,execve,clone,clone3,fork,vfork"]);
+    const c: RunCounts = { fsyncs: 0, programs: -1, forks: 0 };
     for (const line of readFileSync(out, "utf8").split("\n")) {
-      const m = line.trim().split(/\s+/);
-      if (m.length >= 5 && (m[m.length - 1] === "fsync" || m[m.length - 1] === "fdatasync")) n += Number(m[3]);
+      // "PID call(args) = result": a call interrupted and resumed shows twice; count the finished half only.
+      const m = /^\d+\s+(?:<\.\.\. )?(\w+)\(?/.exec(line);
+      if (!m || line.includes("<unfinished ...>")) continue;
+      const call = m[1]!;
+      if (call === "fsync" || call === "fdatasync") c.fsyncs++;
+      else if (call === "execve" && !/= -1 /.test(line)) c.programs++;
+      else if ((call === "fork" || call === "vfork" || call === "clone" || call === "clone3") && !line.includes("CLONE_THREAD")) c.forks++;
     }
-    return n;
+    c.programs = Math.max(c.programs, 0);
+    return c;
   } finally {
     rmSync(join(out, ".."), { recursive: true, force: true });
   }
@@ -102,11 +123,12 @@ function once(path: string, n: number, withStrace: boolean): string {
     if (rem.code !== 0) throw new Error(`remediate ${path} N=${n}: exit ${rem.code}: ${rem.stderr.slice(0, 500)}`);
     const chk = runBin(["check", "--root", join(base, "img"), "--rules-dir", rules, "--path", path, "--quiet"]);
     if (chk.code !== 0) throw new Error(`check ${path} N=${n}: exit ${chk.code}: ${chk.stderr.slice(0, 500)}`);
-    const fs = withStrace ? countFsyncs(args(mk("img-strace"))) : null;
+    const counts = withStrace ? countRun(args(mk("img-strace"))) : null;
+    const per = (x: number | undefined) => (x === undefined ? "  n/a" : (x / n).toFixed(2).padStart(5));
     return (
       `  ${path.padEnd(9)} N=${String(n).padStart(5)}  remediate ${rem.wallMs.toFixed(0).padStart(8)} ms  ` +
       `${(rem.wallMs / n).toFixed(2).padStart(7)} ms/rule  cpu ${rem.cpuMs.toFixed(0).padStart(7)} ms  ` +
-      `rss ${rem.maxRssMiB.toFixed(0).padStart(4)} MiB  fsync/rule ${fs === null ? "  n/a" : (fs / n).toFixed(2).padStart(5)}  ` +
+      `rss ${rem.maxRssMiB.toFixed(0).padStart(4)} MiB  fsync/rule ${per(counts?.fsyncs)}  programs/rule ${per(counts?.programs)}  forks/rule ${per(counts?.forks)}  ` +
       `| check after ${chk.wallMs.toFixed(0).padStart(6)} ms`
     );
   } finally {
@@ -119,7 +141,7 @@ export async function benchScale(): Promise<string[]> {
   const sizes = (process.env.BENCH_SCALE ?? "10,100,1000,5000").split(",").map(Number);
   const maxS = Number(process.env.BENCH_SCALE_MAX_S ?? "180");
   const paths = (process.env.BENCH_SCALE_PATHS ?? "kernel-io,shell").split(",");
-  const lines = [`synthetic rules (½ sysctl_set, ½ kernel_module_disable), compiled binary, offline Ubuntu sysroot; fsyncs by strace -f in a separate run (N ≤ 1000)`];
+  const lines = [`synthetic rules (½ sysctl_set, ½ kernel_module_disable), compiled binary, offline Ubuntu sysroot; fsyncs, programs (execve) and forks by strace -f in a separate run (N ≤ 1000)`];
   for (const path of paths) {
     for (const n of sizes) {
       const t0 = Bun.nanoseconds();

@@ -40,11 +40,29 @@ function joinLogical(parts: readonly string[]): string {
   return "/" + parts.join("/");
 }
 
+/**
+ * Tell HOST the links the loop below will ask for next — DONE extended by
+ * each of PENDING's components up to the first ".." — so a Host where each
+ * readLink is a round trip (the shell path's cache) reads them in one.
+ */
+async function prefetchPrefixes(host: Host, done: readonly string[], pending: readonly string[]): Promise<void> {
+  if (!host.prefetchLinks) return;
+  const next: string[] = [];
+  const acc = [...done];
+  for (const c of pending) {
+    if (c === "..") break;
+    acc.push(c);
+    next.push(joinLogical(acc));
+  }
+  await host.prefetchLinks(next);
+}
+
 /** Resolve every symlink in a logical path, staying inside the root. */
 export async function resolveLogical(host: Host, path: string): Promise<string> {
   let pending = path.split("/").filter((p) => p !== "" && p !== ".");
   const done: string[] = [];
   let links = 0;
+  await prefetchPrefixes(host, done, pending);
   while (pending.length > 0) {
     const head = pending.shift()!;
     if (head === "..") {
@@ -61,6 +79,7 @@ export async function resolveLogical(host: Host, path: string): Promise<string> 
     const tparts = target.split("/").filter((p) => p !== "" && p !== ".");
     if (target.startsWith("/")) done.length = 0;
     pending = [...tparts, ...pending];
+    await prefetchPrefixes(host, done, pending);
   }
   return joinLogical(done);
 }

@@ -124,8 +124,9 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
       } else if (e.type === "dir") {
         if (unitNameKind(e.name)) entries.set(e.name, { kind: "dir" });
         if (!countsLinks(logical) || !DEP_DIR.test(e.name)) continue;
-        for (const l of (await host.listDir(`${real}/${e.name}`)) ?? []) {
-          if (l.type !== "symlink") continue;
+        const depLinks = ((await host.listDir(`${real}/${e.name}`)) ?? []).filter((l) => l.type === "symlink");
+        await host.prefetchLinks?.(depLinks.map((l) => `${real}/${e.name}/${l.name}`));
+        for (const l of depLinks) {
           const target = await host.readLink(`${real}/${e.name}/${l.name}`);
           if (target !== null) deps.push({ dir: e.name, name: l.name, target });
         }
@@ -139,6 +140,7 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
     dirs.push({ path: logical, entries, deps });
   }
   // Links last: a target in a search directory is judged from the files read above.
+  await host.prefetchLinks?.(pending.map((p) => `${p.real}/${p.name}`));
   for (const { entries, logical, real, name } of pending) {
     const target = await host.readLink(`${real}/${name}`);
     if (target === null) {

@@ -128,6 +128,12 @@ export class CachedHost implements Host {
    * of all N cached drop-ins for each of N rules made a run quadratic again.
    */
   private readonly untracked = new Set<string>();
+  /**
+   * Paths a link batch could not answer (below a symlink, typically /lib → usr/lib):
+   * never batched again this run, since resolution follows the link and never asks
+   * for them. A hint only — readLink answers them, correctly, whatever is here.
+   */
+  private readonly unbatched = new Set<string>();
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -240,6 +246,14 @@ export class CachedHost implements Host {
     const misses = [...new Set(paths.filter((p) => !this.files.has(p)))];
     if (misses.length) {
       const tracked = misses.map((p) => this.isTracked(p));
+      if (this.inner.readFilesStamped && this.inner.statStamps) {
+        // One round trip: the stamps come with the bytes, each taken before its file was read.
+        this.stats.stamped += misses.length;
+        this.stats.innerReads += misses.length;
+        const got = await this.inner.readFilesStamped(misses);
+        misses.forEach((p, i) => this.setEntry(this.files, p, got[i]!.value, got[i]!.stamp, tracked[i]!));
+        return paths.map((p) => this.files.get(p)!.value);
+      }
       const stamps = await this.stamp(misses);
       this.stats.innerReads += misses.length;
       const states = await this.inner.readFiles(misses);
@@ -252,6 +266,13 @@ export class CachedHost implements Host {
   async listDir(path: string): Promise<DirEntry[] | null> {
     const hit = this.lists.get(path);
     if (hit) return hit.value;
+    if (this.inner.listDirStamped && this.inner.statStamps) {
+      this.stats.stamped++;
+      this.stats.innerLists++;
+      const got = await this.inner.listDirStamped(path);
+      this.lists.set(path, { value: got.value, stamp: got.stamp, own: false });
+      return got.value;
+    }
     const stamps = await this.stamp([path]);
     this.stats.innerLists++;
     const value = await this.inner.listDir(path);
@@ -264,11 +285,39 @@ export class CachedHost implements Host {
     const hit = this.links.get(path);
     if (hit) return hit.value;
     const tracked = this.isTracked(path);
+    if (this.inner.readLinkStamped && this.inner.statStamps) {
+      this.stats.stamped++;
+      this.stats.innerLinks++;
+      const got = await this.inner.readLinkStamped(path);
+      this.setEntry(this.links, path, got.value, got.stamp, tracked);
+      return got.value;
+    }
     const stamps = await this.stamp([path]);
     this.stats.innerLinks++;
     const value = await this.inner.readLink(path);
     this.setEntry(this.links, path, value, stamps ? stamps[0]! : `unknown:${path}`, tracked);
     return value;
+  }
+
+  /**
+   * Read the links of PATHS not cached yet in one inner call (readLinksStamped),
+   * when the Host has it and there are two or more: each is cached exactly as
+   * readLink would cache it; a path the batch could not answer is left for
+   * readLink, which reports its error.
+   */
+  async prefetchLinks(paths: readonly string[]): Promise<void> {
+    const misses = [...new Set(paths)].filter((p) => !this.links.has(p) && !this.unbatched.has(p));
+    if (misses.length < 2 || !this.inner.readLinksStamped || !this.inner.statStamps) return;
+    const tracked = misses.map((p) => this.isTracked(p));
+    const got = await this.inner.readLinksStamped(misses);
+    misses.forEach((p, i) => {
+      const g = got[i];
+      if (!g) this.unbatched.add(p);
+      if (!g || this.links.has(p)) return;
+      this.stats.stamped++;
+      this.stats.innerLinks++;
+      this.setEntry(this.links, p, g.value, g.stamp, tracked[i]!);
+    });
   }
 
   /** Refuse (ESTALE) to change a cached file that changed on disk since it was read. */
@@ -283,6 +332,41 @@ export class CachedHost implements Host {
       this.dropPath(path);
       throw staleError(op, path);
     }
+  }
+
+  /**
+   * writeFile's guard and ownChange in one inner call (writeFileStamped: the
+   * shell path's one script), when the Host has it and the cached stamp can be
+   * judged by equality alone — a racy one needs its bytes compared (guard) —
+   * and there is something to check. False: nothing done, take the long way.
+   */
+  private async writeInOneCall(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<boolean> {
+    const e = this.files.get(path);
+    const dir = parentOf(path);
+    const l = this.lists.get(dir);
+    if (!this.inner.writeFileStamped || !this.inner.statStamps || (!e && !l?.value)) return false;
+    if (e && e.stamp !== null && isRacy(e.stamp, Date.now())) return false;
+    this.stats.stamped += e ? 2 : 1;
+    this.dropPath(path);
+    let w;
+    try {
+      w = await this.inner.writeFileStamped(path, bytes, opts, e ? e.stamp : undefined);
+    } catch (err) {
+      // It may have changed the directory before failing (as ownChange: dropped on failure).
+      if (this.lists.has(dir)) this.dropDir(dir);
+      throw err;
+    }
+    if (!w.written) {
+      this.dropDir(dir);
+      throw staleError("write", path);
+    }
+    const clean = !!l?.value && w.dirBefore === l.stamp && this.lists.get(dir) === l;
+    if (clean) {
+      this.lists.set(dir, { value: withEntry(l!.value!, { name: baseOf(path), type: "file" }), stamp: w.dirAfter, own: true });
+      const link = this.links.get(dir);
+      if (link && link.stamp === w.dirBefore) link.stamp = w.dirAfter;
+    } else if (this.lists.has(dir)) this.dropDir(dir);
+    return true;
   }
 
   /**
@@ -314,6 +398,7 @@ export class CachedHost implements Host {
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
+    if (await this.writeInOneCall(path, bytes, opts)) return;
     await this.guard("write", path);
     const name = baseOf(path);
     // A successful write leaves a regular file under the name, new or replaced.

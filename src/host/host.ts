@@ -124,6 +124,15 @@ export interface UnitStatus {
   activeState: string;
 }
 
+/** A value read through a Host and the statStamps stamp of its path taken just before it was read. */
+export interface Stamped<T> {
+  value: T;
+  stamp: string | null;
+}
+
+/** What writeFileStamped did: nothing (the file was not at the expected stamp), or the write, with its directory's stamps around it. */
+export type StampedWrite = { written: false } | { written: true; dirBefore: string | null; dirAfter: string | null };
+
 export interface Host {
   /** Which path this Host takes to the machine. Informational: never branch on it. */
   readonly path: HostPath;
@@ -204,6 +213,35 @@ export interface Host {
    * used to decide what a file holds; an unreadable path gets a stamp equal to no other.
    */
   statStamps?(paths: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * Optional, for the per-run cache where a round trip costs more than a stat
+   * (the shell path): readFiles, with each path's statStamps stamp taken
+   * before its bytes were read, in one call. Same errors as readFiles.
+   */
+  readFilesStamped?(paths: readonly string[]): Promise<Stamped<FileState>[]>;
+  /**
+   * Optional, for the per-run cache: writeFile that first checks that PATH's
+   * statStamps stamp is EXPECT (null: absent; undefined: no check) and writes
+   * nothing when it is not, and reports its directory's stamps just before and
+   * just after the change, in one call. Same errors as writeFile.
+   */
+  writeFileStamped?(path: string, bytes: Uint8Array, opts: WriteOptions | undefined, expect: string | null | undefined): Promise<StampedWrite>;
+  /**
+   * Optional: readLinkStamped of many paths in one call. A path it cannot
+   * answer on its own (a refused component, an error) is null: readLink it
+   * to get its error. Never throws for one path's failure.
+   */
+  readLinksStamped?(paths: readonly string[]): Promise<(Stamped<string | null> | null)[]>;
+  /**
+   * Optional hint: PATHS are about to be readLink'ed one by one; a caching
+   * Host may read them all now, in one call. Nothing is reported; errors wait
+   * for the readLink that meets them.
+   */
+  prefetchLinks?(paths: readonly string[]): Promise<void>;
+  /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */
+  listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
+  /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */
+  readLinkStamped?(path: string): Promise<Stamped<string | null>>;
 
   /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
   loadedModules(): Promise<Set<string> | null>;

@@ -142,6 +142,10 @@ export class RecordingHost implements Host {
   readLink(path: string): Promise<string | null> {
     return this.inner.readLink(path);
   }
+  /** A read: forwarded as the hint it is, nothing noted. */
+  async prefetchLinks(paths: readonly string[]): Promise<void> {
+    await this.inner.prefetchLinks?.(paths);
+  }
   statPath(path: string): Promise<PathStat | null> {
     return this.inner.statPath(path);
   }

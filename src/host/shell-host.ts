@@ -12,7 +12,7 @@
  * meanwhile fails the operation (ECHANGED) with what it wrote taken back.
  */
 import {
-  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags,
+  CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags, type Stamped, type StampedWrite,
 } from "./host.ts";
 import { randomBytes } from "node:crypto";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
@@ -41,6 +41,20 @@ const EXIT_SYMLINK = 90; // stderr: the logical component that is a symlink
 const EXIT_NO_PARENT = 91;
 const EXIT_NOT_REGULAR = 92; // stderr: kind, newline, logical path
 const EXIT_LINK_EXISTS = 93; // symlink: the name is taken; removeSymlink: not a symlink
+const EXIT_STALE = 84; // writeFileStamped: the file is not at the expected stamp; nothing written
+
+/**
+ * `stat -c` format of a change-detection stamp (see Host.statStamps): GNU stat
+ * without -L never follows the last component, so this is an lstat. ctime in
+ * ms at the 1 s resolution the cache must assume, then dev:ino:size:mtime:ctime.
+ */
+const STAMP_FORMAT = "%Z000:1000|%d:%i:%s:%y:%z";
+
+/** A stamp equal to no other: the cache reads again, and the read reports any real error. */
+const uniqueStamp = () => `unknown:${Math.random()}`;
+
+/** Thrown inside writeFileMaybeStamped only: the expected-stamp check failed. */
+const STALE = new Error("stale");
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -154,6 +168,15 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
    * own to EOF, bounded at LIMIT + 1 bytes so an excess is refused (EFBIG).
    */
   async readFiles(paths: readonly string[]): Promise<FileState[]> {
+    return (await this.readFilesStamped(paths)).map((x) => x.value);
+  }
+
+  /**
+   * readFiles, each file's stamp taken by the same `stat` that reports its
+   * mode, owner and size (before any byte is read); an absent path's is null.
+   * One script and the same programs as readFiles: the stamps cost nothing more.
+   */
+  async readFilesStamped(paths: readonly string[]): Promise<Stamped<FileState>[]> {
     if (paths.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       const parsed = await this.readFilesOnce(paths);
@@ -163,7 +186,7 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
     }
   }
 
-  private async readFilesOnce(paths: readonly string[]): Promise<FileState[] | null> {
+  private async readFilesOnce(paths: readonly string[]): Promise<Stamped<FileState>[] | null> {
     const checks = paths.map((p) => {
       const parts = pathComponents(p);
       const real = q(mapUnder(this.root, p));
@@ -176,18 +199,18 @@ set --
 ${checks.join("\n")}
 echo --
 if [ $# -gt 0 ]; then
-  meta=$(stat -c '%a %u %g %s' -- "$@") || exit 95
+  meta=$(stat -c '%a %u %g %s ${STAMP_FORMAT}' -- "$@") || exit 95
   printf '%s\\n' "$meta"
-  k=0; i=0; total=0; z=' '
-  for w in $meta; do
-    if [ $((k % 4)) -eq 3 ]; then
-      i=$((i + 1))
-      if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
-      [ "$w" -eq 0 ] && z="$z$i "
-      total=$((total + w))
-    fi
-    k=$((k + 1))
+  # One line per file; its size is the fourth word (the stamp after it has spaces of its own).
+  i=0; z=' '; ifs=$IFS; IFS='
+'
+  for line in $meta; do
+    w=\${line#* * * }; w=\${w%% *}
+    i=$((i + 1))
+    if [ "$w" -gt ${MAX_CONFIG_FILE_BYTES} ]; then eval "f=\\\${$i}"; printf '%s\\n%s' "$w" "$f" >&2; exit ${EXIT_TOO_BIG}; fi
+    [ "$w" -eq 0 ] && z="$z$i "
   done
+  IFS=$ifs
   echo --
   # Size 0 in stat (/proc, sysfs, or truly empty): read each on its own to EOF, one byte over the limit to notice excess.
   i=0
@@ -210,8 +233,12 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     // kinds -- stat lines -- one section per size-0 file (read to EOF) -- the rest, concatenated.
     const [kinds = "", metas = "", ...rest] = text.split("--\n");
     const kindLines = kinds.split("\n").filter(Boolean);
-    const metaLines = metas.split("\n").filter(Boolean);
-    const sizes = metaLines.map((l) => Number(l.split(" ")[3]));
+    const metaLines = metas.split("\n").filter(Boolean).map((l) => {
+      const m = /^([0-7]+) (\d+) (\d+) (\d+) (\d+:1000\|.+)$/.exec(l);
+      if (!m) throw new HostIoError("read", paths.join(", "), "EIO", `unexpected stat output ${JSON.stringify(l.slice(0, 120))}`);
+      return { mode: m[1]!, uid: m[2]!, gid: m[3]!, size: Number(m[4]), stamp: m[5]! };
+    });
+    const sizes = metaLines.map((l) => l.size);
     const zeroCount = sizes.filter((n) => n === 0).length;
     if (kindLines.length !== paths.length || rest.length !== (metaLines.length ? zeroCount + 1 : 0)) return null;
     const toEof = rest.slice(0, zeroCount).map((b) => Buffer.from(b, "base64"));
@@ -220,10 +247,9 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     let meta = 0;
     let off = 0;
     let eof = 0;
-    return kindLines.map((k, i): FileState => {
-      if (k === "A") return { exists: false };
-      const [mode, uid, gid] = metaLines[meta++]!.split(" ");
-      const size = sizes[meta - 1]!;
+    return kindLines.map((k, i): Stamped<FileState> => {
+      if (k === "A") return { value: { exists: false }, stamp: null };
+      const { mode, uid, gid, size, stamp } = metaLines[meta++]!;
       let bytes: Uint8Array;
       if (size === 0) {
         const b = toEof[eof++]!;
@@ -235,7 +261,7 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
         bytes = new Uint8Array(all.buffer, all.byteOffset + off, size);
         off += size;
       }
-      return { exists: true, bytes, mode: parseInt(mode!, 8), uid: Number(uid), gid: Number(gid) };
+      return { value: { exists: true, bytes, mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid) }, stamp };
     });
   }
 
@@ -257,6 +283,20 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts: WriteOptions = {}): Promise<void> {
+    await this.writeFileMaybeStamped(path, bytes, opts, null);
+  }
+
+  /**
+   * writeFile in one script with its stamps: one `stat` of the directory and
+   * the file (stamps, and the mode and owner a replacement keeps) before any
+   * change, the expected-stamp check, the write, and one `stat` of the
+   * directory after it.
+   */
+  writeFileStamped(path: string, bytes: Uint8Array, opts: WriteOptions = {}, expect: string | null | undefined): Promise<StampedWrite> {
+    return this.writeFileMaybeStamped(path, bytes, opts, { expect });
+  }
+
+  private async writeFileMaybeStamped(path: string, bytes: Uint8Array, opts: WriteOptions, stamped: { expect: string | null | undefined } | null): Promise<StampedWrite> {
     const o = checkWriteOptions(path, opts);
     const parts = pathComponents(path);
     if (parts.length === 0) throw new HostIoError("write", path, "EISDIR", "cannot write the root");
@@ -266,12 +306,13 @@ fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) :
     const dir = await this.enter(parts.slice(0, -1), `exit ${EXIT_NO_PARENT}`);
     // The temp file: a fresh random name created exclusively with builtins (noclobber), mode 0600
     // like mktemp's, and its cleanup trap dropped once renamed: two programs fewer per write.
-    await this.run("write", path, `${NOT_REGULAR_FN}
+    const r = await this.run("write", path, `${NOT_REGULAR_FN}
 ${this.guards(parts)}
 ${dir.lines}
 n=${name}
 if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
 if [ -e "$n" ] && [ ! -f "$n" ]; then notreg "$n" ${q(path)}; fi
+${stamped ? this.writeStampLines(stamped.expect) : ""}
 umask 077
 tmp=${q(`./.bulwark.${randomBytes(8).toString("hex")}`)}
 set -C
@@ -280,8 +321,8 @@ set +C
 { [ -f "$tmp" ] && [ ! -L "$tmp" ]; } || exit 93
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp" || exit 94
-${o.exact ? "if false; then" : `if [ -e "$n" ]; then`}
-  meta=$(stat -c '%a %u %g' -- "$n") || exit 95
+${o.exact ? "if false; then" : stamped ? `if [ "$fs" != - ]; then` : `if [ -e "$n" ]; then`}
+  ${stamped ? `meta=$fmeta` : `meta=$(stat -c '%a %u %g' -- "$n") || exit 95`}
   set -- $meta
   chown "$2:$3" "$tmp" && chmod "$1" "$tmp" || exit 95
 else
@@ -292,7 +333,31 @@ ${dir.verify()}
 mv -f -- "$tmp" "$n" || exit 96
 trap - EXIT
 ${dir.verify(`rm -f -- "$n"`)}
-${SYNC(".")}`, bytes);
+${SYNC(".")}${stamped ? `
+printf '%s\\n' "$sb"; stat -c '${STAMP_FORMAT}' -- . 2>/dev/null || echo ERROR` : ""}`, bytes, (x) => (x.code === EXIT_STALE ? STALE : null)).catch((e) => {
+      if (e === STALE) return null;
+      throw e;
+    });
+    if (!r) return { written: false };
+    const [before = "", after = ""] = Buffer.from(r.stdout).toString("utf8").split("\n");
+    const stamp = (l: string) => (/^\d+:1000\|/.test(l) ? l : uniqueStamp());
+    return { written: true, dirBefore: stamp(before), dirAfter: stamp(after) };
+  }
+
+  /**
+   * Script lines (in the verified directory, "$n" checked) taking, with one
+   * `stat`, the directory's stamp ($sb), the file's ($fs, "-" when absent) and
+   * its "MODE UID GID " ($fmeta); then, when EXPECT is not undefined, leaving
+   * with EXIT_STALE unless the file's stamp is EXPECT (null: absent).
+   */
+  private writeStampLines(expect: string | null | undefined): string {
+    return `nl='
+'
+if [ -e "$n" ]; then st=$(stat -c '%a %u %g ${STAMP_FORMAT}' -- . "$n") || exit 95
+else st=$(stat -c '%a %u %g ${STAMP_FORMAT}' -- .) || exit 95; st="$st$nl- - - -"; fi
+sd=\${st%%"$nl"*}; sf=\${st#*"$nl"}
+sb=\${sd#* * * }; fs=\${sf#* * * }; fmeta=\${sf%"$fs"}${expect === undefined ? "" : `
+[ "$fs" = ${q(expect ?? "-")} ] || exit ${EXIT_STALE}`}`;
   }
 
   async removeFile(path: string): Promise<void> {
@@ -380,32 +445,120 @@ fi`);
   }
 
   async listDir(path: string): Promise<DirEntry[] | null> {
+    return (await this.listDirMaybeStamped(path, false)).value;
+  }
+
+  /** listDir, the directory's stamp taken first in the same script. */
+  listDirStamped(path: string): Promise<Stamped<DirEntry[] | null>> {
+    return this.listDirMaybeStamped(path, true);
+  }
+
+  private async listDirMaybeStamped(path: string, stamped: boolean): Promise<Stamped<DirEntry[] | null>> {
     const parts = pathComponents(path);
     // One NUL-terminated "TYPE NAME" record per entry: any byte but NUL survives, newlines included.
-    const r = await this.run("list", path, `${this.guards(parts, parts.length, parts.length)}
+    const r = await this.run("list", path, `${stamped ? this.stampLine(path) : ""}
+${this.guards(parts, parts.length, parts.length)}
 d=${q(mapUnder(this.root, path))}
 [ -d "$d" ] || { echo ABSENT; exit 0; }
 for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
   if [ -L "$e" ]; then t=symlink; elif [ -d "$e" ]; then t=dir; elif [ -f "$e" ]; then t=file; elif [ -e "$e" ]; then t=other; else continue; fi
   printf '%s %s\\0' "$t" "\${e##*/}"
 done`);
-    const text = Buffer.from(r.stdout).toString("utf8");
-    if (text.startsWith("ABSENT")) return null;
-    return text.split("\0").filter(Boolean).map((rec) => {
+    const { stamp, rest } = this.splitStamp(r.stdout, stamped);
+    const text = Buffer.from(rest).toString("utf8");
+    if (text.startsWith("ABSENT")) return { value: null, stamp };
+    const value = text.split("\0").filter(Boolean).map((rec) => {
       const sp = rec.indexOf(" ");
       return { type: rec.slice(0, sp) as DirEntry["type"], name: rec.slice(sp + 1) };
     }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { value, stamp };
+  }
+
+  /** Script line printing PATH's stamp as statStamps does ("-" absent, ERROR when stat failed), on its own line. */
+  private stampLine(path: string): string {
+    return `sf=${q(mapUnder(this.root, path))}; if [ -e "$sf" ] || [ -L "$sf" ]; then stat -c '${STAMP_FORMAT}' -- "$sf" 2>/dev/null || echo ERROR; else echo -; fi`;
+  }
+
+  /** The stamp line stampLine printed at the head of OUT (when STAMPED), and what follows it. */
+  private splitStamp(out: Uint8Array, stamped: boolean): { stamp: string | null; rest: Uint8Array } {
+    if (!stamped) return { stamp: uniqueStamp(), rest: out };
+    const nl = out.indexOf(10);
+    const line = Buffer.from(out.subarray(0, nl < 0 ? out.length : nl)).toString("utf8");
+    const stamp = line === "-" ? null : /^\d+:1000\|/.test(line) ? line : uniqueStamp();
+    return { stamp, rest: out.subarray(nl < 0 ? out.length : nl + 1) };
   }
 
   async readLink(path: string): Promise<string | null> {
+    return (await this.readLinkMaybeStamped(path, false)).value;
+  }
+
+  /** readLink, the link's own stamp (lstat) taken first in the same script. */
+  readLinkStamped(path: string): Promise<Stamped<string | null>> {
+    return this.readLinkMaybeStamped(path, true);
+  }
+
+  private async readLinkMaybeStamped(path: string, stamped: boolean): Promise<Stamped<string | null>> {
     const parts = pathComponents(path);
-    if (parts.length === 0) return null;
-    const r = await this.run("readlink", path, `${this.guards(parts, parts.length - 1)}
+    if (parts.length === 0) return { value: null, stamp: stamped ? (await this.statStamps([path]))[0]! : uniqueStamp() };
+    const r = await this.run("readlink", path, `${stamped ? this.stampLine(path) : ""}
+${this.guards(parts, parts.length - 1)}
 f=${q(mapUnder(this.root, path))}
 if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
-    const text = Buffer.from(r.stdout).toString("utf8");
-    if (text.startsWith("NOTLINK")) return null;
-    return Buffer.from(text, "base64").toString("utf8").replace(/\n$/, "");
+    const { stamp, rest } = this.splitStamp(r.stdout, stamped);
+    const text = Buffer.from(rest).toString("utf8");
+    if (text.startsWith("NOTLINK")) return { value: null, stamp };
+    return { value: Buffer.from(text, "base64").toString("utf8").replace(/\n$/, ""), stamp };
+  }
+
+  /**
+   * Many readLinkStamped in one script and a constant number of programs
+   * besides one `readlink | base64` per link: builtins apply readLink's
+   * component checks to each path (a refusal marks the path "X", left for
+   * readLink to report), one `stat` stamps every present path, then the links
+   * are read.
+   */
+  async readLinksStamped(paths: readonly string[]): Promise<(Stamped<string | null> | null)[]> {
+    if (paths.length === 0) return [];
+    const lines = paths.map((p) => {
+      const parts = pathComponents(p);
+      if (parts.length === 0) return "echo X";
+      const ok: string[] = [];
+      for (let i = 1; i < parts.length; i++) {
+        const real = q(mapUnder(this.root, "/" + parts.slice(0, i).join("/")));
+        ok.push(`[ ! -L ${real} ] && { [ ! -e ${real} ] || [ -d ${real} ]; }`);
+      }
+      const real = q(mapUnder(this.root, p));
+      return `if ${ok.length ? ok.join(" && ") : "true"}; then
+  if [ -L ${real} ]; then echo L; set -- "$@" ${real}; l="$l${"$"}# "; elif [ -e ${real} ]; then echo N; set -- "$@" ${real}; else echo A; fi
+else echo X; fi`;
+    });
+    const r = await this.exec.run(`set --; l=' '
+${lines.join("\n")}
+echo --
+[ $# -eq 0 ] || stat -c '${STAMP_FORMAT}' -- "$@" 2>/dev/null || echo ERROR
+echo --
+i=0
+for f do
+  i=$((i + 1))
+  case "$l" in *" $i "*) readlink -- "$f" | base64; echo --;; esac
+done`);
+    if (r.code !== 0) return paths.map(() => null);
+    const [kinds = "", stats = "", ...targets] = Buffer.from(r.stdout).toString("utf8").split("--\n");
+    const k = kinds.split("\n").filter(Boolean);
+    const st = stats.split("\n").filter(Boolean);
+    const present = k.filter((x) => x === "L" || x === "N").length;
+    const links = k.filter((x) => x === "L").length;
+    if (k.length !== paths.length || targets.length < links) return paths.map(() => null);
+    const stampsOk = st.length === present && st.every((x) => /^\d+:1000\|/.test(x));
+    let si = 0;
+    let li = 0;
+    return k.map((x): Stamped<string | null> | null => {
+      if (x === "X") return null;
+      if (x === "A") return { value: null, stamp: null };
+      const stamp = stampsOk ? st[si++]! : uniqueStamp();
+      if (x === "N") return { value: null, stamp };
+      return { value: Buffer.from(targets[li++]!, "base64").toString("utf8").replace(/\n$/, ""), stamp };
+    });
   }
 
   /** lstat by absolute path after the component checks (a read: see the race note in host.ts). */
@@ -461,11 +614,11 @@ ${d.verify()}`);
     const r = await this.exec.run(`set --
 ${paths.map((p) => `f=${q(mapUnder(this.root, p))}; if [ -e "$f" ] || [ -L "$f" ]; then echo +; set -- "$@" "$f"; else echo -; fi`).join("\n")}
 echo --
-[ $# -eq 0 ] || stat -c '%Z000:1000|%d:%i:%s:%y:%z' -- "$@" 2>/dev/null || echo ERROR`);
+[ $# -eq 0 ] || stat -c '${STAMP_FORMAT}' -- "$@" 2>/dev/null || echo ERROR`);
     const [kinds = "", stats = ""] = Buffer.from(r.stdout).toString("utf8").split("--\n");
     const k = kinds.split("\n").filter(Boolean);
     const st = stats.split("\n").filter(Boolean);
-    const unique = () => `unknown:${Math.random()}`;
+    const unique = uniqueStamp;
     if (r.code !== 0 || k.length !== paths.length || st.includes("ERROR")) return paths.map(unique);
     let i = 0;
     return k.map((x) => (x === "-" ? null : (st[i++] ?? unique())));

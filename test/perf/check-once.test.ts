@@ -15,6 +15,10 @@ function stampCounting(host: Host): { host: Host; stamped: () => number } {
   const proxy = new Proxy(host, {
     get(target, prop, recv) {
       if (prop === "statStamps" && inner) return (paths: readonly string[]) => ((n += paths.length), inner(paths));
+      // The shell path's reads that take their paths' stamps in the same script stamp each path they read.
+      const v0 = Reflect.get(target, prop, recv);
+      if ((prop === "readFilesStamped" || prop === "readLinksStamped") && typeof v0 === "function") return (paths: readonly string[]) => ((n += paths.length), v0.call(target, paths));
+      if ((prop === "listDirStamped" || prop === "readLinkStamped") && typeof v0 === "function") return (p: string) => (n++, v0.call(target, p));
       const v = Reflect.get(target, prop, recv);
       return typeof v === "function" ? v.bind(target) : v;
     },

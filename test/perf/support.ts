@@ -22,8 +22,10 @@ export function countingHost(host: Host): { host: Host; count: () => number } {
       const v = Reflect.get(target, prop, recv);
       if (typeof v !== "function") return v;
       if (prop === "readFiles") return (paths: readonly string[]): Promise<FileState[]> => ((n += paths.length), v.call(target, paths));
-      if (prop === "readFile" || prop === "listDir" || prop === "readLink") {
-        return (p: string): Promise<FileState | DirEntry[] | string | null> => (n++, v.call(target, p));
+      // The stamped variants (the shell path's one-script reads) are reads too.
+      if (prop === "readFilesStamped" || prop === "readLinksStamped") return (paths: readonly string[]) => ((n += paths.length), v.call(target, paths));
+      if (prop === "readFile" || prop === "listDir" || prop === "readLink" || prop === "listDirStamped" || prop === "readLinkStamped") {
+        return (p: string): Promise<unknown> => (n++, v.call(target, p));
       }
       return v.bind(target);
     },
