@@ -2,14 +2,15 @@
 /**
  * `bun run bench`: every benchmark, in one run, so ratios compare like with
  * like: durable single-file replaces, the shipped-rule remediate beside its
- * physical and journaled floors, the scale series (compiled binary) and
- * the real-image run; `bun run bench NAME…` runs only those.
+ * physical and journaled floors, the scale series (compiled binary),
+ * the real-image run, and start-up per command (startup.ts); `bun run bench NAME…` runs only those.
  */
 import { benchDurableWrite } from "./durable-write.ts";
 import { floorMs } from "./floor.ts";
 import { benchRemediate, lastRemediate } from "./remediate.ts";
 import { benchScale } from "./scale.ts";
 import { benchImage } from "./image.ts";
+import { benchStartup } from "./startup.ts";
 
 async function benchFloors(): Promise<string[]> {
   const r = lastRemediate;
@@ -34,6 +35,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ["image", () => benchImage()],
   ["floor", benchFloors],
   ["scale", benchScale],
+  ["startup", () => benchStartup()],
 ];
 const only = process.argv.slice(2);
 for (const [name, fn] of benches) {

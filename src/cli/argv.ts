@@ -27,12 +27,22 @@ async function resolve<T>(x: T | Promise<T> | (() => T) | (() => Promise<T>)): P
   return typeof x === "function" ? await (x as () => T | Promise<T>)() : await x;
 }
 
-/** The command's subcommands, resolved (empty for a leaf command). */
+/** The command's subcommands, resolved (empty for a leaf command). Loads every one: for help, not for dispatch. */
 export async function subCommandsOf(cmd: AnyCommand): Promise<Record<string, AnyCommand>> {
-  const subs = (await resolve(cmd.subCommands)) ?? {};
+  const subs = await lazySubCommandsOf(cmd);
   const out: Record<string, AnyCommand> = {};
   for (const [k, v] of Object.entries(subs)) out[k] = await resolve(v as any);
   return out;
+}
+
+/** The command's subcommand names, each still unloaded (a lazy `() => import(…)` stays unresolved until chosen). */
+async function lazySubCommandsOf(cmd: AnyCommand): Promise<Record<string, unknown>> {
+  return ((await resolve(cmd.subCommands)) ?? {}) as Record<string, unknown>;
+}
+
+/** True when the command has subcommands (a group such as `rules`), without loading any of them. */
+export async function hasSubCommands(cmd: AnyCommand): Promise<boolean> {
+  return Object.keys(await lazySubCommandsOf(cmd)).length > 0;
 }
 
 /** The command's declared arguments, resolved. */
@@ -47,14 +57,15 @@ export async function resolveInvocation(root: AnyCommand, rootName: string, argv
   const chain = [root];
   let i = 0;
   for (;;) {
-    const subs = await subCommandsOf(cmd);
+    // Only the chosen subcommand is loaded: `bulwark version` does not import the engine, rules or store.
+    const subs = await lazySubCommandsOf(cmd);
     if (Object.keys(subs).length === 0) break;
     const next = argv[i];
     if (next === undefined || next.startsWith("-")) break;
-    const sub = subs[next];
-    if (!sub) {
+    if (!Object.hasOwn(subs, next)) {
       throw new UsageError(`unknown command "${next}" for "${path.join(" ")}" (commands: ${Object.keys(subs).join(", ")})`);
     }
+    const sub: AnyCommand = await resolve(subs[next] as any);
     cmd = sub;
     path.push(next);
     chain.push(sub);

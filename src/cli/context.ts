@@ -5,7 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { createHost, type Host } from "../host/index.ts";
-import { loadEmbeddedRules } from "../rules/embedded.ts";
+import { loadShippedRules } from "../rules/shipped.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
 import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease, type SkipKind } from "../rules/select.ts";
@@ -98,7 +98,7 @@ export function loadRules(dirs: string[], variables?: Variables): Rule[] {
 /** Every rule and every load problem, from the embedded corpus or each --rules-dir (duplicate ids across dirs are problems). */
 export function loadRulesResult(dirs: string[], variables?: Variables): LoadResult {
   const opts = variables ? { variables } : {};
-  if (dirs.length === 0) return loadEmbeddedRules(opts);
+  if (dirs.length === 0) return loadShippedRules(opts);
   const rules: Rule[] = [];
   const errors: LoadResult["errors"] = [];
   const seen = new Map<string, string>();
@@ -236,7 +236,7 @@ export async function applyPreconditions(host: Host, planned: PlannedRule[], rul
 export function shippedRuleLookup(host: Host, os: OsInfo): RuleLookup {
   let rules: Rule[] | null = null;
   return (id) => {
-    rules ??= loadEmbeddedRules().rules;
+    rules ??= loadShippedRules().rules;
     if (!rules.some((r) => r.id === id)) return undefined;
     const [p] = selectFrom(rules, {}, { multi: new Map([["rule", [id]]]) }, host, os.os, os.facts, {}, undefined);
     return p && !p.skip ? p.resolved : undefined;

@@ -17,9 +17,9 @@ import { buildHost, openExistingStateStore, stateDirFor, type TargetFlags } from
 import { defineArgs, idFlag } from "./options.ts";
 import { EXIT } from "./errors.ts";
 import { undoEvidenceFor } from "./evidence-flag.ts";
+import { DEADMAN_WATCH } from "./deadman-watch-name.ts";
 
-/** The hidden argv[0] that runs the watcher. */
-export const DEADMAN_WATCH = "__deadman-watch";
+export { DEADMAN_WATCH };
 
 const watchArgs = defineArgs({
   run: { type: "string" },

@@ -3,7 +3,8 @@
  * "undo with: bulwark rollback --run 7"), with the --root, --state-dir and
  * --path they gave: a hint without --root would act on the live host.
  */
-import { shellQuote } from "../host/index.ts";
+// The executor module, not host/index.ts: a hint must not load the kernel-io and shell Host implementations.
+import { shellQuote } from "../host/executor.ts";
 
 /** The flags that say which machine and which state database a command acted on. */
 export interface WhereFlags {

@@ -9,29 +9,15 @@
  */
 import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
-import { argsOf, HELP_FLAGS, parseArgv, resolveInvocation, subCommandsOf } from "./argv.ts";
-import { RecoveryPending } from "../engine/index.ts";
+import { argsOf, hasSubCommands, HELP_FLAGS, parseArgv, resolveInvocation } from "./argv.ts";
+import { RecoveryPending } from "../engine/errors.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { BulwarkError } from "../errors.ts";
-import { RuleLoadFailure } from "../rules/load.ts";
+import { RuleLoadFailure } from "../rules/load-errors.ts";
 import { recoveryPendingMessage, type WhereFlags } from "./hints.ts";
 import { renderHelp } from "./render/usage.ts";
 import { colourEnabled, log, visible } from "./ui.ts";
-import { versionCommand } from "./commands/version.ts";
-import { doctorCommand } from "./commands/doctor.ts";
-import { checkCommand } from "./commands/check.ts";
-import { remediateCommand } from "./commands/remediate.ts";
-import { planCommand } from "./commands/plan.ts";
-import { rollbackCommand } from "./commands/rollback.ts";
-import { recoverCommand } from "./commands/recover.ts";
-import { historyCommand } from "./commands/history.ts";
-import { reportCommand } from "./commands/report.ts";
-import { confirmCommand } from "./commands/confirm.ts";
-import { DEADMAN_WATCH, runDeadmanWatch } from "./deadman-watch.ts";
-import { rulesCommand } from "./commands/rules.ts";
-import { evidenceCommand } from "./commands/evidence.ts";
-import { verifyCommand } from "./commands/verify.ts";
-import { profilesCommand } from "./commands/profiles.ts";
+import { DEADMAN_WATCH } from "./deadman-watch-name.ts";
 
 export const main = defineCommand({
   meta: {
@@ -46,21 +32,22 @@ export const main = defineCommand({
       "  bulwark rollback --last             # undo the last run\n" +
       "  bulwark check --root /mnt/image --format json",
   },
+  // Loaded when chosen (argv.ts resolveInvocation): a start imports the one command it runs, not all 14.
   subCommands: {
-    check: checkCommand,
-    remediate: remediateCommand,
-    plan: planCommand,
-    rollback: rollbackCommand,
-    recover: recoverCommand,
-    confirm: confirmCommand,
-    history: historyCommand,
-    evidence: evidenceCommand,
-    verify: verifyCommand,
-    report: reportCommand,
-    rules: rulesCommand,
-    profiles: profilesCommand,
-    doctor: doctorCommand,
-    version: versionCommand,
+    check: () => import("./commands/check.ts").then((m) => m.checkCommand),
+    remediate: () => import("./commands/remediate.ts").then((m) => m.remediateCommand),
+    plan: () => import("./commands/plan.ts").then((m) => m.planCommand),
+    rollback: () => import("./commands/rollback.ts").then((m) => m.rollbackCommand),
+    recover: () => import("./commands/recover.ts").then((m) => m.recoverCommand),
+    confirm: () => import("./commands/confirm.ts").then((m) => m.confirmCommand),
+    history: () => import("./commands/history.ts").then((m) => m.historyCommand),
+    evidence: () => import("./commands/evidence.ts").then((m) => m.evidenceCommand),
+    verify: () => import("./commands/verify.ts").then((m) => m.verifyCommand),
+    report: () => import("./commands/report.ts").then((m) => m.reportCommand),
+    rules: () => import("./commands/rules.ts").then((m) => m.rulesCommand),
+    profiles: () => import("./commands/profiles.ts").then((m) => m.profilesCommand),
+    doctor: () => import("./commands/doctor.ts").then((m) => m.doctorCommand),
+    version: () => import("./commands/version.ts").then((m) => m.versionCommand),
   },
 });
 
@@ -90,7 +77,7 @@ export async function runCli(argv: string[]): Promise<number> {
     // `bulwark --version [--verbose]` is the same as `bulwark version`.
     if (argv[0] === "--version" || argv[0] === "-V") argv = ["version", ...argv.slice(1)];
     // The confirm deadman's detached watcher (started by remediate --confirm-within, not by people).
-    if (argv[0] === DEADMAN_WATCH) return await runDeadmanWatch(argv.slice(1));
+    if (argv[0] === DEADMAN_WATCH) return await (await import("./deadman-watch.ts")).runDeadmanWatch(argv.slice(1));
     if (argv[0] === "__dbus-probe") return await (await import("./commands/dbus-probe.ts")).runDbusProbe(argv.slice(1));
     const inv = await resolveInvocation(main, "bulwark", argv);
     const dashdash = inv.rest.indexOf("--");
@@ -99,7 +86,7 @@ export async function runCli(argv: string[]): Promise<number> {
       await printHelp(inv.cmd, inv.path);
       return EXIT.ok;
     }
-    if (Object.keys(await subCommandsOf(inv.cmd)).length && !inv.cmd.run) {
+    if ((await hasSubCommands(inv.cmd)) && !inv.cmd.run) {
       // `bulwark` or `bulwark rules` alone: help, exit 0. Anything else there is a usage error.
       if (inv.rest.length === 0) {
         await printHelp(inv.cmd, inv.path);

@@ -3,7 +3,7 @@
  * (consola, one line per message, never a stack trace), and the progress
  * indicator (stderr, TTY only).
  */
-import { createConsola } from "consola/basic";
+import type { ConsolaInstance } from "consola/basic";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (any value, per no-color.org) or TERM=dumb. */
 export function colourEnabled(stream: { isTTY?: boolean } = process.stdout): boolean {
@@ -84,22 +84,33 @@ export function oneLine(s: string): string {
   return visible(s.replace(/\r?\n/g, " | ").replace(/\t/g, "\\t"));
 }
 
-const logger = createConsola({
-  stdout: process.stderr,
-  stderr: process.stderr,
-  formatOptions: { date: false, colors: colourEnabled(process.stderr), compact: true },
-});
+let logger: ConsolaInstance | undefined;
+/**
+ * The logger, made on the first message: loading consola and touching
+ * process.stderr costs ~2-5 ms CPU of a ~16 ms `bulwark version` (bench/startup.ts), which a
+ * command that logs nothing (`bulwark version`) should not pay.
+ */
+function consola(): ConsolaInstance {
+  if (logger) return logger;
+  // require, not import: the first message is synchronous and must not wait for a dynamic import.
+  const { createConsola } = require("consola/basic") as typeof import("consola/basic");
+  return (logger = createConsola({
+    stdout: process.stderr,
+    stderr: process.stderr,
+    formatOptions: { date: false, colors: colourEnabled(process.stderr), compact: true },
+  }));
+}
 
 /** Messages for people go to stderr; results go to stdout. Always one line. */
 export const log = {
   error(msg: string): void {
-    logger.error(oneLine(msg));
+    consola().error(oneLine(msg));
   },
   warn(msg: string): void {
-    logger.warn(oneLine(msg));
+    consola().warn(oneLine(msg));
   },
   info(msg: string): void {
-    logger.info(oneLine(msg));
+    consola().info(oneLine(msg));
   },
 };
 

@@ -14,7 +14,8 @@ import { getCheck } from "../checks/registry.ts";
 import { getMechanism } from "../handlers/registry.ts";
 import { unknownKeyProblem } from "./suggest.ts";
 import { resolveVariables, substitute, type Variables } from "./variables.ts";
-import { inexactNumbers, locateYamlError, numbersIn, type SourcePos } from "./yaml-source.ts";
+import { inexactNumbers, locateYamlError, numbersIn } from "./yaml-source.ts";
+import { RuleLoadError, RuleLoadFailure } from "./load-errors.ts";
 import {
   Implementation,
   RuleFile,
@@ -30,38 +31,7 @@ export interface RuleSource {
   text: string;
 }
 
-/** One problem found while loading. `String(e)` gives the one-line message. */
-export class RuleLoadError {
-  constructor(
-    readonly file: string,
-    readonly ruleId: string | undefined,
-    /** Dotted path to the field, e.g. `implementations[0].remediation.name`. */
-    readonly field: string | undefined,
-    readonly problem: string,
-    /** Where in the file, when known (YAML syntax errors, inexact numbers). */
-    readonly pos?: SourcePos,
-  ) {}
-
-  get message(): string {
-    const at = this.pos ? `:${this.pos.line}:${this.pos.column}` : "";
-    const rule = this.ruleId === undefined ? "" : ` rule ${this.ruleId}:`;
-    const field = this.field ? ` ${this.field}:` : "";
-    // Problems may quote rule input (valibot echoes received values): keep the message one line.
-    return oneLine(`${this.file}${at}:${rule}${field} ${this.problem}`);
-  }
-
-  toString(): string {
-    return this.message;
-  }
-}
-
-/** Thrown by {@link loadRulesOrThrow}; carries every error, one per line in `message`. */
-export class RuleLoadFailure extends Error {
-  constructor(readonly errors: RuleLoadError[]) {
-    super(errors.map(String).join("\n"));
-    this.name = "RuleLoadFailure";
-  }
-}
+export { RuleLoadError, RuleLoadFailure, oneLine } from "./load-errors.ts";
 
 export interface LoadResult {
   rules: Rule[];
@@ -347,11 +317,6 @@ export function issuePath(issue: v.BaseIssue<unknown>): string {
 function displayName(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? p : rel;
-}
-
-/** Escape control characters so hostile input cannot forge extra lines in logs. */
-export function oneLine(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 function errText(e: unknown): string {

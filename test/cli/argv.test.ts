@@ -66,3 +66,31 @@ describe("one parse decides the values", () => {
     expect(usage(["--rulesDir", "x"])).toContain("unknown flag --rulesDir");
   });
 });
+
+describe("subcommand names", () => {
+  // Object.prototype's names once resolved to a function: `bulwark constructor` exited 0 having done nothing.
+  test("cli/AC-05: a command name that is only an Object.prototype key (constructor, __proto__, toString) is an unknown command", async () => {
+    const { main } = await import("../../src/cli/main.ts");
+    const { resolveInvocation } = await import("../../src/cli/argv.ts");
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      await expect(resolveInvocation(main, "bulwark", [name])).rejects.toThrow(`unknown command "${name}" for "bulwark"`);
+      await expect(resolveInvocation(main, "bulwark", ["rules", name])).rejects.toThrow(`unknown command "${name}" for "bulwark rules"`);
+    }
+  });
+
+  test("cli/AC-05: dispatch loads only the chosen subcommand; an unknown one is refused without loading any", async () => {
+    const { resolveInvocation } = await import("../../src/cli/argv.ts");
+    const loaded: string[] = [];
+    const leaf = (name: string) => () => {
+      loaded.push(name);
+      return { meta: { name }, run: () => 0 };
+    };
+    const root = { meta: { name: "t" }, subCommands: { a: leaf("a"), b: leaf("b"), c: leaf("c") } };
+    const inv = await resolveInvocation(root, "t", ["b", "--x"]);
+    expect(inv.path).toEqual(["t", "b"]);
+    expect(inv.rest).toEqual(["--x"]);
+    expect(loaded).toEqual(["b"]);
+    await expect(resolveInvocation(root, "t", ["d"])).rejects.toThrow('unknown command "d" for "t" (commands: a, b, c)');
+    expect(loaded).toEqual(["b"]);
+  });
+});

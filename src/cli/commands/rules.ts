@@ -1,7 +1,4 @@
 import { defineCommand } from "citty";
-import { rulesListCommand } from "./rules-list.ts";
-import { rulesShowCommand } from "./rules-show.ts";
-import { rulesValidateCommand } from "./rules-validate.ts";
 
 export const rulesCommand = defineCommand({
   meta: {
@@ -13,9 +10,10 @@ export const rulesCommand = defineCommand({
       "  bulwark rules show kmod-disable-cramfs\n" +
       "  bulwark rules validate --rules-dir ./my-rules",
   },
+  // Loaded when chosen, like the top-level commands (main.ts).
   subCommands: {
-    list: rulesListCommand,
-    show: rulesShowCommand,
-    validate: rulesValidateCommand,
+    list: () => import("./rules-list.ts").then((m) => m.rulesListCommand),
+    show: () => import("./rules-show.ts").then((m) => m.rulesShowCommand),
+    validate: () => import("./rules-validate.ts").then((m) => m.rulesValidateCommand),
   },
 });

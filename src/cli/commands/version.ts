@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import { COMMIT, VERSION } from "../../version.ts";
-import { gatherFacts } from "../doctor-facts.ts";
 
 export const versionCommand = defineCommand({
   meta: {
@@ -14,10 +13,11 @@ export const versionCommand = defineCommand({
   args: {
     verbose: { type: "boolean", alias: "v", description: "Also print libc, kernel IO availability and the path `auto` picks. Example: --verbose" },
   },
-  run({ args }) {
+  async run({ args }) {
     console.log(`bulwark ${VERSION} (${COMMIT})`);
     if (!args.verbose) return;
-    const f = gatherFacts();
+    // Loaded only here: the plain version line must not load the Host and kernel-io modules.
+    const f = (await import("../doctor-facts.ts")).gatherFacts();
     console.log(`libc: ${f.libc}`);
     console.log(`kernel io: ${f.kernelIo.available ? "available" : `unavailable: ${f.kernelIo.why}`}`);
     console.log(`path auto: ${f.autoPath}`);
