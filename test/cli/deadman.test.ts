@@ -33,6 +33,15 @@ function sessionOf(pid: number): { pgrp: number; sid: number } {
   return { pgrp: Number(f[2]), sid: Number(f[3]) };
 }
 
+/** The watcher's log in ROOT's state directory, or why it cannot be read. */
+function watcherLog(root: string): string {
+  try {
+    return readFileSync(join(root, STATE_REL, "deadman-run-1.log"), "utf8");
+  } catch (e) {
+    return String(e);
+  }
+}
+
 function setup(path: string) {
   const sys = ubuntuRoot();
   roots.push(sys);
@@ -55,7 +64,8 @@ describe.each(["kernel-io", "shell"])("--path %s", (path) => {
     expect(r.stderr).toContain("rolled back automatically at 2026-01-01T00:01:00.000Z");
     expect(r.stderr).toContain(`bulwark confirm 1 --root ${s.root}`);
     const pid = s.watcherPid(r.stderr);
-    expect(alive(pid)).toBe(true);
+    // Once in five parallel full runs the watcher was gone here: its own log says why, so a failure carries it.
+    expect(alive(pid), `watcher ${pid} is not running; its log:\n${watcherLog(s.root)}`).toBe(true);
     // Its own session and process group: a hangup of the operator's terminal does not reach it.
     expect(sessionOf(pid)).toEqual({ pgrp: pid, sid: pid });
     expect(sessionOf(pid).sid).not.toBe(sessionOf(process.pid).sid);
