@@ -28,13 +28,18 @@ export const ServiceStateParams = v.pipe(
 );
 export type ServiceStateParams = v.InferOutput<typeof ServiceStateParams>;
 
-async function run(host: Host, p: ServiceStateParams): Promise<CheckResult> {
-  let d;
+/** The unit's state as systemd's search path gives it, or the error check result when the path cannot be read. */
+async function unitOrError(host: Host, name: string): Promise<ReturnType<typeof describeUnit> | CheckResult> {
   try {
-    d = describeUnit(await gatherUnitTree(host), p.name);
+    return describeUnit(await gatherUnitTree(host), name);
   } catch (e) {
     return { status: "error", detail: `cannot read the unit search path: ${(e as Error).message}` };
   }
+}
+
+async function run(host: Host, p: ServiceStateParams): Promise<CheckResult> {
+  const d = await unitOrError(host, p.name);
+  if ("status" in d) return d;
   const wantsOn = p.enabled === true || p.active === true;
   if (d.state === "not-found") {
     return wantsOn
@@ -63,12 +68,8 @@ async function run(host: Host, p: ServiceStateParams): Promise<CheckResult> {
  * exists where auditd is installed (a masked unit counts: systemd knows it).
  */
 async function presence(host: Host, p: ServiceStateParams): Promise<CheckResult> {
-  let d;
-  try {
-    d = describeUnit(await gatherUnitTree(host), p.name);
-  } catch (e) {
-    return { status: "error", detail: `cannot read the unit search path: ${(e as Error).message}` };
-  }
+  const d = await unitOrError(host, p.name);
+  if ("status" in d) return d;
   if (d.state === "not-found") return { status: "fail", detail: `${p.name} is not installed (no unit file in the unit search path)` };
   return { status: "pass", detail: `${p.name} is ${d.state}` };
 }
