@@ -94,6 +94,10 @@ WantedBy=multi-user.target
 export const runnerSh = `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 BULWARK=${GUEST_BULWARK}
+# JavaScriptCore's JIT tiers off: under TCG every JIT-emitted page is translated again by QEMU, so the
+# interpreter alone runs bulwark about 1.5x faster here (qemu-x86_64, a check of the real image: 6.7 s -> 4.5 s).
+# Semantics do not change (bun:ffi trampolines are TinyCC, not the JIT); production runs keep the JIT.
+export BUN_JSC_useJIT=0
 up_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 echo "@@LIVE-BEGIN $(uname -r)"
 echo "@@LIVE-PHASE multi-user $(up_ms)"
