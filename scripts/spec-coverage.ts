@@ -10,7 +10,7 @@
  * prerequisite, `.todo`, a skipped describe) or a failed one proves nothing.
  * A criterion is covered when at least one citing test passed and none failed.
  *
- * Usage: bun scripts/spec-coverage.ts --junit FILE
+ * Usage: bun scripts/spec-coverage.ts --junit FILE [--junit FILE...]   (reports are merged)
  */
 import { Glob } from "bun";
 import { existsSync, readFileSync } from "node:fs";
@@ -120,15 +120,17 @@ export function judge(specs: readonly Spec[], cases: readonly TestCase[]): GateR
 
 function main(argv: string[]): number {
   const repo = join(import.meta.dir, "..");
-  const at = argv.indexOf("--junit");
-  const junit = at >= 0 ? argv[at + 1] : undefined;
-  if (!junit) {
-    console.error("usage: bun scripts/spec-coverage.ts --junit FILE   (FILE from `bun test --reporter=junit --reporter-outfile=FILE`; `npm test` writes dist/junit.xml, then `npm run coverage` reads it)");
+  // Several reports merge (npm test writes one for the parallel phase and one for the VM suites run alone).
+  const junits = argv.flatMap((a, i) => (a === "--junit" && argv[i + 1] ? [argv[i + 1]!] : []));
+  if (junits.length === 0) {
+    console.error("usage: bun scripts/spec-coverage.ts --junit FILE [--junit FILE...]   (FILE from `bun test --reporter=junit --reporter-outfile=FILE`; `npm test` writes dist/junit.xml and dist/junit-live.xml, then `npm run coverage` reads them)");
     return 1;
   }
-  if (!existsSync(junit)) {
-    console.error(`spec gate: no test report at ${junit}: run the tests first (npm test writes it)`);
-    return 1;
+  for (const junit of junits) {
+    if (!existsSync(junit)) {
+      console.error(`spec gate: no test report at ${junit}: run the tests first (npm test writes it)`);
+      return 1;
+    }
   }
   const specs = loadSpecs(repo);
   const names = new Set<string>();
@@ -136,9 +138,9 @@ function main(argv: string[]): number {
     if (names.has(s.name)) throw new Error(`${s.file}: spec name ${s.name} used twice`);
     names.add(s.name);
   }
-  const cases = parseJUnit(readFileSync(junit, "utf8"));
+  const cases = junits.flatMap((junit) => parseJUnit(readFileSync(junit, "utf8")));
   if (cases.length === 0) {
-    console.error(`spec gate: ${junit} holds no testcase`);
+    console.error(`spec gate: ${junits.join(", ")} hold${junits.length === 1 ? "s" : ""} no testcase`);
     return 1;
   }
   const res = judge(specs, cases);

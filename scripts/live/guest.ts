@@ -46,6 +46,9 @@ export const initSh = `#!/bin/sh
 # but poweroff is cleaner and keeps the log free of a panic trace.
 export PATH=/sbin:/bin
 export HOME=/root
+# JavaScriptCore's optimising DFG/FTL tiers off (see system-guest.ts): under TCG their code is translated
+# twice; the baseline JIT stays, bun:ffi needs it. Production runs keep every tier.
+export BUN_JSC_useDFGJIT=0
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
