@@ -57,6 +57,26 @@ describe.skipIf(!haveDaemon)("__dbus-probe in the compiled binary", () => {
     expect(failed.out.result).toBe("failed");
   }, 60_000);
 
+  test("dbus/AC-14: one probe answers several units' states (a line each, in order) and reloads after a unit-file change with --reload", async () => {
+    const st = await probe(["__dbus-probe", "--socket", bus.socket, "file-state", "cron.service", "avahi-daemon.service"]);
+    expect(st.code).toBe(0);
+    expect(st.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual([
+      { op: "file-state", unit: "cron.service", state: "enabled" },
+      { op: "file-state", unit: "avahi-daemon.service", state: "masked" }, // the test above masked it
+    ]);
+    const m = await probe(["__dbus-probe", "--socket", bus.socket, "--reload", "unmask", "avahi-daemon.service"]);
+    expect(m.stderr).toBe("");
+    expect(m.code).toBe(0);
+    expect(m.out).toMatchObject({ op: "unmask", units: ["avahi-daemon.service"], reloaded: true });
+    expect((await probe(["__dbus-probe", "--socket", bus.socket, "file-state", "avahi-daemon.service"])).out.state).not.toBe("masked"); // the fake answers "enabled" after an unmask
+    const refused = await probe(["__dbus-probe", "--socket", bus.socket, "--reload", "start", "cron.service"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("--reload only follows mask, unmask, enable, disable");
+    const two = await probe(["__dbus-probe", "--socket", bus.socket, "start", "cron.service", "avahi-daemon.service"]);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toContain("start: takes one unit");
+  }, 60_000);
+
   test("dbus/AC-14: errors are one line (remote error, bad unit, no socket), and the probe is not in --help", async () => {
     const nsu = await probe(["__dbus-probe", "--socket", bus.socket, "file-state", "nope.service"]);
     expect(nsu.code).toBe(1);

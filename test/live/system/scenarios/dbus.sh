@@ -46,20 +46,25 @@ UNIT
 systemctl daemon-reload
 
 live_begin dbus-booted/AC-01
+# One probe per question for both units (each start of the binary costs seconds under TCG).
+probe file-state cron.service ssh.service
 for u in cron.service ssh.service; do
-  want=$(enabled $u); probe file-state $u
-  live_expect "file-state $u = $want" has "\"state\":\"$want\""
-  want=$(active $u); probe active-state $u
-  live_expect "active-state $u = $want" has "\"state\":\"$want\""
+  want=$(enabled $u)
+  live_expect "file-state $u = $want" has "\"unit\":\"$u\",\"state\":\"$want\""
+done
+probe active-state cron.service ssh.service
+for u in cron.service ssh.service; do
+  want=$(active $u)
+  live_expect "active-state $u = $want" has "\"unit\":\"$u\",\"state\":\"$want\""
 done
 probe file-state bulwark-no-such-unit.service
 live_expect "a missing unit is an error (exit 1, got $PROBE_RC)" test "$PROBE_RC" -eq 1
 live_note "missing unit: $(cat "$LIVE_TMP/probe.err")"
 probe file-state $U
 live_expect "new unit is disabled" has '"state":"disabled"'
-probe enable $U; probe daemon-reload
+probe --reload enable $U
 live_expect "enable: systemctl says enabled (got $(enabled $U))" test "$(enabled $U)" = enabled
-probe disable $U; probe daemon-reload
+probe --reload disable $U
 live_expect "disable: systemctl says disabled (got $(enabled $U))" test "$(enabled $U)" = disabled
 probe start $U
 live_expect "start: exit 0 and job done" test "$PROBE_RC" -eq 0
@@ -68,9 +73,9 @@ live_expect "start: systemctl says active (got $(active $U))" test "$(active $U)
 probe stop $U
 live_expect "stop: result done" has '"result":"done"'
 live_expect "stop: systemctl says inactive (got $(active $U))" test "$(active $U)" = inactive
-probe mask $U; probe daemon-reload
+probe --reload mask $U
 live_expect "mask: systemctl says masked (got $(enabled $U))" test "$(enabled $U)" = masked
-probe unmask $U; probe daemon-reload
+probe --reload unmask $U
 live_expect "unmask: systemctl says disabled (got $(enabled $U))" test "$(enabled $U)" = disabled
 probe start $F
 live_expect "failing unit: exit 2 (got $PROBE_RC)" test "$PROBE_RC" -eq 2
