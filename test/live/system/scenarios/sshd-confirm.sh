@@ -15,6 +15,7 @@ AK=/root/.ssh/authorized_keys
 ISSUE=$(head -n 1 /etc/issue.net)
 DROPIN_DIR=/etc/systemd/logind.conf.d
 DROPIN=$DROPIN_DIR/zz-bulwark-live-kill.conf
+stamp() { echo "[time] $(date -u +%H:%M:%S) $*"; }
 SSH_OPTS="-i $LIVE_TMP/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=60"
 mkdir -p /root/.ssh && chmod 700 /root/.ssh
 [ -e "$AK" ] && cp -p "$AK" "$LIVE_TMP/ak.bak"
@@ -49,7 +50,6 @@ sshd_files() { sha256sum /etc/ssh/sshd_config /etc/ssh/sshd_config.d/* 2>/dev/nu
 main_pid() { systemctl show -p MainPID --value ssh.service; }
 alive() { kill -0 "$1" 2>/dev/null; }
 uptime_s() { cut -d. -f1 /proc/uptime; }
-stamp() { echo "[time] $(date -u +%H:%M:%S) $*"; }
 
 live_begin sshd-reload-booted/AC-02
 live_expect "libpam-systemd installed for the test (got $(pam_st))" test "$(pam_st)" = "install ok installed"
