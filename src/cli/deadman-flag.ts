@@ -9,7 +9,7 @@
 import { armRun, DeadmanDue, deadmanClock, dueDeadmen, MAX_CONFIRM_SECONDS, noteWatcher, settleUnchanged, type RunReport } from "../engine/index.ts";
 import type { Host } from "../host/index.ts";
 import type { Store } from "../store/index.ts";
-import { startWatcher } from "./deadman-watch.ts";
+import { startWatcher, type StartedWatcher } from "./deadman-watch.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { commandHint, type WhereFlags } from "./hints.ts";
 import { defineArgs } from "./options.ts";
@@ -46,14 +46,18 @@ export function refuseDueDeadmen(store: Store, where: WhereFlags): void {
 /** Arm RUN_ID's deadman (provisional deadline) and start its detached watcher, before the first change. */
 export function armDeadmanAtStart(store: Store, host: Host, where: WhereFlags, runId: number, seconds: number): void {
   armRun(store, runId, seconds, deadmanClock());
-  let pid: number;
+  let w: StartedWatcher;
   try {
-    pid = startWatcher(host, where, store.dir, runId);
+    w = startWatcher(host, where, store.dir, runId);
   } catch (e) {
     settleUnchanged(store, runId, deadmanClock());
     throw new CliError(`--confirm-within: cannot start the deadman watcher: ${(e as Error).message}; nothing was changed`);
   }
-  noteWatcher(store, runId, pid);
+  noteWatcher(store, runId, w.pid);
+  // Still armed and watched, but a logind that kills a session's processes at logout would take the watcher with it.
+  if (w.fallbackWhy !== undefined) {
+    log.warn(`--confirm-within: the watcher could not be started as a systemd unit (${w.fallbackWhy}); it runs in a session of its own instead, which logind kills at logout when KillUserProcesses=yes: stay logged in until the deadline or confirm`);
+  }
 }
 
 /** After the run: move the deadline to SECONDS from now and tell the operator how to confirm, or settle it when nothing was committed. */

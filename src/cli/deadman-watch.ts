@@ -10,8 +10,9 @@
 import { fileURLToPath } from "node:url";
 import { deadmanClock, fireDeadman, takeRunLock, waitUntilDue } from "../engine/index.ts";
 import { spawnDetached } from "../host/detached.ts";
+import { spawnTransientUnit, TransientUnitUnavailable } from "../host/transient-unit.ts";
 import type { Host } from "../host/index.ts";
-import { join, resolve as resolvePath } from "node:path";
+import { resolve as resolvePath } from "node:path";
 import { parseArgv } from "./argv.ts";
 import { buildHost, openExistingStateStore, stateDirFor, type TargetFlags } from "./context.ts";
 import { defineArgs, idFlag } from "./options.ts";
@@ -36,17 +37,60 @@ function selfCommand(): string[] {
   return [process.execPath, fileURLToPath(new URL("./main.ts", import.meta.url))];
 }
 
+/** How the watcher was started: its pid, and the transient unit it runs in, or why it runs in a session of its own instead. */
+export interface StartedWatcher {
+  pid: number;
+  unit?: string;
+  /** Set when a transient unit was wanted (live host under systemd) but could not be started. */
+  fallbackWhy?: string;
+}
+
+// The watcher's environment under systemd, which passes nothing on by itself: the search path and locale, and
+// Bulwark's and Bun's own knobs (test clock, libc choice, JSC tuning) so it behaves as the run that armed it.
+const WATCHER_ENV_NAMES = new Set(["PATH", "LANG", "LC_ALL", "TZ", "NO_COLOR", "HOME"]);
+const WATCHER_ENV_PREFIXES = ["BULWARK_", "BUN_JSC_"];
+
+/** The part of ENV the watcher needs, for a transient unit. */
+export function watcherEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && (WATCHER_ENV_NAMES.has(k) || WATCHER_ENV_PREFIXES.some((p) => k.startsWith(p)))) out[k] = v;
+  }
+  return out;
+}
+
+/** The watcher's unit name: run ids repeat across state directories, so the directory's hash makes it unique. */
+export function watcherUnitName(stateDir: string, runId: number): string {
+  return `bulwark-deadman-${runId}-${new Bun.CryptoHasher("sha256").update(resolvePath(stateDir)).digest("hex").slice(0, 8)}`;
+}
+
 /**
- * Start the watcher for RUN_ID detached, in its own session, output appended
- * to STATE_DIR/deadman-run-N.log; returns its pid.
+ * Start the watcher for RUN_ID so that it outlives the caller's session,
+ * output appended to STATE_DIR/deadman-run-N.log. On a live host booted with
+ * systemd, run as root, it is a transient service (out of reach of logind's
+ * session cleanup); elsewhere (offline root, no systemd, not root) or when
+ * systemd-run fails, a process in a session of its own. Throws when it cannot start.
  */
-export function startWatcher(host: Host, flags: TargetFlags & { "signing-key"?: string }, stateDir: string, runId: number): number {
+export function startWatcher(host: Host, flags: TargetFlags & { "signing-key"?: string }, stateDir: string, runId: number): StartedWatcher {
   const argv = [...selfCommand(), DEADMAN_WATCH, "--run", String(runId), "--path", host.path];
   if (flags.root !== undefined) argv.push("--root", flags.root);
-  if (flags["state-dir"] !== undefined) argv.push("--state-dir", flags["state-dir"]);
+  // A transient unit starts in /, not in the caller's directory.
+  if (flags["state-dir"] !== undefined) argv.push("--state-dir", resolvePath(flags["state-dir"]));
   // The rollback it may do is signed with remediate's key (evidence-flag.ts).
   if (flags["signing-key"] !== undefined) argv.push("--signing-key", resolvePath(flags["signing-key"]));
-  return spawnDetached(argv, join(stateDir, `deadman-run-${runId}.log`));
+  const log = resolvePath(stateDir, `deadman-run-${runId}.log`);
+  let fallbackWhy: string | undefined;
+  if (!host.offline && host.capabilities.has("units") && process.getuid?.() === 0) {
+    const unit = watcherUnitName(stateDir, runId);
+    try {
+      const pid = spawnTransientUnit({ unit, description: `Bulwark confirm deadman for run ${runId}`, argv, log, env: watcherEnv(), umask: process.umask() });
+      return { pid, unit: `${unit}.service` };
+    } catch (e) {
+      if (!(e instanceof TransientUnitUnavailable)) throw e;
+      fallbackWhy = e.message;
+    }
+  }
+  return { pid: spawnDetached(argv, log), ...(fallbackWhy !== undefined ? { fallbackWhy } : {}) };
 }
 
 const stamp = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);

@@ -39,9 +39,14 @@ const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
  * `sync` down for the signal tests); an absolute, existing directory only.
  */
 function shellEnv(): Record<string, string> {
+  return { PATH: helperSearchPath(), LC_ALL: "C" };
+}
+
+/** Where Bulwark looks for the programs it runs: the fixed system PATH, behind the tests' BULWARK_TEST_PATH_PREPEND when usable. */
+export function helperSearchPath(): string {
   const pre = process.env.BULWARK_TEST_PATH_PREPEND;
   const usable = pre !== undefined && pre.startsWith("/") && !pre.includes(":") && existsSync(pre);
-  return { PATH: usable ? `${pre}:${SYSTEM_PATH}` : SYSTEM_PATH, LC_ALL: "C" };
+  return usable ? `${pre}:${SYSTEM_PATH}` : SYSTEM_PATH;
 }
 
 /** util-linux and busybox `flock -n` exit 1 when another process holds the lock. */
