@@ -21,9 +21,15 @@ import { repoRoot, runOk } from "./exec.ts";
 import type { LiveKernel } from "./kernel.ts";
 import { GUEST_BULWARK, PAYLOAD_MOUNT, PLAN_PATH, RUNNER_PATH, SYSTEM_HELPERS_PATH, runnerSh, scenariosUnit, systemHelpersSh } from "./system-guest.ts";
 
-/** Packages added to the base disk: the D-Bus system bus and what it needs that minbase lacks. */
+/**
+ * Packages added to the base disk: the D-Bus system bus and what it needs that minbase lacks, and
+ * pam_systemd (libpam-systemd), so an ssh login is a logind session as on a real server (sshd-confirm.sh
+ * proves the deadman survives logind's cleanup of one; installing it per fragment cost a dpkg run and
+ * raced packages.sh for dpkg's lock).
+ */
 export const BASE_EXTRA_DEBS = [
   "dbus", "dbus-bin", "dbus-daemon", "dbus-system-bus-common", "dbus-session-bus-common", "libdbus-1-3", "libexpat1",
+  "libpam-systemd",
 ] as const;
 
 /**

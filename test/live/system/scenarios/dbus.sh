@@ -1,7 +1,7 @@
 # The kernel-io path's D-Bus client against the real systemd, through the
 # compiled binary's internal `bulwark __dbus-probe`, judged by systemctl.
 # Two throwaway units are created here and removed at the end; cron and ssh
-# are only read. The probe does not take --path: it is the kernel-io client.
+# are only read (ssh's unit-file state only: the sshd lane reloads it). The probe does not take --path: it is the kernel-io client.
 # live-id: dbus-booted/AC-01 __dbus-probe on the system bus agrees with systemctl (states, enable/disable, mask/unmask, start/stop, a failing job)
 # live-id: dbus-booted/AC-02 __dbus-probe --direct on /run/systemd/private (no bus daemon) agrees with systemctl and starts/stops a unit
 # live-paths: kernel-io
@@ -52,8 +52,9 @@ for u in cron.service ssh.service; do
   want=$(enabled $u)
   live_expect "file-state $u = $want" has "\"unit\":\"$u\",\"state\":\"$want\""
 done
-probe active-state cron.service ssh.service
-for u in cron.service ssh.service; do
+# (ssh.service's active state is not asked: the "sshd" lane reloads it concurrently, "reloading" for a moment)
+probe active-state cron.service
+for u in cron.service; do
   want=$(active $u)
   live_expect "active-state $u = $want" has "\"unit\":\"$u\",\"state\":\"$want\""
 done

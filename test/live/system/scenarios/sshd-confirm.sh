@@ -4,13 +4,11 @@
 # Judged by the process table, sshd -T, sshd's files and a real ssh login over loopback, never by bulwark
 # (except `history`, the operator's view of the outcome).
 # live-id: sshd-reload-booted/AC-02 remediate --confirm-within over ssh, session ended and cleaned up by logind: the watcher survives, rolls back at the deadline, sshd reloaded
-# live-lane: units
-# live-debs: libpam-systemd
-# (the image has no pam_systemd, so without the package ssh logins are no logind sessions and nothing is cleaned up)
+# live-lane: sshd
+# (the "sshd" lane: fragments that act on sshd run one after the other; the base disk has libpam-systemd,
+# so an ssh login is a logind session as on a real server)
 
 DEADLINE=50
-# bun:ffi (the kernel-io path) needs the JIT that the runner turns off for speed
-[ "$LIVE_PATH" = kernel-io ] && unset BUN_JSC_useJIT
 AK=/root/.ssh/authorized_keys
 ISSUE=$(head -n 1 /etc/issue.net)
 DROPIN_DIR=/etc/systemd/logind.conf.d
@@ -29,10 +27,6 @@ cat "$LIVE_TMP/id.pub" >>"$AK" && chmod 600 "$AK"
 pam0=$(sha256sum /etc/pam.d/common-session)
 dropin_dir_existed=no; [ -d "$DROPIN_DIR" ] && dropin_dir_existed=yes
 pam_st() { dpkg-query -W -f='${Status}' libpam-systemd 2>/dev/null; }
-had_pam=$(pam_st)
-if [ "$had_pam" != "install ok installed" ]; then
-  DEBIAN_FRONTEND=noninteractive dpkg -i "$LIVE_DEBS"/libpam-systemd_*.deb >"$LIVE_TMP/dpkg.log" 2>&1 || cat "$LIVE_TMP/dpkg.log"
-fi
 mkdir -p "$DROPIN_DIR"
 printf '[Login]\nKillUserProcesses=yes\nKillExcludeUsers=nobody\n' >"$DROPIN"
 systemctl restart systemd-logind.service
@@ -52,20 +46,20 @@ alive() { kill -0 "$1" 2>/dev/null; }
 uptime_s() { cut -d. -f1 /proc/uptime; }
 
 live_begin sshd-reload-booted/AC-02
-live_expect "libpam-systemd installed for the test (got $(pam_st))" test "$(pam_st)" = "install ok installed"
+live_expect "libpam-systemd installed in the base disk (got $(pam_st))" test "$(pam_st)" = "install ok installed"
 live_expect "logind restarted with KillUserProcesses=yes" sh -c 'busctl get-property org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager KillUserProcesses | grep -qx "b true"'
 files0=$(sshd_files); pid0=$(main_pid)
 
 # remediate over ssh; beside it a control that does what setsid alone does (new session, hangups ignored),
 # which logind's cleanup must kill, or the test proves nothing. The command's cgroup and logind session
-# id go to stderr; the ssh connection ends when remediate returns. (ssh passes no environment: remediate
-# runs with the JIT, which bun:ffi needs on the kernel-io path.)
+# id go to stderr; the ssh connection ends when remediate returns. (ssh passes no environment, so the
+# runner's BUN_JSC_useDFGJIT=0 is given again; the watcher inherits it from remediate.)
 stamp "ssh remediate"
 # shellcheck disable=SC2086
 timeout 600 ssh $SSH_OPTS root@127.0.0.1 \
   "cat /proc/self/cgroup >&2; echo \"session-id=\$XDG_SESSION_ID\" >&2
    setsid sh -c 'echo \$\$ >$LIVE_TMP/control.pid; trap \"\" HUP; exec sleep 600' </dev/null >/dev/null 2>&1 &
-   $BULWARK remediate --rule ssh-banner --confirm-within $DEADLINE --path $LIVE_PATH --state-dir $LIVE_STATE --format json" \
+   BUN_JSC_useDFGJIT=0 $BULWARK remediate --rule ssh-banner --confirm-within $DEADLINE --path $LIVE_PATH --state-dir $LIVE_STATE --format json" \
   >"$LIVE_TMP/remote.out" 2>"$LIVE_TMP/remote.err"
 ssh_rc=$?
 t_end=$(uptime_s)
@@ -120,9 +114,6 @@ stamp "cleanup"
 [ "$(sshd_files)" = "$files0" ] || { rm -f /etc/ssh/sshd_config.d/00-bulwark-banner.conf; systemctl reload ssh.service; }
 rm -f "$DROPIN"
 [ "$dropin_dir_existed" = yes ] || rmdir "$DROPIN_DIR" 2>/dev/null
-if [ "$had_pam" != "install ok installed" ]; then
-  DEBIAN_FRONTEND=noninteractive dpkg --purge libpam-systemd >"$LIVE_TMP/dpkg-purge.log" 2>&1 || cat "$LIVE_TMP/dpkg-purge.log"
-fi
 systemctl restart systemd-logind.service
 [ "$(sha256sum /etc/pam.d/common-session)" = "$pam0" ] || echo "[cleanup] WARNING: /etc/pam.d/common-session differs from before"
 if [ -e "$LIVE_TMP/ak.bak" ]; then cp -p "$LIVE_TMP/ak.bak" "$AK"; else rm -f "$AK"; fi
