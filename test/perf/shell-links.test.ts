@@ -13,6 +13,7 @@ import { persistentShell, type Executor } from "../../src/host/executor.ts";
 import { ShellHost } from "../../src/host/shell-host.ts";
 import { createHost } from "../../src/host/index.ts";
 import { gatherUnitTree } from "../../src/checks/unit-gather.ts";
+import type { UnitTree } from "../../src/config/systemd-units.ts";
 import { makeSysroot, seed } from "../support/sysroot.ts";
 
 const PROGRAMS = ["stat", "readlink", "base64", "head", "find", "cat"];
@@ -104,7 +105,7 @@ test("performance/AC-14: through the run cache, gathering the unit tree on the s
       unitTree(s.root, n);
       const shell = new ShellHost(s.root, c.exec);
       await shell.statStamps(["/"]);
-      let tree;
+      let tree: UnitTree | undefined;
       counts.push(await cost(c, async () => (tree = await gatherUnitTree(new CachedHost(shell)))));
       expect(tree).toEqual(await gatherUnitTree(new CachedHost(createHost({ path: "kernel-io", root: s.root }))));
     } finally {
