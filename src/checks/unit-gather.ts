@@ -8,6 +8,7 @@
  */
 import type { Host } from "../host/host.ts";
 import { HostIoError } from "../host/host.ts";
+import { CachedHost } from "../host/cached-host.ts";
 import {
   absoluteTarget, countsLinks, SEARCH_DIRS, unitNameKind,
   type DepLink, type LinkDest, type SearchDir, type UnitEntry, type UnitTree,
@@ -75,7 +76,10 @@ async function destKind(host: Host, dest: string, known: Map<string, string>): P
 
 /** The snapshot of every unit search directory as the Host sees it now. */
 export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
-  const host = memoLinks(outer);
+  // Outside a run cache (a rollback's capture and verification take the plain Host) a cache of
+  // this gather's own: one point in time, read once, and on the shell path a script per
+  // directory instead of one per link.
+  const host = memoLinks(outer.prefetchLinks ? outer : new CachedHost(outer));
   const dirs: SearchDir[] = [];
   const known = new Map<string, string>();
   const pending: { entries: Map<string, UnitEntry>; logical: string; real: string; name: string }[] = [];
