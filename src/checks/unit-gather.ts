@@ -8,6 +8,7 @@
  */
 import type { Host } from "../host/host.ts";
 import { HostIoError } from "../host/host.ts";
+import { CachedHost } from "../host/cached-host.ts";
 import {
   absoluteTarget, countsLinks, SEARCH_DIRS, unitNameKind,
   type DepLink, type LinkDest, type SearchDir, type UnitEntry, type UnitTree,
@@ -19,6 +20,8 @@ const DEP_DIR = /\.(wants|requires)$/;
 
 const dirOf = (p: string): string => p.slice(0, Math.max(p.lastIndexOf("/"), 0)) || "/";
 const baseOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
+/** "/a/b/c" → ["/a", "/a/b", "/a/b/c"]: the paths resolveLogical asks readLink for, in order. */
+const prefixesOf = (p: string): string[] => p.split("/").filter(Boolean).map((_, i, a) => "/" + a.slice(0, i + 1).join("/"));
 
 /**
  * The Host, with readLink remembered for one gather: resolving every link
@@ -73,7 +76,10 @@ async function destKind(host: Host, dest: string, known: Map<string, string>): P
 
 /** The snapshot of every unit search directory as the Host sees it now. */
 export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
-  const host = memoLinks(outer);
+  // Outside a run cache (a rollback's capture and verification take the plain Host) a cache of
+  // this gather's own: one point in time, read once, and on the shell path a script per
+  // directory instead of one per link.
+  const host = memoLinks(outer.prefetchLinks ? outer : new CachedHost(outer));
   const dirs: SearchDir[] = [];
   const known = new Map<string, string>();
   const pending: { entries: Map<string, UnitEntry>; logical: string; real: string; name: string }[] = [];
@@ -96,6 +102,9 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
     }
     return hit;
   };
+  // Every directory on the way to a search directory's parent, and /dev (a mask's /dev/null is
+  // chased too), in one batch: resolving each parent alone was one round trip per parent.
+  await host.prefetchLinks?.([...new Set([...SEARCH_DIRS.map(dirOf), "/dev/null"].flatMap(prefixesOf))]);
   for (const logical of SEARCH_DIRS) {
     const parent = await parentOf(logical);
     const type = parent?.names.get(baseOf(logical));
@@ -108,6 +117,7 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
     if (!listing) continue;
     const entries = new Map<string, UnitEntry>();
     const deps: DepLink[] = [];
+    const depDirs: { name: string; links: string[] }[] = [];
     const files = listing.filter((e) => e.type === "file" && unitNameKind(e.name));
     const states = await host.readFiles(files.map((e) => `${real}/${e.name}`));
     files.forEach((e, i) => {
@@ -125,16 +135,20 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
         if (unitNameKind(e.name)) entries.set(e.name, { kind: "dir" });
         if (!countsLinks(logical) || !DEP_DIR.test(e.name)) continue;
         const depLinks = ((await host.listDir(`${real}/${e.name}`)) ?? []).filter((l) => l.type === "symlink");
-        await host.prefetchLinks?.(depLinks.map((l) => `${real}/${e.name}/${l.name}`));
-        for (const l of depLinks) {
-          const target = await host.readLink(`${real}/${e.name}/${l.name}`);
-          if (target !== null) deps.push({ dir: e.name, name: l.name, target });
-        }
+        depDirs.push({ name: e.name, links: depLinks.map((l) => l.name) });
       } else if (e.type === "other" && unitNameKind(e.name)) {
         // lstat only (never opened): a device is a mask to systemd, a FIFO or socket is not a unit file.
         const st = await host.statPath(`${real}/${e.name}`);
         const what = st?.special;
         entries.set(e.name, what === "fifo" || what === "socket" ? { kind: "special", what } : { kind: "other" });
+      }
+    }
+    // The links of every dependency directory here in one batch (one round trip on the shell path, not one per directory).
+    await host.prefetchLinks?.(depDirs.flatMap((d) => d.links.map((l) => `${real}/${d.name}/${l}`)));
+    for (const d of depDirs) {
+      for (const name of d.links) {
+        const target = await host.readLink(`${real}/${d.name}/${name}`);
+        if (target !== null) deps.push({ dir: d.name, name, target });
       }
     }
     dirs.push({ path: logical, entries, deps });

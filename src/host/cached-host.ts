@@ -65,7 +65,7 @@ import {
   type WriteOptions,
 } from "./host.ts";
 import { isRacy } from "./cache-stamp.ts";
-import { withEntry, withoutEntry } from "./listing-edit.ts";
+import { findEntry, withEntry, withoutEntry } from "./listing-edit.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
 
 /** A cached file or link; TRACKED: read while its directory's listing was cached (trusted by the directory's stamp). */
@@ -78,6 +78,8 @@ const parentOf = (p: string): string => {
   return i <= 0 ? "/" : p.slice(0, i);
 };
 const baseOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
+/** A logical path below the root as the Hosts accept it: no empty, "." or ".." component (so parentOf and baseOf split it as they do). */
+const PLAIN_PATH = /^(\/(?!\.\.?(\/|$))[^/\0\n]+)+$/;
 
 /** "/a/b/c" → ["/", "/a", "/a/b", "/a/b/c"]. */
 const prefixes = (p: string): string[] => {
@@ -281,9 +283,26 @@ export class CachedHost implements Host {
     return value;
   }
 
+  /**
+   * Not a link, by the cached listing of PATH's directory, which names it as
+   * something else or not at all: the answer readLink would give. That
+   * listing already passed readLink's component checks (no symlink, nothing
+   * but directories on the way) and its directory's stamp vouches for it as
+   * for any entry read under it; a name our own change touched has a fresh
+   * entry there. Undefined: the listing cannot tell (none, or a symlink).
+   */
+  private notALink(path: string): null | undefined {
+    // A name over 255 bytes is in no listing, and readLink refuses it (InvalidPath) rather than answer.
+    if (!PLAIN_PATH.test(path) || Buffer.byteLength(baseOf(path)) > 255) return undefined;
+    const l = this.lists.get(parentOf(path))?.value;
+    if (!l) return undefined;
+    return findEntry(l, baseOf(path))?.type === "symlink" ? undefined : null;
+  }
+
   async readLink(path: string): Promise<string | null> {
     const hit = this.links.get(path);
     if (hit) return hit.value;
+    if (this.notALink(path) === null) return null;
     const tracked = this.isTracked(path);
     if (this.inner.readLinkStamped && this.inner.statStamps) {
       this.stats.stamped++;
@@ -306,7 +325,7 @@ export class CachedHost implements Host {
    * readLink, which reports its error.
    */
   async prefetchLinks(paths: readonly string[]): Promise<void> {
-    const misses = [...new Set(paths)].filter((p) => !this.links.has(p) && !this.unbatched.has(p));
+    const misses = [...new Set(paths)].filter((p) => !this.links.has(p) && !this.unbatched.has(p) && this.notALink(p) === undefined);
     if (misses.length < 2 || !this.inner.readLinksStamped || !this.inner.statStamps) return;
     const tracked = misses.map((p) => this.isTracked(p));
     const got = await this.inner.readLinksStamped(misses);

@@ -235,7 +235,8 @@ export interface Host {
   /**
    * Optional hint: PATHS are about to be readLink'ed one by one; a caching
    * Host may read them all now, in one call. Nothing is reported; errors wait
-   * for the readLink that meets them.
+   * for the readLink that meets them. A Host that has it caches links (the
+   * run cache, or a wrapper forwarding to one).
    */
   prefetchLinks?(paths: readonly string[]): Promise<void>;
   /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */

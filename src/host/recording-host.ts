@@ -80,7 +80,24 @@ export class RecordingHost implements Host {
    * `footprint` undefined: record only. Given: also refuse changes outside it.
    * `afterChange` runs after each change the inner Host completed (n counts from 1): the engine's crash points.
    */
+  /**
+   * A read: forwarded as the hint it is, nothing noted. Present only when the
+   * inner Host has it, so a reader can tell no run cache is below (unit-gather.ts
+   * then brings a cache of its own).
+   */
+  readonly prefetchLinks?: (paths: readonly string[]) => Promise<void>;
+  /** Reads, forwarded like prefetchLinks (when the inner Host has them), so a cache above this recorder reads in one call. */
+  readonly readFilesStamped?: Host["readFilesStamped"];
+  readonly listDirStamped?: Host["listDirStamped"];
+  readonly readLinkStamped?: Host["readLinkStamped"];
+  readonly readLinksStamped?: Host["readLinksStamped"];
+
   constructor(readonly inner: Host, readonly footprint?: readonly string[], private readonly afterChange?: (n: number) => void) {
+    if (inner.prefetchLinks) this.prefetchLinks = (paths) => inner.prefetchLinks!(paths);
+    if (inner.readFilesStamped) this.readFilesStamped = (paths) => inner.readFilesStamped!(paths);
+    if (inner.listDirStamped) this.listDirStamped = (path) => inner.listDirStamped!(path);
+    if (inner.readLinkStamped) this.readLinkStamped = (path) => inner.readLinkStamped!(path);
+    if (inner.readLinksStamped) this.readLinksStamped = (paths) => inner.readLinksStamped!(paths);
     this.path = inner.path;
     this.root = inner.root;
     this.offline = inner.offline;
@@ -141,10 +158,6 @@ export class RecordingHost implements Host {
   }
   readLink(path: string): Promise<string | null> {
     return this.inner.readLink(path);
-  }
-  /** A read: forwarded as the hint it is, nothing noted. */
-  async prefetchLinks(paths: readonly string[]): Promise<void> {
-    await this.inner.prefetchLinks?.(paths);
   }
   statPath(path: string): Promise<PathStat | null> {
     return this.inner.statPath(path);

@@ -53,6 +53,17 @@ const STAMP_FORMAT = "%Z000:1000|%d:%i:%s:%y:%z";
 /** A stamp equal to no other: the cache reads again, and the read reports any real error. */
 const uniqueStamp = () => `unknown:${Math.random()}`;
 
+/** The NUL-terminated records of BYTES, each decoded as UTF-8 (as readLink decodes one target); null when the last is unterminated. */
+function nulTerminated(bytes: Buffer): string[] | null {
+  const out: string[] = [];
+  let start = 0;
+  for (let end = bytes.indexOf(0); end >= 0; end = bytes.indexOf(0, start)) {
+    out.push(bytes.subarray(start, end).toString("utf8"));
+    start = end + 1;
+  }
+  return start === bytes.length ? out : null;
+}
+
 /** Thrown inside writeFileMaybeStamped only: the expected-stamp check failed. */
 const STALE = new Error("stale");
 
@@ -511,11 +522,13 @@ if [ -L "$f" ]; then readlink -- "$f" | base64; else echo NOTLINK; fi`);
   }
 
   /**
-   * Many readLinkStamped in one script and a constant number of programs
-   * besides one `readlink | base64` per link: builtins apply readLink's
-   * component checks to each path (a refusal marks the path "X", left for
-   * readLink to report), one `stat` stamps every present path, then the links
-   * are read.
+   * Many readLinkStamped in one script and three programs however many
+   * paths: builtins apply readLink's component checks to each path (a
+   * refusal marks the path "X", left for readLink to report), one `stat`
+   * stamps every present path, one `readlink -z | base64` reads every link
+   * (NUL-terminated: a target holds any byte but NUL). A link that vanished
+   * or changed kind between the checks and the read makes the count of
+   * targets wrong: every link of the batch is then left for readLink.
    */
   async readLinksStamped(paths: readonly string[]): Promise<(Stamped<string | null> | null)[]> {
     if (paths.length === 0) return [];
@@ -537,18 +550,22 @@ ${lines.join("\n")}
 echo --
 [ $# -eq 0 ] || stat -c '${STAMP_FORMAT}' -- "$@" 2>/dev/null || echo ERROR
 echo --
-i=0
+# The links alone, in order, for one readlink.
+n=$#; i=0
 for f do
   i=$((i + 1))
-  case "$l" in *" $i "*) readlink -- "$f" | base64; echo --;; esac
-done`);
+  case "$l" in *" $i "*) set -- "$@" "$f";; esac
+done
+shift $n
+[ $# -eq 0 ] || readlink -z -- "$@" | base64`);
     if (r.code !== 0) return paths.map(() => null);
-    const [kinds = "", stats = "", ...targets] = Buffer.from(r.stdout).toString("utf8").split("--\n");
+    const [kinds = "", stats = "", blob = ""] = Buffer.from(r.stdout).toString("utf8").split("--\n");
     const k = kinds.split("\n").filter(Boolean);
     const st = stats.split("\n").filter(Boolean);
     const present = k.filter((x) => x === "L" || x === "N").length;
-    const links = k.filter((x) => x === "L").length;
-    if (k.length !== paths.length || targets.length < links) return paths.map(() => null);
+    if (k.length !== paths.length) return paths.map(() => null);
+    const targets = nulTerminated(Buffer.from(blob, "base64"));
+    const targetsOk = targets !== null && targets.length === k.filter((x) => x === "L").length;
     const stampsOk = st.length === present && st.every((x) => /^\d+:1000\|/.test(x));
     let si = 0;
     let li = 0;
@@ -557,7 +574,7 @@ done`);
       if (x === "A") return { value: null, stamp: null };
       const stamp = stampsOk ? st[si++]! : uniqueStamp();
       if (x === "N") return { value: null, stamp };
-      return { value: Buffer.from(targets[li++]!, "base64").toString("utf8").replace(/\n$/, ""), stamp };
+      return targetsOk ? { value: targets[li++]!, stamp } : null;
     });
   }
 
