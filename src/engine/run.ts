@@ -4,7 +4,6 @@ import type { Host } from "../host/host.ts";
 import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
 import { getMechanism } from "../handlers/registry.ts";
-import { collectBetweenTransactions } from "./collect.ts";
 import { RecoveryPending } from "./errors.ts";
 import { planRule, remediateRule } from "./transaction.ts";
 import type { EvidenceSink, ResolvedRule, RunReport, TxnReport } from "./types.ts";
@@ -101,7 +100,6 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
       for (const [i, rule] of o.rules.entries()) {
         await letSignalsIn();
         if (o.signal?.aborted) break;
-        collectBetweenTransactions(i);
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
         // Before the transaction trusts anything cached, and again right before capture: a file
