@@ -47,8 +47,9 @@ async function retainedBy(n: number): Promise<number> {
 
 describe("memory", () => {
   test("performance/AC-14: a kernel-io remediation keeps at most 6 KiB of live heap per rule, between N=100 and N=400 (bytes after a full collection, not time)", async () => {
-    // Warm-up: code compiled and caches filled on first use are not per rule (a first N=100 run
-    // counts ~650 KiB of them; once warm, N=100 keeps ~0.1-0.15 MiB and N=400 ~0.75-1.15 MiB).
+    // Warm-up: code compiled and caches filled on first use are not per rule (a cold N=100 run
+    // counts ~650 KiB of them). Warm, the difference measured 0.2-3.5 KiB per rule across runs;
+    // an 8 KB-per-rule leak put into the run loop read 7.4 KiB and failed.
     await retainedBy(100);
     const small = await retainedBy(100);
     const large = await retainedBy(400);
