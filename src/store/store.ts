@@ -84,6 +84,18 @@ export class Store {
     this.db.close();
   }
 
+  /** bun:sqlite's transaction wrapper, made once: building one per call was garbage on every journal and commit. */
+  private txnWrapper: ((body: () => unknown) => unknown) | undefined;
+
+  /**
+   * Run FN in one SQLite transaction (BEGIN … COMMIT, ROLLBACK on a throw), or
+   * a savepoint when one is open already: exactly `db.transaction(FN)()`.
+   */
+  atomically<T>(fn: () => T): T {
+    this.txnWrapper ??= this.db.transaction((body: () => unknown) => body());
+    return this.txnWrapper(fn) as T;
+  }
+
   /**
    * Run FN's writes without waiting for the disk (issue 14.3): WAL with
    * synchronous=NORMAL appends them but does not fsync; the next durable commit
@@ -107,11 +119,12 @@ export class Store {
     // Read once: only this method changes the level, and it always puts it back.
     const before = (this.durableLevel ??= (this.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous);
     if (before <= 1) return fn(); // already OFF or NORMAL: nothing to relax
-    this.db.exec("PRAGMA synchronous = NORMAL");
+    // Prepared once (db.query caches by text): exec would compile both statements on every call.
+    this.db.query("PRAGMA synchronous = NORMAL").run();
     try {
       return fn();
     } finally {
-      this.db.exec(`PRAGMA synchronous = ${before}`);
+      this.db.query(`PRAGMA synchronous = ${before}`).run();
     }
   }
 
@@ -159,7 +172,7 @@ export class Store {
    * recover undoes every open journal whatever its status, replaying every step).
    */
   journal(runId: number, rule: RuleIdentity, steps: JournalStep[]): number {
-    return this.db.transaction(() => {
+    return this.atomically(() => {
       const t = now();
       const txnId = Number(
         this.db
@@ -179,7 +192,7 @@ export class Store {
       });
       this.db.query("INSERT INTO journal (txn_id, kind, opened_at) VALUES (?, 'apply', ?)").run(txnId, t);
       return txnId;
-    })();
+    });
   }
 
   /** A step's progress; not durable until the next commit (see `lightly`: recovery does not read it). */
@@ -230,7 +243,7 @@ export class Store {
    * and the journal closed, together.
    */
   commit(txnId: number, files: WrittenFile[], detail: string, steps: readonly StepOutcome[] = []): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       const t = now();
       for (const s of steps) this.writeStep(txnId, s);
       const ins = this.db.query("INSERT OR REPLACE INTO written_files (txn_id, path, sha256) VALUES (?, ?, ?)");
@@ -240,21 +253,21 @@ export class Store {
         .query("UPDATE transactions SET status = 'committed', detail = ?, finished_at = ? WHERE id = ?")
         .run(detail, t, txnId);
       this.db.query("UPDATE journal SET closed_at = ? WHERE txn_id = ? AND closed_at IS NULL").run(t, txnId);
-    })();
+    });
   }
 
   /** A later rollback of a committed transaction is itself journaled, so a crash mid-way is recoverable. */
   openRollbackJournal(txnId: number): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       const t = now();
       this.db.query("UPDATE transactions SET status = 'rolling_back' WHERE id = ?").run(txnId);
       this.db.query("INSERT INTO journal (txn_id, kind, opened_at) VALUES (?, 'rollback', ?)").run(txnId, t);
-    })();
+    });
   }
 
   /** Record a finished undo (rollback or recovery): status, event, the steps' apply outcomes when given, journal closed, together. */
   finishUndo(txnId: number, o: UndoOutcomeRecord): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       const t = now();
       for (const s of o.steps ?? []) this.writeStep(txnId, s);
       this.db
@@ -267,7 +280,7 @@ export class Store {
         .run(txnId, t, o.trigger, o.forced ? 1 : 0, o.ok ? 1 : 0, o.verified ? 1 : 0, o.detail);
       if (o.left) this.recordLeft(txnId, o.trigger === "recover" ? "recover" : "rollback", o.left, t);
       this.db.query("UPDATE journal SET closed_at = ? WHERE txn_id = ? AND closed_at IS NULL").run(t, txnId);
-    })();
+    });
   }
 
   /** Transactions with an open journal entry, oldest first: what `recover` must undo. */
