@@ -3,7 +3,8 @@
  * `bun run bench`: every benchmark, in one run, so ratios compare like with
  * like: durable single-file replaces, the shipped-rule remediate beside its
  * physical and journaled floors, the scale series (compiled binary),
- * the real-image run, and start-up per command (startup.ts); `bun run bench NAME…` runs only those.
+ * the real-image run, start-up per command (startup.ts), and the same edits
+ * as an Ansible playbook (ansible.ts); `bun run bench NAME…` runs only those.
  */
 import { benchDurableWrite } from "./durable-write.ts";
 import { floorMs } from "./floor.ts";
@@ -11,6 +12,7 @@ import { benchRemediate, lastRemediate } from "./remediate.ts";
 import { benchScale } from "./scale.ts";
 import { benchImage } from "./image.ts";
 import { benchStartup } from "./startup.ts";
+import { benchAnsible } from "./ansible.ts";
 
 async function benchFloors(): Promise<string[]> {
   const r = lastRemediate;
@@ -36,6 +38,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ["floor", benchFloors],
   ["scale", benchScale],
   ["startup", () => benchStartup()],
+  ["ansible", () => benchAnsible()],
 ];
 const only = process.argv.slice(2);
 for (const [name, fn] of benches) {

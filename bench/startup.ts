@@ -1,14 +1,18 @@
 /**
  * Start-up cost of the compiled binary: each command a person or the
  * live-system harness runs most, BENCH_STARTUP_RUNS times (default 11),
- * interleaved so load drift hits every command alike. Per command: median
- * wall ms and median child CPU ms (user + system, from rusage); CPU is the
+ * interleaved so load drift hits every command alike. "check kernel rules"
+ * is issue 14's `check` goal: the kernel-module and sysctl rules of the
+ * shipped corpus on bench/remediate.ts's sysroot (as Ubuntu), kernel-io.
+ * Per command: median wall ms and median child CPU ms (user + system, from rusage); CPU is the
  * number to compare on a shared machine, where wall time swings with load.
  * BENCH_BIN measures another build (e.g. a copy of the binary before a change).
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyImage } from "../test/support/debian-image.ts";
+import { KERNEL_RULES, OS_RELEASE } from "../test/cli/helpers.ts";
 
 const REPO = join(import.meta.dir, "..");
 const BIN = process.env.BENCH_BIN ?? join(REPO, "dist/bulwark");
@@ -26,6 +30,10 @@ export async function benchStartup(runs = Number(process.env.BENCH_STARTUP_RUNS 
     if (b.exitCode !== 0) throw new Error(`build-binary failed: ${b.stderr.toString()}`);
   }
   const img = copyImage("debian12");
+  // The sysroot bench/remediate.ts remediates, as Ubuntu: the kernel-module and sysctl rules (issue 14's `check` goal).
+  const ubuntu = mkdtempSync(join(tmpdir(), "bulwark-bench-startup-ubuntu-"));
+  for (const d of ["etc/modprobe.d", "etc/sysctl.d", "var/lib"]) mkdirSync(join(ubuntu, d), { recursive: true });
+  writeFileSync(join(ubuntu, "etc/os-release"), OS_RELEASE);
   try {
     const state = join(img.root, "..", "state");
     const cmds: [string, string[]][] = [
@@ -34,6 +42,7 @@ export async function benchStartup(runs = Number(process.env.BENCH_STARTUP_RUNS 
       ["rules list", ["rules", "list"]],
       ["rules show", ["rules", "show", "sysctl-net-ipv4-ip-forward"]],
       ["check --root (Debian 12)", ["check", "--root", img.root, "--state-dir", state]],
+      ["check kernel rules (Ubuntu)", ["check", "--root", ubuntu, "--path", "kernel-io", ...KERNEL_RULES]],
     ];
     const wall = cmds.map(() => [] as number[]);
     const cpu = cmds.map(() => [] as number[]);
@@ -55,6 +64,7 @@ export async function benchStartup(runs = Number(process.env.BENCH_STARTUP_RUNS 
     ];
   } finally {
     img.cleanup();
+    rmSync(ubuntu, { recursive: true, force: true });
   }
 }
 

@@ -57,8 +57,31 @@ async function prefetchPrefixes(host: Host, done: readonly string[], pending: re
   await host.prefetchLinks(next);
 }
 
-/** Resolve every symlink in a logical path, staying inside the root. */
+/** Resolutions per Host, kept while its linkEpoch is unchanged: every rule of a run resolves the same few directories. */
+const resolved = new WeakMap<Host, { epoch: number; paths: Map<string, string> }>();
+
+/**
+ * Resolve every symlink in a logical path, staying inside the root. A Host
+ * with a linkEpoch answers a path again from memory while the epoch holds:
+ * the readLink calls would give the same answers, so the same result.
+ */
 export async function resolveLogical(host: Host, path: string): Promise<string> {
+  const epoch = host.linkEpoch;
+  if (epoch === undefined) return resolveLinks(host, path);
+  const memo = resolved.get(host);
+  const hit = memo?.epoch === epoch ? memo.paths.get(path) : undefined;
+  if (hit !== undefined) return hit;
+  const real = await resolveLinks(host, path);
+  // A drop while this resolution ran may have changed an answer it used: keep nothing then.
+  if (host.linkEpoch === epoch) {
+    let m = resolved.get(host);
+    if (m?.epoch !== epoch) resolved.set(host, (m = { epoch, paths: new Map() }));
+    m.paths.set(path, real);
+  }
+  return real;
+}
+
+async function resolveLinks(host: Host, path: string): Promise<string> {
   let pending = path.split("/").filter((p) => p !== "" && p !== ".");
   const done: string[] = [];
   let links = 0;

@@ -157,7 +157,7 @@ export function selectForRun(flags: SelectionFlags, data: FlagValues | undefined
   const bench = chooseBenchmark(data, rules, os.os, rulesDirs.length === 0, tailoring);
   const planned = selectFrom(rules, flags, data, host, os.os, os.facts, bench, tailoring);
   if (chosen) Object.assign(chosen, bench, { rules });
-  const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs, ...bench, profilesHere: availableText(rules, os.os) };
+  const asked = { ids: listFlag(data, "rule"), tags: listFlag(data, "tag"), severity: flags.severity, rulesDirs, ...bench, profilesHere: () => availableText(rules, os.os) };
   requireRunnable(planned, rules, asked, os, flags["allow-empty"] === true);
   // Only now: when the selection is refused, its error already says this, in one line.
   if (os.problem && !quiet) log.warn(`${os.problem}: rules bound to a platform are skipped`);

@@ -8,7 +8,6 @@
  * place (link(2) when the file must not be replaced, rename(2) when it should),
  * and the directory is fsynced.
  */
-import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BulwarkError } from "../errors.ts";
@@ -102,7 +101,7 @@ function fsyncDir(dir: string): void {
  * Returns true when this call put the file in place.
  */
 export function writeStateFile(dir: string, name: string, bytes: Uint8Array, opts: { mode: number; replace: boolean }): boolean {
-  const tmp = join(dir, `.${name}.new-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const tmp = join(dir, `.${name}.new-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, opts.mode);
   let placed = false;
   try {

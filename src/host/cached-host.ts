@@ -136,6 +136,8 @@ export class CachedHost implements Host {
    * for them. A hint only — readLink answers them, correctly, whatever is here.
    */
   private readonly unbatched = new Set<string>();
+  /** Link entries dropped so far (see linkEpoch): a link answer changes only through a drop and a new read. */
+  private linkDrops = 0;
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -143,6 +145,11 @@ export class CachedHost implements Host {
     this.root = inner.root;
     this.offline = inner.offline;
     this.capabilities = inner.capabilities;
+  }
+
+  /** Changes whenever a cached link entry is dropped; while unchanged, readLink answers as it did (host.ts). */
+  get linkEpoch(): number {
+    return this.linkDrops;
   }
 
   private async stamp(paths: readonly string[]): Promise<(string | null)[] | null> {
@@ -175,7 +182,7 @@ export class CachedHost implements Host {
 
   private dropPath(path: string): void {
     if (this.files.delete(path)) this.stats.dropped++;
-    if (this.links.delete(path)) this.stats.dropped++;
+    if (this.links.delete(path)) (this.stats.dropped++, this.linkDrops++);
     this.children.get(parentOf(path))?.delete(path);
     this.untracked.delete(path);
   }
@@ -188,7 +195,7 @@ export class CachedHost implements Host {
     this.children.delete(dir);
     for (const p of kids) {
       if (this.files.get(p)?.tracked) (this.files.delete(p), this.stats.dropped++);
-      if (this.links.get(p)?.tracked) (this.links.delete(p), this.stats.dropped++);
+      if (this.links.get(p)?.tracked) (this.links.delete(p), this.stats.dropped++, this.linkDrops++);
     }
   }
 
@@ -202,6 +209,7 @@ export class CachedHost implements Host {
    */
   async revalidate(explicit: readonly string[] = []): Promise<void> {
     if (!this.inner.statStamps) {
+      this.linkDrops += this.links.size;
       for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) m.clear();
       this.untracked.clear();
       return;
@@ -565,6 +573,7 @@ export class CachedHost implements Host {
   }
 
   private forgetAll(): void {
+    this.linkDrops += this.links.size;
     for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) {
       this.stats.dropped += m === this.children ? 0 : m.size;
       m.clear();

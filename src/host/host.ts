@@ -243,6 +243,13 @@ export interface Host {
   listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
   /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */
   readLinkStamped?(path: string): Promise<Stamped<string | null>>;
+  /**
+   * Optional: a count that changes whenever a readLink answer this Host gave
+   * may no longer hold (a caching Host dropped link entries); while it is
+   * unchanged, asking readLink again gives the same answers. Absent: no such
+   * promise, so nothing derived from readLink may be kept.
+   */
+  readonly linkEpoch?: number;
 
   /** Names of loaded modules in kernel spelling (`_`), or `null` when unavailable. Needs "modules". */
   loadedModules(): Promise<Set<string> | null>;

@@ -14,7 +14,6 @@
 import {
   CapabilityMissing, HostIoError, MAX_CONFIG_FILE_BYTES, SymlinkRefused, type AttributeChange, type PathStat, type WalkEntry, type WalkOptions, type Capability, type DirEntry, type ServiceName, type UnitStatus, type UnitVerb, type ServiceOutcome, type FileState, type Host, type LoadOutcome, type UnloadOutcome, type WriteOptions, type MountFlags, type Stamped, type StampedWrite,
 } from "./host.ts";
-import { randomBytes } from "node:crypto";
 import { persistentShell, shellQuote as q, type ExecResult, type Executor } from "./executor.ts";
 import type { HeldLock } from "./file-lock.ts";
 import { classifyModprobeRemove, modprobeLoad } from "./modprobe-command.ts";
@@ -325,7 +324,7 @@ if [ -L "$n" ]; then printf '%s' ${q(path)} >&2; exit ${EXIT_SYMLINK}; fi
 if [ -e "$n" ] && [ ! -f "$n" ]; then notreg "$n" ${q(path)}; fi
 ${stamped ? this.writeStampLines(stamped.expect) : ""}
 umask 077
-tmp=${q(`./.bulwark.${randomBytes(8).toString("hex")}`)}
+tmp=${q(`./.bulwark.${Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex")}`)}
 set -C
 { true > "$tmp"; } 2>/dev/null || exit 93
 set +C

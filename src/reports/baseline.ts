@@ -12,7 +12,6 @@
  * so the next full check does not mistake old findings for new ones. The
  * score is compared only between checks of the same selection.
  */
-import { createHash } from "node:crypto";
 import { computeScore, type ScoreResult } from "./score.ts";
 import { join } from "node:path";
 import type { StateLocation } from "../store/paths.ts";
@@ -63,7 +62,7 @@ export function scoreOf(rows: readonly Verdict[]): number | null {
 
 /** The selection ROWS were checked for: sha256 of the sorted rule ids. */
 export function selectionOf(rows: readonly Verdict[]): string {
-  return createHash("sha256").update(rows.map((r) => r.rule).sort().join("\n")).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(rows.map((r) => r.rule).sort().join("\n")).digest("hex");
 }
 
 /** Compare ROWS with PREV (null: first check). Pure. */

@@ -4,7 +4,6 @@
  * not parse, or pre-states of an unexpected shape, make a report say so,
  * never fail it or reach outside what the Host reads.
  */
-import { createHash } from "node:crypto";
 import { BulwarkError } from "../errors.ts";
 import type { Json } from "../params/json.ts";
 import { checkResultsOf, runHeader, txnIdsOfRun, type RunHeader, type Store, type TxnRecord } from "../store/index.ts";
@@ -72,7 +71,7 @@ function filePres(t: TxnRecord): Map<string, string | null> {
   return out;
 }
 
-const sha256 = (latin1: string) => createHash("sha256").update(Buffer.from(latin1, "latin1")).digest("hex");
+const sha256 = (latin1: string) => new Bun.CryptoHasher("sha256").update(Buffer.from(latin1, "latin1")).digest("hex");
 
 /** The diff of every file a transaction journaled, from its pre-state to the file as it is now. */
 async function fileChanges(t: TxnRecord, ctx: LoadContext): Promise<FileChange[]> {

@@ -13,6 +13,9 @@ import "../checks/index.ts";
 import "../handlers/index.ts";
 import { EMBEDDED_RULE_FILES } from "./embedded.ts";
 import { loadRuleSources, type RuleSource } from "./load.ts";
+import { parseVariableDefs } from "./variable-defs.ts";
+import { resolveVariables } from "./variables.ts";
+import shippedVariablesText from "../../benchmarks/variables.yml" with { type: "text" };
 
 /**
  * SOURCES as the loader returns them with the shipped defaults and the
@@ -20,7 +23,10 @@ import { loadRuleSources, type RuleSource } from "./load.ts";
  * a start falls back to the loader and reports the errors exactly as before.
  */
 export function loadedRulesJson(sources: readonly RuleSource[]): string {
-  const res = loadRuleSources(sources);
+  // The shipped defaults from the file itself: where this runs as a macro, variables.ts's own
+  // build-time copy of them (a macro of its own) is not expanded.
+  const defs = parseVariableDefs(shippedVariablesText as unknown as string, "benchmarks/variables.yml");
+  const res = loadRuleSources(sources, { variables: resolveVariables([], undefined, defs) });
   return res.errors.length > 0 ? "" : JSON.stringify(res.rules);
 }
 

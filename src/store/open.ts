@@ -9,7 +9,6 @@
  * the WAL), and verify-open.ts proves the opened file is the one checked.
  */
 import { Database, constants as SQL } from "bun:sqlite";
-import { randomBytes } from "node:crypto";
 import { closeSync, constants, existsSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { StoreCorrupt, StoreUnavailable, StatePathRefused } from "./errors.ts";
@@ -42,7 +41,7 @@ function fsyncPath(p: string, dir = false): void {
  * state directory before SQLite writes into it.
  */
 function createFresh(dir: string, realDir: string, file: string): void {
-  const tmp = join(dir, `.${STATE_DB}.new-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const tmp = join(dir, `.${STATE_DB}.new-${process.pid}-${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     const at = fdPath(fd);

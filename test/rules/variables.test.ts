@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { loadEmbeddedRules } from "../../src/rules/embedded.ts";
 import { loadRuleSources, loadRulesFromPath, unsupportedOf } from "../../src/rules/load.ts";
-import { coerce, resolveVariables, SHIPPED_VARIABLES, VariableError } from "../../src/rules/variables.ts";
+import { coerce, parseVariableDefs, resolveVariables, shippedVariables, VariableError } from "../../src/rules/variables.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "./helpers.ts";
 import { asYaml, haveKensaFull, KENSA_FULL_DIR, ruleObject, testLookup } from "./helpers.ts";
 
 const pmd = (value = "{{ login_defs_pass_max_days }}") => asYaml(ruleObject({
@@ -17,12 +20,19 @@ const load = (text: string, variables = resolveVariables()) => loadRuleSources([
 
 describe("variables", () => {
   test("variables/AC-01: every shipped variable has a type, a description, and a default that fits its type (or null: the site must set it)", () => {
-    expect(SHIPPED_VARIABLES.size).toBeGreaterThanOrEqual(43);
-    for (const d of SHIPPED_VARIABLES.values()) {
+    expect(shippedVariables().size).toBeGreaterThanOrEqual(43);
+    for (const d of shippedVariables().values()) {
       expect(d.description.length).toBeGreaterThan(10);
       if (d.default !== null) expect(coerce(d, d.default, "test")).toBe(d.default);
     }
-    expect(SHIPPED_VARIABLES.get("login_defs_pass_max_days")).toMatchObject({ type: "integer", default: "365", stig: "60" });
+    expect(shippedVariables().get("login_defs_pass_max_days")).toMatchObject({ type: "integer", default: "365", stig: "60" });
+  });
+
+  test("variables/AC-01: the definitions inlined at build time are exactly the parser's output from benchmarks/variables.yml (same names, order and fields)", () => {
+    const parsed = parseVariableDefs(readFileSync(join(REPO, "benchmarks/variables.yml"), "utf8"), "benchmarks/variables.yml");
+    expect([...shippedVariables().keys()]).toEqual([...parsed.keys()]);
+    expect(Bun.deepEquals(shippedVariables(), parsed, true)).toBe(true);
+    expect(JSON.stringify([...shippedVariables().values()])).toBe(JSON.stringify([...parsed.values()]));
   });
 
   test("variables/AC-02: {{ name }} takes the default, the STIG's value under stig, and --set over both; the rule records the value in force", () => {
