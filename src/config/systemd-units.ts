@@ -57,8 +57,8 @@ export const SEARCH_DIRS = [
 /** Where `systemctl enable|mask` writes (persistent configuration). */
 export const CONFIG_DIR = "/etc/systemd/system";
 const GENERATOR_DIRS = new Set(["/run/systemd/generator.early", "/run/systemd/generator", "/run/systemd/generator.late"]);
-/** Directories whose links make a unit enabled: /etc/systemd/system, and every directory under /run (runtime). */
-export const countsLinks = (dir: string): boolean => dir === CONFIG_DIR || dir.startsWith("/run/");
+/** Everything under /run is runtime: its links make a unit enabled-runtime, its masks masked-runtime. */
+const isRuntime = (dir: string): boolean => dir.startsWith("/run/");
 
 export type UnitFileState =
   | "enabled" | "enabled-runtime" | "linked" | "linked-runtime" | "alias" | "masked" | "masked-runtime"
@@ -106,7 +106,7 @@ export interface SearchDir {
   /** logical path, one of SEARCH_DIRS */
   path: string;
   entries: ReadonlyMap<string, UnitEntry>;
-  /** links in its dependency subdirectories (read for /etc and /run only) */
+  /** links in its .wants/.requires subdirectories (every search directory: a vendor one makes an instance static) */
   deps: readonly DepLink[];
 }
 
@@ -203,17 +203,24 @@ interface Found {
   dest?: string;
   /** for a link out of the search path: its file's bytes (undefined: missing or not a file) */
   destContent?: string;
+  /** for a link: what its target finally is */
+  to?: LinkDest;
 }
 
 class Bad extends Error {}
+/** systemctl's ELOOP: too many links, a self-alias, or a link in a config directory when config links are not followed. */
+class Loop extends Bad {}
 class NotFound extends Error {}
 
 /** Lookup helper over one snapshot. */
 class Lookup {
-  constructor(private readonly tree: UnitTree) {}
+  constructor(
+    private readonly tree: UnitTree,
+    private readonly searchPath: readonly string[] = SEARCH_DIRS,
+  ) {}
 
   private inSearchPath(path: string): boolean {
-    return this.tree.dirs.some((d) => path.startsWith(d.path + "/")) || SEARCH_DIRS.some((d) => path.startsWith(d + "/"));
+    return this.searchPath.some((d) => path.startsWith(d + "/"));
   }
 
   /** Load ENTRY found as DIR/NAME (unit_file_load_or_readlink). */
@@ -231,7 +238,7 @@ class Lookup {
     if (entry.dest === "/dev/null" || entry.to === "null") return { name, path, mode: "masked", dir, content: null };
     // systemd follows the link and refuses what is not a regular file (a directory, FIFO or socket).
     if (entry.to === "other") throw new Bad(`${path} points to ${entry.dest}, which is not a unit file`);
-    return { name, path, mode: inside ? "alias" : "linked", dir, content: null, dest: entry.dest, destContent: entry.content };
+    return { name, path, mode: inside ? "alias" : "linked", dir, content: null, dest: entry.dest, destContent: entry.content, to: entry.to };
   }
 
   /** unit_file_search: the first directory holding NAME (then its template). */
@@ -256,11 +263,12 @@ class Lookup {
     return entry ? { dir, entry } : null;
   }
 
-  /** install_info_traverse: follow aliases and links to the unit file. */
-  traverse(name: string): Found {
+  /** install_info_traverse: follow aliases and links to the unit file (a link in /etc/systemd/system or /run/systemd/system is a Loop unless followConfig). */
+  traverse(name: string, followConfig = true): Found {
     let f = this.search(name);
     for (let k = 0; f.mode === "alias" || f.mode === "linked"; k++) {
-      if (k > 64) throw new Bad("too many levels of symbolic links");
+      if (k > 64) throw new Loop("too many levels of symbolic links");
+      if (!followConfig && CONFIG_LINK_DIRS.has(dirOf(f.path))) throw new Loop(`${f.path} is a link in a configuration directory`);
       if (f.mode === "linked") {
         // A link out of the search path is followed to its file whatever that file is called (install.c: "if linked, don't look at the target name").
         // A dangling link is "not-found", as systemctl reports it (ENOENT).
@@ -287,62 +295,65 @@ class Lookup {
         f = { ...this.load(base(f.dest!), at.dir, at.entry), name: f.name };
         continue;
       }
+      // A dangling link (foo@bar.service → foo@.service, no such file) is "not found", as systemctl reports it (ENOENT).
+      if (f.to === "missing") throw new NotFound(f.dest!);
       throw new Bad(`cannot load ${f.dest} (outside the snapshot)`);
     }
     return f;
   }
 
-  /** find_symlinks_in_scope. */
+  /**
+   * find_symlinks_in_scope, over every search directory: a hit in
+   * /etc/systemd/system is "enabled", under /run "enabled-runtime"; a hit
+   * anywhere else (vendor, control, attached) only makes an instance "static"
+   * (systemd: an instance linked in the search path is statically enabled),
+   * and is ignored for any other name.
+   */
   links(f: Found, info: InstallInfo, matchName: boolean): UnitFileState | null {
     let sameConfig = false;
     let sameRuntime = false;
     let inRuntime = false;
     let atAll = false;
     let ignoreSameName = false;
-    const known = (n: string) =>
-      n === f.name ||
-      info.alias.includes(n) ||
-      (info.defaultInstance !== null && unitNameKind(f.name) === "template" && n === withInstance(f.name, info.defaultInstance));
+    const defaultName = info.defaultInstance !== null && unitNameKind(f.name) === "template" ? withInstance(f.name, info.defaultInstance) : null;
+    // is_symlink_with_known_name: the names [Install] would create.
+    const known = (n: string) => n === f.name || info.alias.includes(n) || n === defaultName;
     for (const d of this.tree.dirs) {
-      if (countsLinks(d.path)) {
-        let hit = false;
-        let sameName = false;
-        const consider = (name: string, dest: string | null, linkDir: string) => {
-          // In a dependency directory a link counts by its name wherever the unit file lies.
-          // A template's DefaultInstance= instance counts as its own name (getty@tty1.service for getty@.service).
-          const named = name === f.name || (info.defaultInstance !== null && unitNameKind(f.name) === "template" && name === withInstance(f.name, info.defaultInstance));
-          const foundPath = (dest === null || !ignoreSameName) && named;
-          const foundDest = dest !== null && base(dest) === f.name;
-          if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {
-            sameName = true;
-            return false;
-          }
-          if (!(foundPath || foundDest)) return false;
-          return !matchName || known(name);
-        };
-        for (const l of d.deps) if (!hit && consider(l.name, null, `${d.path}/${l.dir}`)) hit = true;
-        if (!hit) {
-          for (const [name, e] of d.entries) {
-            if (e.kind !== "link") continue;
-            if (consider(name, absoluteTarget(d.path, e.target), d.path)) {
-              hit = true;
-              break;
-            }
+      let hit = false;
+      let sameName = false;
+      const consider = (name: string, dest: string | null, linkDir: string) => {
+        // In a dependency directory a link counts by its name: its own, or its template's (an instance of a template is "of" it).
+        const foundPath = (dest === null || !ignoreSameName) && name === f.name;
+        const foundDest = dest !== null ? base(dest) === f.name : unitNameKind(name) === "instance" && templateOf(name) === f.name;
+        if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {
+          sameName = true;
+          return false;
+        }
+        if (!(foundPath || foundDest)) return false;
+        return !matchName || known(name);
+      };
+      for (const l of d.deps) if (!hit && consider(l.name, null, `${d.path}/${l.dir}`)) hit = true;
+      if (!hit) {
+        for (const [name, e] of d.entries) {
+          if (e.kind !== "link") continue;
+          if (consider(name, absoluteTarget(d.path, e.target), d.path)) {
+            hit = true;
+            break;
           }
         }
-        if (hit) {
-          if (d.path === CONFIG_DIR) return "enabled";
-          if (d.path.startsWith("/run/")) inRuntime = true;
-          else atAll = true;
-        } else if (sameName) {
-          if (d.path === CONFIG_DIR) sameConfig = true;
-          else if (d.path.startsWith("/run/")) sameRuntime = true;
-        }
+      }
+      if (hit) {
+        if (d.path === CONFIG_DIR) return "enabled";
+        if (isRuntime(d.path)) inRuntime = true;
+        else atAll = true;
+      } else if (sameName) {
+        if (d.path === CONFIG_DIR) sameConfig = true;
+        else if (isRuntime(d.path)) sameRuntime = true;
       }
       if (!ignoreSameName && f.path.startsWith(d.path + "/")) ignoreSameName = true;
     }
     if (inRuntime) return "enabled-runtime";
-    if (atAll) return "enabled";
+    if (atAll && unitNameKind(f.name) === "instance") return "static";
     if (sameConfig) return "linked";
     if (sameRuntime) return "linked-runtime";
     return null;
@@ -361,12 +372,36 @@ function validateAlias(src: string, dst: string): void {
   const st = unitType(src);
   if (!MAY_ALIAS.has(st)) throw new Bad(`symlinks are not allowed for ${st} units`);
   if (sk !== "plain" && !MAY_TEMPLATE.has(st)) throw new Bad(`templates not allowed for ${st} units`);
-  if (src === dst) throw new Bad(`unit self-alias ${src}`);
+  if (src === dst) throw new Loop(`unit self-alias ${src}`);
   const dk = unitNameKind(dst);
   if (!dk) throw new Bad(`${src} points to ${dst}, not a valid unit name`);
   if (!(dk === sk || (sk === "instance" && dk === "template"))) throw new Bad(`alias ${src} → ${dst}: name types differ`);
   if (dk === "instance" && instanceOf(src) !== instanceOf(dst)) throw new Bad(`alias ${src} → ${dst}: instances differ`);
   if (unitType(dst) !== st) throw new Bad(`alias ${src} → ${dst}: unit types differ`);
+}
+
+/** Generator directories left out of the search path, as systemctl's SysV compatibility looks a unit up without them. */
+const NATIVE_SEARCH_DIRS = SEARCH_DIRS.filter((d) => !GENERATOR_DIRS.has(d));
+/** Where a link is configuration, not followed by unit_file_exists (install.c path_is_config). */
+const CONFIG_LINK_DIRS = new Set([CONFIG_DIR, "/run/systemd/system"]);
+
+/**
+ * systemctl is-enabled|enable|disable first ask, for a .service, whether a
+ * native unit exists besides a SysV script (systemctl-sysv-compat.c
+ * enable_sysv_units: unit_file_exists over the search path without the
+ * generator directories, config links not followed). Any error there but
+ * ELOOP fails the whole command, even where the real lookup would find a
+ * generated unit first: throws Bad then.
+ */
+function sysvPrecheck(tree: UnitTree, name: string): void {
+  if (unitType(name) !== "service") return;
+  const native: UnitTree = { dirs: tree.dirs.filter((d) => !GENERATOR_DIRS.has(d.path)) };
+  try {
+    new Lookup(native, NATIVE_SEARCH_DIRS).traverse(name, false);
+  } catch (e) {
+    if (e instanceof NotFound || e instanceof Loop) return;
+    throw e;
+  }
 }
 
 /** The state `systemctl is-enabled NAME` reports for the snapshot. */
@@ -392,6 +427,7 @@ export function describeUnit(tree: UnitTree, name: string): UnitDescription {
   let f: Found;
   try {
     if (!unitNameKind(name)) return { state: "bad", path: null, resolvedName: null, install: null, detail: `invalid unit name ${name}` };
+    sysvPrecheck(tree, name);
     f = lk.traverse(name);
   } catch (e) {
     if (e instanceof NotFound) return { state: "not-found", path: null, resolvedName: null, install: null };
