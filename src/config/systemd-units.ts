@@ -18,15 +18,21 @@
  * - An empty regular file masks too. Masked in /run is masked-runtime.
  * - For a regular unit: an alias name (queried name ≠ file name) is "alias";
  *   a file in a generator directory "generated", in /run/systemd/transient
- *   "transient". Else links are searched in /etc/systemd/system,
- *   /run/systemd/system and the generator directories (never vendor, control
- *   or attached directories): first a link whose name is one [Install] would
- *   create (the unit's own name, an Alias=, the DefaultInstance instance) →
- *   enabled (in /etc) or enabled-runtime; then any link named like the unit
- *   or pointing to a file of that name → indirect; a same-name link in /etc
- *   pointing at the unit → linked. Names in *.wants/*.requires/*.upholds
- *   count by their own name only; links in a directory below the one holding
- *   the unit file count by their destination only.
+ *   "transient". Else links are searched in every search directory: first a
+ *   link whose name is one [Install] would create (the unit's own name, an
+ *   Alias=, the DefaultInstance instance) → enabled (in /etc) or
+ *   enabled-runtime (under /run); then any link of the unit → indirect; a
+ *   same-name link in /etc pointing at the unit → linked. A link of the unit
+ *   found only elsewhere (vendor, control, attached) makes an instance
+ *   "static" and counts for nothing else. Names in *.wants/*.requires count
+ *   by their own name, or as an instance of a template (foo@bar.service is
+ *   of foo@.service); top-level links by their name or their destination's;
+ *   links in a directory below the one holding the unit file count by their
+ *   destination only. An instance without a file of its own is judged on
+ *   its template's file under its own name (DefaultInstance= ignored).
+ * - Before all that, a .service is looked up again without the generator
+ *   directories, config links not followed (systemctl's SysV check): any
+ *   error there but ELOOP is "bad", even for a generated unit.
  * - No links: [Install] with WantedBy/RequiredBy/Alias → disabled (252 does
  *   not know UpheldBy= in [Install]: "unknown key, ignoring"),
  *   only Also= → indirect, nothing → static.
@@ -497,17 +503,21 @@ function resolveForInstall(tree: UnitTree, name: string): { name: string; path: 
 
 /**
  * `systemctl enable NAME` (persistent): for NAME (aliases followed to their
- * unit) and every Also= unit, transitively: Alias= links in /etc/systemd/system,
- * WantedBy=/RequiredBy= links in TARGET.wants|.requires (a template by its
- * DefaultInstance; none without one), each → the unit file. An existing
- * dependency link elsewhere is replaced (systemctl forces those); an alias
- * name held by something else is refused.
+ * unit) and every Also= unit, transitively: Alias= links in /etc/systemd/system
+ * (an instance's template alias instantiated; an alias systemd would reject
+ * refuses the plan), WantedBy=/RequiredBy= links in TARGET.wants|.requires
+ * (a template by its DefaultInstance; without one, only a template or
+ * instance TARGET gets the template itself), each → the unit file. An
+ * existing dependency link elsewhere is replaced (systemctl forces those); an
+ * alias name held by something else is refused; so is a generated or
+ * transient unit.
  */
 export function enablePlan(tree: UnitTree, name: string): LinkPlan {
   const d = describeUnit(tree, name);
   if (d.state === "masked" || d.state === "masked-runtime") return { ok: false, refused: `${name} is masked by ${d.path}; unmask it first; nothing changed` };
   if (d.state === "not-found") return { ok: false, refused: `no unit file ${name} in the unit search path; nothing changed` };
   if (d.state === "bad") return { ok: false, refused: `systemd cannot load ${name}: ${d.detail}; nothing changed` };
+  if (d.state === "generated" || d.state === "transient") return { ok: false, refused: `${name} is ${d.state} (${d.path}); systemctl enable refuses it; nothing changed` };
   const changes: LinkChange[] = [];
   const seen = new Set<string>();
   const queue = [name];
@@ -527,6 +537,8 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
     const kind = unitNameKind(r.name);
     const linkName = kind === "template" ? (r.install.defaultInstance ? withInstance(r.name, r.install.defaultInstance) : null) : r.name;
     const want = (path: string, force: boolean): string | null => {
+      // Listed twice (WantedBy=x x, or by an Also= unit): one link.
+      if (changes.some((c) => c.op === "create" && c.path === path)) return null;
       const e = existing(path);
       if (!e) return (changes.push({ op: "create", path, target: r.path }), null);
       const target = "target" in e ? e.target : null;
@@ -535,18 +547,33 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
       changes.push({ op: "remove", path, target }, { op: "create", path, target: r.path });
       return null;
     };
+    // A linked unit (its file outside the search path) first gets its own link in /etc (install_info_symlink_link).
+    if (!SEARCH_DIRS.includes(dirOf(r.path) as (typeof SEARCH_DIRS)[number])) {
+      const why = want(`${CONFIG_DIR}/${r.name}`, false);
+      if (why) return { ok: false, refused: `cannot link ${r.name}: ${why}; nothing changed` };
+    }
     if (MAY_ALIAS.has(unitType(r.name))) {
-      for (const a of r.install.alias) {
-        if (a === r.name || !unitNameKind(a)) continue;
+      for (const written of r.install.alias) {
+        if (!unitNameKind(written)) continue;
+        // An instance's template alias is instantiated with its instance (Alias=al@.service makes al@bar.service for foo@bar.service).
+        const a = kind === "instance" && unitNameKind(written) === "template" ? withInstance(written, instanceOf(r.name)!) : written;
+        try {
+          validateAlias(a, r.name);
+        } catch (e) {
+          if (e instanceof Loop) continue; // a self-alias is skipped quietly
+          if (e instanceof Bad) return { ok: false, refused: `cannot alias ${r.name} as ${a} (${e.message}), as systemctl enable refuses; nothing changed` };
+          throw e;
+        }
         const why = want(`${CONFIG_DIR}/${a}`, false);
         if (why) return { ok: false, refused: `cannot create alias ${a} of ${r.name}: ${why}; nothing changed` };
       }
     }
-    if (linkName) {
+    {
       for (const [list, suffix] of [[r.install.wantedBy, "wants"], [r.install.requiredBy, "requires"]] as const) {
         for (const t of list) {
-          if (!unitNameKind(t)) continue;
-          const why = want(`${CONFIG_DIR}/${t}.${suffix}/${linkName}`, true);
+          // A template without DefaultInstance= is only wanted by templates and instances (by its template name); systemctl warns about the rest and goes on.
+          if (!unitNameKind(t) || (!linkName && unitNameKind(t) === "plain")) continue;
+          const why = want(`${CONFIG_DIR}/${t}.${suffix}/${linkName ?? r.name}`, true);
           if (why) return { ok: false, refused: `cannot enable ${r.name}: ${why}; nothing changed` };
         }
       }
@@ -565,6 +592,7 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
 export function disablePlan(tree: UnitTree, name: string): LinkPlan {
   const d = describeUnit(tree, name);
   if (d.state === "masked" || d.state === "masked-runtime") return { ok: true, changes: [] };
+  if (d.state === "bad") return { ok: false, refused: `systemd cannot load ${name}: ${d.detail}; systemctl disable fails too; nothing changed` };
   const names = new Set<string>([name]);
   const seen = new Set<string>();
   const queue = [name];
@@ -591,8 +619,10 @@ export function disablePlan(tree: UnitTree, name: string): LinkPlan {
       if (removed.has(l.path) || !unitNameKind(l.name)) continue;
       const dest = absoluteTarget(dirOf(l.path), l.target);
       const isMask = dest === "/dev/null";
-      if (isMask) continue;
-      if (names.has(l.name) || names.has(base(dest)) || names.has(dest)) {
+      // An instance of a template being disabled goes, whatever it points to (systemd 252 matches the link's template name).
+      const ofTemplate = unitNameKind(l.name) === "instance" && names.has(templateOf(l.name));
+      if (isMask && !ofTemplate) continue;
+      if (ofTemplate || names.has(l.name) || names.has(base(dest)) || names.has(dest)) {
         removed.add(l.path);
         // A removed alias's own name now marks links to it, too (install.c restarts its scan).
         if (!names.has(l.path)) (names.add(l.path), (again = true));
