@@ -59,6 +59,10 @@ test.skipIf(!haveSystemctl)(
     for (const s of ["enabled", "enabled-runtime", "disabled", "static", "masked", "masked-runtime", "alias", "indirect", "linked", "generated", "transient", "bad", "not-found"]) {
       expect(seen.get(s) ?? 0).toBeGreaterThan(0);
     }
+    // Templates and instances reach every state C-04 is about.
+    for (const s of ["enabled", "enabled-runtime", "disabled", "static", "indirect", "masked", "not-found"]) {
+      expect({ s, n: seenTemplates.get(s) ?? 0 }).not.toEqual({ s, n: 0 });
+    }
   },
   1_800_000, // ~1 s per tree under this machine's load: systemctl is the judge
 );
