@@ -3,14 +3,14 @@
  * config/systemd-units.ts judges: every search directory (a merged-/usr
  * /lib/systemd/system read through its link, inside the root), its unit
  * files' bytes, its symlinks with their targets resolved inside the root,
- * and the links in the *.wants/*.requires/*.upholds directories of
- * /etc, /run and the generator directories.
+ * and the links in the *.wants/*.requires directories of every search
+ * directory.
  */
 import type { Host } from "../host/host.ts";
 import { HostIoError } from "../host/host.ts";
 import { CachedHost } from "../host/cached-host.ts";
 import {
-  absoluteTarget, countsLinks, SEARCH_DIRS, unitNameKind,
+  absoluteTarget, SEARCH_DIRS, unitNameKind,
   type DepLink, type LinkDest, type SearchDir, type UnitEntry, type UnitTree,
 } from "../config/systemd-units.ts";
 import { gatherFile, latin1, resolveLogical } from "./fs-gather.ts";
@@ -133,7 +133,8 @@ export async function gatherUnitTree(outer: Host): Promise<UnitTree> {
         entries.set(e.name, { kind: "other" }); // placeholder, keeps listing order; replaced below
       } else if (e.type === "dir") {
         if (unitNameKind(e.name)) entries.set(e.name, { kind: "dir" });
-        if (!countsLinks(logical) || !DEP_DIR.test(e.name)) continue;
+        // Every search directory's: a vendor .wants link makes an instance "static".
+        if (!DEP_DIR.test(e.name)) continue;
         const depLinks = ((await host.listDir(`${real}/${e.name}`)) ?? []).filter((l) => l.type === "symlink");
         depDirs.push({ name: e.name, links: depLinks.map((l) => l.name) });
       } else if (e.type === "other" && unitNameKind(e.name)) {

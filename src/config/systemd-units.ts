@@ -18,15 +18,21 @@
  * - An empty regular file masks too. Masked in /run is masked-runtime.
  * - For a regular unit: an alias name (queried name ≠ file name) is "alias";
  *   a file in a generator directory "generated", in /run/systemd/transient
- *   "transient". Else links are searched in /etc/systemd/system,
- *   /run/systemd/system and the generator directories (never vendor, control
- *   or attached directories): first a link whose name is one [Install] would
- *   create (the unit's own name, an Alias=, the DefaultInstance instance) →
- *   enabled (in /etc) or enabled-runtime; then any link named like the unit
- *   or pointing to a file of that name → indirect; a same-name link in /etc
- *   pointing at the unit → linked. Names in *.wants/*.requires/*.upholds
- *   count by their own name only; links in a directory below the one holding
- *   the unit file count by their destination only.
+ *   "transient". Else links are searched in every search directory: first a
+ *   link whose name is one [Install] would create (the unit's own name, an
+ *   Alias=, the DefaultInstance instance) → enabled (in /etc) or
+ *   enabled-runtime (under /run); then any link of the unit → indirect; a
+ *   same-name link in /etc pointing at the unit → linked. A link of the unit
+ *   found only elsewhere (vendor, control, attached) makes an instance
+ *   "static" and counts for nothing else. Names in *.wants/*.requires count
+ *   by their own name, or as an instance of a template (foo@bar.service is
+ *   of foo@.service); top-level links by their name or their destination's;
+ *   links in a directory below the one holding the unit file count by their
+ *   destination only. An instance without a file of its own is judged on
+ *   its template's file under its own name (DefaultInstance= ignored).
+ * - Before all that, a .service is looked up again without the generator
+ *   directories, config links not followed (systemctl's SysV check): any
+ *   error there but ELOOP is "bad", even for a generated unit.
  * - No links: [Install] with WantedBy/RequiredBy/Alias → disabled (252 does
  *   not know UpheldBy= in [Install]: "unknown key, ignoring"),
  *   only Also= → indirect, nothing → static.
@@ -57,8 +63,8 @@ export const SEARCH_DIRS = [
 /** Where `systemctl enable|mask` writes (persistent configuration). */
 export const CONFIG_DIR = "/etc/systemd/system";
 const GENERATOR_DIRS = new Set(["/run/systemd/generator.early", "/run/systemd/generator", "/run/systemd/generator.late"]);
-/** Directories whose links make a unit enabled: /etc/systemd/system, and every directory under /run (runtime). */
-export const countsLinks = (dir: string): boolean => dir === CONFIG_DIR || dir.startsWith("/run/");
+/** Everything under /run is runtime: its links make a unit enabled-runtime, its masks masked-runtime. */
+const isRuntime = (dir: string): boolean => dir.startsWith("/run/");
 
 export type UnitFileState =
   | "enabled" | "enabled-runtime" | "linked" | "linked-runtime" | "alias" | "masked" | "masked-runtime"
@@ -106,7 +112,7 @@ export interface SearchDir {
   /** logical path, one of SEARCH_DIRS */
   path: string;
   entries: ReadonlyMap<string, UnitEntry>;
-  /** links in its dependency subdirectories (read for /etc and /run only) */
+  /** links in its .wants/.requires subdirectories (every search directory: a vendor one makes an instance static) */
   deps: readonly DepLink[];
 }
 
@@ -203,17 +209,24 @@ interface Found {
   dest?: string;
   /** for a link out of the search path: its file's bytes (undefined: missing or not a file) */
   destContent?: string;
+  /** for a link: what its target finally is */
+  to?: LinkDest;
 }
 
 class Bad extends Error {}
+/** systemctl's ELOOP: too many links, a self-alias, or a link in a config directory when config links are not followed. */
+class Loop extends Bad {}
 class NotFound extends Error {}
 
 /** Lookup helper over one snapshot. */
 class Lookup {
-  constructor(private readonly tree: UnitTree) {}
+  constructor(
+    private readonly tree: UnitTree,
+    private readonly searchPath: readonly string[] = SEARCH_DIRS,
+  ) {}
 
   private inSearchPath(path: string): boolean {
-    return this.tree.dirs.some((d) => path.startsWith(d.path + "/")) || SEARCH_DIRS.some((d) => path.startsWith(d + "/"));
+    return this.searchPath.some((d) => path.startsWith(d + "/"));
   }
 
   /** Load ENTRY found as DIR/NAME (unit_file_load_or_readlink). */
@@ -231,7 +244,7 @@ class Lookup {
     if (entry.dest === "/dev/null" || entry.to === "null") return { name, path, mode: "masked", dir, content: null };
     // systemd follows the link and refuses what is not a regular file (a directory, FIFO or socket).
     if (entry.to === "other") throw new Bad(`${path} points to ${entry.dest}, which is not a unit file`);
-    return { name, path, mode: inside ? "alias" : "linked", dir, content: null, dest: entry.dest, destContent: entry.content };
+    return { name, path, mode: inside ? "alias" : "linked", dir, content: null, dest: entry.dest, destContent: entry.content, to: entry.to };
   }
 
   /** unit_file_search: the first directory holding NAME (then its template). */
@@ -256,11 +269,12 @@ class Lookup {
     return entry ? { dir, entry } : null;
   }
 
-  /** install_info_traverse: follow aliases and links to the unit file. */
-  traverse(name: string): Found {
+  /** install_info_traverse: follow aliases and links to the unit file (a link in /etc/systemd/system or /run/systemd/system is a Loop unless followConfig). */
+  traverse(name: string, followConfig = true): Found {
     let f = this.search(name);
     for (let k = 0; f.mode === "alias" || f.mode === "linked"; k++) {
-      if (k > 64) throw new Bad("too many levels of symbolic links");
+      if (k > 64) throw new Loop("too many levels of symbolic links");
+      if (!followConfig && CONFIG_LINK_DIRS.has(dirOf(f.path))) throw new Loop(`${f.path} is a link in a configuration directory`);
       if (f.mode === "linked") {
         // A link out of the search path is followed to its file whatever that file is called (install.c: "if linked, don't look at the target name").
         // A dangling link is "not-found", as systemctl reports it (ENOENT).
@@ -287,62 +301,65 @@ class Lookup {
         f = { ...this.load(base(f.dest!), at.dir, at.entry), name: f.name };
         continue;
       }
+      // A dangling link (foo@bar.service → foo@.service, no such file) is "not found", as systemctl reports it (ENOENT).
+      if (f.to === "missing") throw new NotFound(f.dest!);
       throw new Bad(`cannot load ${f.dest} (outside the snapshot)`);
     }
     return f;
   }
 
-  /** find_symlinks_in_scope. */
+  /**
+   * find_symlinks_in_scope, over every search directory: a hit in
+   * /etc/systemd/system is "enabled", under /run "enabled-runtime"; a hit
+   * anywhere else (vendor, control, attached) only makes an instance "static"
+   * (systemd: an instance linked in the search path is statically enabled),
+   * and is ignored for any other name.
+   */
   links(f: Found, info: InstallInfo, matchName: boolean): UnitFileState | null {
     let sameConfig = false;
     let sameRuntime = false;
     let inRuntime = false;
     let atAll = false;
     let ignoreSameName = false;
-    const known = (n: string) =>
-      n === f.name ||
-      info.alias.includes(n) ||
-      (info.defaultInstance !== null && unitNameKind(f.name) === "template" && n === withInstance(f.name, info.defaultInstance));
+    const defaultName = info.defaultInstance !== null && unitNameKind(f.name) === "template" ? withInstance(f.name, info.defaultInstance) : null;
+    // is_symlink_with_known_name: the names [Install] would create.
+    const known = (n: string) => n === f.name || info.alias.includes(n) || n === defaultName;
     for (const d of this.tree.dirs) {
-      if (countsLinks(d.path)) {
-        let hit = false;
-        let sameName = false;
-        const consider = (name: string, dest: string | null, linkDir: string) => {
-          // In a dependency directory a link counts by its name wherever the unit file lies.
-          // A template's DefaultInstance= instance counts as its own name (getty@tty1.service for getty@.service).
-          const named = name === f.name || (info.defaultInstance !== null && unitNameKind(f.name) === "template" && name === withInstance(f.name, info.defaultInstance));
-          const foundPath = (dest === null || !ignoreSameName) && named;
-          const foundDest = dest !== null && base(dest) === f.name;
-          if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {
-            sameName = true;
-            return false;
-          }
-          if (!(foundPath || foundDest)) return false;
-          return !matchName || known(name);
-        };
-        for (const l of d.deps) if (!hit && consider(l.name, null, `${d.path}/${l.dir}`)) hit = true;
-        if (!hit) {
-          for (const [name, e] of d.entries) {
-            if (e.kind !== "link") continue;
-            if (consider(name, absoluteTarget(d.path, e.target), d.path)) {
-              hit = true;
-              break;
-            }
+      let hit = false;
+      let sameName = false;
+      const consider = (name: string, dest: string | null, linkDir: string) => {
+        // In a dependency directory a link counts by its name: its own, or its template's (an instance of a template is "of" it).
+        const foundPath = (dest === null || !ignoreSameName) && name === f.name;
+        const foundDest = dest !== null ? base(dest) === f.name : unitNameKind(name) === "instance" && templateOf(name) === f.name;
+        if (foundPath && foundDest && `${linkDir}/${name}` === `${d.path}/${f.name}`) {
+          sameName = true;
+          return false;
+        }
+        if (!(foundPath || foundDest)) return false;
+        return !matchName || known(name);
+      };
+      for (const l of d.deps) if (!hit && consider(l.name, null, `${d.path}/${l.dir}`)) hit = true;
+      if (!hit) {
+        for (const [name, e] of d.entries) {
+          if (e.kind !== "link") continue;
+          if (consider(name, absoluteTarget(d.path, e.target), d.path)) {
+            hit = true;
+            break;
           }
         }
-        if (hit) {
-          if (d.path === CONFIG_DIR) return "enabled";
-          if (d.path.startsWith("/run/")) inRuntime = true;
-          else atAll = true;
-        } else if (sameName) {
-          if (d.path === CONFIG_DIR) sameConfig = true;
-          else if (d.path.startsWith("/run/")) sameRuntime = true;
-        }
+      }
+      if (hit) {
+        if (d.path === CONFIG_DIR) return "enabled";
+        if (isRuntime(d.path)) inRuntime = true;
+        else atAll = true;
+      } else if (sameName) {
+        if (d.path === CONFIG_DIR) sameConfig = true;
+        else if (isRuntime(d.path)) sameRuntime = true;
       }
       if (!ignoreSameName && f.path.startsWith(d.path + "/")) ignoreSameName = true;
     }
     if (inRuntime) return "enabled-runtime";
-    if (atAll) return "enabled";
+    if (atAll && unitNameKind(f.name) === "instance") return "static";
     if (sameConfig) return "linked";
     if (sameRuntime) return "linked-runtime";
     return null;
@@ -361,12 +378,36 @@ function validateAlias(src: string, dst: string): void {
   const st = unitType(src);
   if (!MAY_ALIAS.has(st)) throw new Bad(`symlinks are not allowed for ${st} units`);
   if (sk !== "plain" && !MAY_TEMPLATE.has(st)) throw new Bad(`templates not allowed for ${st} units`);
-  if (src === dst) throw new Bad(`unit self-alias ${src}`);
+  if (src === dst) throw new Loop(`unit self-alias ${src}`);
   const dk = unitNameKind(dst);
   if (!dk) throw new Bad(`${src} points to ${dst}, not a valid unit name`);
   if (!(dk === sk || (sk === "instance" && dk === "template"))) throw new Bad(`alias ${src} → ${dst}: name types differ`);
   if (dk === "instance" && instanceOf(src) !== instanceOf(dst)) throw new Bad(`alias ${src} → ${dst}: instances differ`);
   if (unitType(dst) !== st) throw new Bad(`alias ${src} → ${dst}: unit types differ`);
+}
+
+/** Generator directories left out of the search path, as systemctl's SysV compatibility looks a unit up without them. */
+const NATIVE_SEARCH_DIRS = SEARCH_DIRS.filter((d) => !GENERATOR_DIRS.has(d));
+/** Where a link is configuration, not followed by unit_file_exists (install.c path_is_config). */
+const CONFIG_LINK_DIRS = new Set([CONFIG_DIR, "/run/systemd/system"]);
+
+/**
+ * systemctl is-enabled|enable|disable first ask, for a .service, whether a
+ * native unit exists besides a SysV script (systemctl-sysv-compat.c
+ * enable_sysv_units: unit_file_exists over the search path without the
+ * generator directories, config links not followed). Any error there but
+ * ELOOP fails the whole command, even where the real lookup would find a
+ * generated unit first: throws Bad then.
+ */
+function sysvPrecheck(tree: UnitTree, name: string): void {
+  if (unitType(name) !== "service") return;
+  const native: UnitTree = { dirs: tree.dirs.filter((d) => !GENERATOR_DIRS.has(d.path)) };
+  try {
+    new Lookup(native, NATIVE_SEARCH_DIRS).traverse(name, false);
+  } catch (e) {
+    if (e instanceof NotFound || e instanceof Loop) return;
+    throw e;
+  }
 }
 
 /** The state `systemctl is-enabled NAME` reports for the snapshot. */
@@ -392,6 +433,7 @@ export function describeUnit(tree: UnitTree, name: string): UnitDescription {
   let f: Found;
   try {
     if (!unitNameKind(name)) return { state: "bad", path: null, resolvedName: null, install: null, detail: `invalid unit name ${name}` };
+    sysvPrecheck(tree, name);
     f = lk.traverse(name);
   } catch (e) {
     if (e instanceof NotFound) return { state: "not-found", path: null, resolvedName: null, install: null };
@@ -461,17 +503,21 @@ function resolveForInstall(tree: UnitTree, name: string): { name: string; path: 
 
 /**
  * `systemctl enable NAME` (persistent): for NAME (aliases followed to their
- * unit) and every Also= unit, transitively: Alias= links in /etc/systemd/system,
- * WantedBy=/RequiredBy= links in TARGET.wants|.requires (a template by its
- * DefaultInstance; none without one), each → the unit file. An existing
- * dependency link elsewhere is replaced (systemctl forces those); an alias
- * name held by something else is refused.
+ * unit) and every Also= unit, transitively: Alias= links in /etc/systemd/system
+ * (an instance's template alias instantiated; an alias systemd would reject
+ * refuses the plan), WantedBy=/RequiredBy= links in TARGET.wants|.requires
+ * (a template by its DefaultInstance; without one, only a template or
+ * instance TARGET gets the template itself), each → the unit file. An
+ * existing dependency link elsewhere is replaced (systemctl forces those); an
+ * alias name held by something else is refused; so is a generated or
+ * transient unit.
  */
 export function enablePlan(tree: UnitTree, name: string): LinkPlan {
   const d = describeUnit(tree, name);
   if (d.state === "masked" || d.state === "masked-runtime") return { ok: false, refused: `${name} is masked by ${d.path}; unmask it first; nothing changed` };
   if (d.state === "not-found") return { ok: false, refused: `no unit file ${name} in the unit search path; nothing changed` };
   if (d.state === "bad") return { ok: false, refused: `systemd cannot load ${name}: ${d.detail}; nothing changed` };
+  if (d.state === "generated" || d.state === "transient") return { ok: false, refused: `${name} is ${d.state} (${d.path}); systemctl enable refuses it; nothing changed` };
   const changes: LinkChange[] = [];
   const seen = new Set<string>();
   const queue = [name];
@@ -491,6 +537,8 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
     const kind = unitNameKind(r.name);
     const linkName = kind === "template" ? (r.install.defaultInstance ? withInstance(r.name, r.install.defaultInstance) : null) : r.name;
     const want = (path: string, force: boolean): string | null => {
+      // Listed twice (WantedBy=x x, or by an Also= unit): one link.
+      if (changes.some((c) => c.op === "create" && c.path === path)) return null;
       const e = existing(path);
       if (!e) return (changes.push({ op: "create", path, target: r.path }), null);
       const target = "target" in e ? e.target : null;
@@ -499,18 +547,33 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
       changes.push({ op: "remove", path, target }, { op: "create", path, target: r.path });
       return null;
     };
+    // A linked unit (its file outside the search path) first gets its own link in /etc (install_info_symlink_link).
+    if (!SEARCH_DIRS.includes(dirOf(r.path) as (typeof SEARCH_DIRS)[number])) {
+      const why = want(`${CONFIG_DIR}/${r.name}`, false);
+      if (why) return { ok: false, refused: `cannot link ${r.name}: ${why}; nothing changed` };
+    }
     if (MAY_ALIAS.has(unitType(r.name))) {
-      for (const a of r.install.alias) {
-        if (a === r.name || !unitNameKind(a)) continue;
+      for (const written of r.install.alias) {
+        if (!unitNameKind(written)) continue;
+        // An instance's template alias is instantiated with its instance (Alias=al@.service makes al@bar.service for foo@bar.service).
+        const a = kind === "instance" && unitNameKind(written) === "template" ? withInstance(written, instanceOf(r.name)!) : written;
+        try {
+          validateAlias(a, r.name);
+        } catch (e) {
+          if (e instanceof Loop) continue; // a self-alias is skipped quietly
+          if (e instanceof Bad) return { ok: false, refused: `cannot alias ${r.name} as ${a} (${e.message}), as systemctl enable refuses; nothing changed` };
+          throw e;
+        }
         const why = want(`${CONFIG_DIR}/${a}`, false);
         if (why) return { ok: false, refused: `cannot create alias ${a} of ${r.name}: ${why}; nothing changed` };
       }
     }
-    if (linkName) {
+    {
       for (const [list, suffix] of [[r.install.wantedBy, "wants"], [r.install.requiredBy, "requires"]] as const) {
         for (const t of list) {
-          if (!unitNameKind(t)) continue;
-          const why = want(`${CONFIG_DIR}/${t}.${suffix}/${linkName}`, true);
+          // A template without DefaultInstance= is only wanted by templates and instances (by its template name); systemctl warns about the rest and goes on.
+          if (!unitNameKind(t) || (!linkName && unitNameKind(t) === "plain")) continue;
+          const why = want(`${CONFIG_DIR}/${t}.${suffix}/${linkName ?? r.name}`, true);
           if (why) return { ok: false, refused: `cannot enable ${r.name}: ${why}; nothing changed` };
         }
       }
@@ -529,6 +592,7 @@ export function enablePlan(tree: UnitTree, name: string): LinkPlan {
 export function disablePlan(tree: UnitTree, name: string): LinkPlan {
   const d = describeUnit(tree, name);
   if (d.state === "masked" || d.state === "masked-runtime") return { ok: true, changes: [] };
+  if (d.state === "bad") return { ok: false, refused: `systemd cannot load ${name}: ${d.detail}; systemctl disable fails too; nothing changed` };
   const names = new Set<string>([name]);
   const seen = new Set<string>();
   const queue = [name];
@@ -555,8 +619,10 @@ export function disablePlan(tree: UnitTree, name: string): LinkPlan {
       if (removed.has(l.path) || !unitNameKind(l.name)) continue;
       const dest = absoluteTarget(dirOf(l.path), l.target);
       const isMask = dest === "/dev/null";
-      if (isMask) continue;
-      if (names.has(l.name) || names.has(base(dest)) || names.has(dest)) {
+      // An instance of a template being disabled goes, whatever it points to (systemd 252 matches the link's template name).
+      const ofTemplate = unitNameKind(l.name) === "instance" && names.has(templateOf(l.name));
+      if (isMask && !ofTemplate) continue;
+      if (ofTemplate || names.has(l.name) || names.has(base(dest)) || names.has(dest)) {
         removed.add(l.path);
         // A removed alias's own name now marks links to it, too (install.c restarts its scan).
         if (!names.has(l.path)) (names.add(l.path), (again = true));

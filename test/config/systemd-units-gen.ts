@@ -2,10 +2,11 @@
  * Random unit trees for the systemd-units property test: unit files with
  * random [Install] sections, masks (links to /dev/null, empty files),
  * aliases (valid and invalid), linked units outside the search path,
- * templates and instances, and random existing links in .wants/.requires
+ * templates and instances (instances with and without a file of their own,
+ * a template alias), and random existing links in .wants/.requires
  * directories of /etc, /run and the vendor directories.
  */
-import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Prng } from "./prng.ts";
 
@@ -28,7 +29,7 @@ function installSection(r: Prng, self: string): string {
     const k = r.pick(["WantedBy", "WantedBy", "RequiredBy", "UpheldBy", "Alias", "Also", "DefaultInstance", "WantedBy"]);
     if (k === "Alias") lines.push(`Alias=${r.pick(["x-alias.service", "y-alias.service", "x-alias.socket", "t@alias.service", "al@.service", self])}`);
     else if (k === "Also") lines.push(`Also=${r.pick(UNITS)}${r.chance(0.2) ? " " + r.pick(UNITS) : ""}`);
-    else if (k === "DefaultInstance") lines.push(`DefaultInstance=${r.pick(["one", "two", ""])}`);
+    else if (k === "DefaultInstance") lines.push(`DefaultInstance=${r.pick(["one", "two", "three", ""])}`);
     else lines.push(`${k}=${r.chance(0.1) ? "" : r.pick(TARGETS)}`);
   }
   if (!lines.length && r.chance(0.5)) return "";
@@ -82,13 +83,14 @@ export function genTree(r: Prng, root: string): GenTree {
   const extra = r.int(6);
   for (let i = 0; i < extra; i++) {
     const dir = r.pick(LINK_DIRS);
-    const name = r.pick([...UNITS, "x-alias.service", "y-alias.service", "x-alias.socket", "t@alias.service"]);
+    // Instances without a file of their own (t@three), and a template alias (al@ → t@) with an instance of it.
+    const name = r.pick([...UNITS, "x-alias.service", "y-alias.service", "x-alias.socket", "t@alias.service", "t@three.service", "t@three.service", "al@.service", "al@one.service"]);
     names.add(name);
     const dest = r.pick([`${r.pick(VENDOR)}/${r.pick(UNITS)}`, `/etc/systemd/system/${r.pick(UNITS)}`, "/dev/null", `/nowhere/${name}`, r.pick(UNITS)]);
     if (r.chance(0.6)) link(root, `${dir}/${r.pick(TARGETS)}.${r.pick(["wants", "wants", "requires", "upholds", "other"])}/${name}`, dest);
     else link(root, `${dir}/${name}`, dest);
   }
-  for (const n of ["x-alias.service", "y-alias.service", "x-alias.socket", "t@alias.service", "al@.service", "nothing.service"]) names.add(n);
+  for (const n of ["x-alias.service", "y-alias.service", "x-alias.socket", "t@alias.service", "al@.service", "al@one.service", "t@three.service", "nothing.service"]) names.add(n);
   return { merged, names: [...names] };
 }
 
@@ -96,15 +98,19 @@ export function genTree(r: Prng, root: string): GenTree {
  * The judge, cheaply: one `systemctl --root list-unit-files` (the same
  * unit_file_lookup_state per file found, "bad" for an error), then
  * `is-enabled` for each name it does not list (not found, or an instance
- * of a template).
+ * of a template) and for each .service when generator directories exist
+ * (where is-enabled's SysV check can fail a unit list-unit-files shows).
  */
 export function systemctlListStates(root: string, names: readonly string[]): Map<string, string> {
   const r = Bun.spawnSync(["systemctl", `--root=${root}`, "list-unit-files", "--no-legend", "--no-pager", "--full"], { env: { ...process.env, SYSTEMD_LOG_LEVEL: "err" }, stdout: "pipe", stderr: "pipe" });
   const out = new Map<string, string>();
+  // is-enabled (not list-unit-files) first looks a .service up again without the generator directories (SysV
+  // compatibility) and fails on what it finds there: with a generator directory, ask is-enabled for every .service.
+  const generators = ["generator.early", "generator", "generator.late"].some((g) => existsSync(join(root, "run/systemd", g)));
   for (const line of r.stdout.toString().split("\n")) {
     const [name, state] = line.trim().split(/\s+/);
     // "bad" is any error here, where is-enabled tells "not found" apart: ask is-enabled for those.
-    if (name && state && state !== "bad" && names.includes(name)) out.set(name, state);
+    if (name && state && state !== "bad" && names.includes(name) && !(generators && name.endsWith(".service"))) out.set(name, state);
   }
   const rest = names.filter((n) => !out.has(n));
   for (const [k, v] of systemctlStates(root, rest)) out.set(k, v);
