@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWatcher, watcherEnv, watcherUnitName } from "../../src/cli/deadman-watch.ts";
 import type { Host } from "../../src/host/index.ts";
+import { prerequisite } from "../support/prereq.ts";
 import { spawnTransientUnit, TransientUnitUnavailable } from "../../src/host/transient-unit.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bulwark-deadman-unit-"));
@@ -85,9 +86,9 @@ test("deadman/AC-15: the environment passed keeps PATH, locale, BULWARK_* and BU
 
 // startWatcher reads only these three facts of the Host.
 const host = (offline: boolean, units: boolean) => ({ path: "shell", offline, capabilities: new Set(units ? ["units"] : []) }) as unknown as Host;
-const asRoot = process.getuid?.() === 0;
+const asRoot = prerequisite("root, to test the watcher unit systemd-run would start (uid 0)", process.getuid?.() === 0);
 
-test.if(asRoot)("deadman/AC-15: live under systemd as root the watcher is a unit; systemd-run failing falls back to setsid with the reason; offline never asks systemd", async () => {
+test.skipIf(!asRoot)("deadman/AC-15: live under systemd as root the watcher is a unit; systemd-run failing falls back to setsid with the reason; offline never asks systemd", async () => {
   const state = join(dir, "state");
   Bun.spawnSync(["mkdir", "-p", state]);
   fakes(0, "4243");
