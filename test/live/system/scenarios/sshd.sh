@@ -1,7 +1,7 @@
 # sshd validation and reload against the real sshd under systemd (specs/live/sshd-reload-booted.spec.yaml),
 # judged by sshd -T, systemctl and a real ssh login over loopback, never by bulwark.
 # live-id: sshd-reload-booted/AC-01 a config sshd -t refuses is rolled back and sshd keeps serving logins; an accepted one is live after reload
-# live-lane: sshd
+# live-lane: units
 # (the "sshd" lane: fragments that act on sshd run one after the other)
 
 AK=/root/.ssh/authorized_keys
