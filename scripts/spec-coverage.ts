@@ -121,7 +121,8 @@ export function judge(specs: readonly Spec[], cases: readonly TestCase[]): GateR
 function main(argv: string[]): number {
   const repo = join(import.meta.dir, "..");
   // Several reports merge (npm test writes one for the parallel phase and one for the VM suites run alone).
-  const junits = argv.flatMap((a, i) => (a === "--junit" && argv[i + 1] ? [argv[i + 1]!] : []));
+  // `--junit FILE` and `--junit=FILE` alike.
+  const junits = argv.flatMap((a, i) => (a === "--junit" && argv[i + 1] ? [argv[i + 1]!] : a.startsWith("--junit=") && a.length > 8 ? [a.slice(8)] : []));
   if (junits.length === 0) {
     console.error("usage: bun scripts/spec-coverage.ts --junit FILE [--junit FILE...]   (FILE from `bun test --reporter=junit --reporter-outfile=FILE`; `npm test` writes dist/junit.xml and dist/junit-live.xml, then `npm run coverage` reads them)");
     return 1;

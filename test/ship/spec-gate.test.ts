@@ -73,6 +73,9 @@ describe("spec gate", () => {
     const missing = gate(["--junit", "/nonexistent/junit.xml"]);
     expect(missing.code).toBe(1);
     expect(missing.out).toContain("no test report at /nonexistent/junit.xml");
+    const equals = gate(["--junit=/nonexistent/other.xml"]);
+    expect(equals.code).toBe(1);
+    expect(equals.out).toContain("no test report at /nonexistent/other.xml");
   });
 
   test("spec-gate/AC-02: against this repository's specs, a report with one passing test fails the gate and names what is missing", () => {
