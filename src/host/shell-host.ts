@@ -65,6 +65,8 @@ function nulTerminated(bytes: Buffer): string[] | null {
 
 /** Thrown inside writeFileMaybeStamped only: the expected-stamp check failed. */
 const STALE = new Error("stale");
+/** readFilesOnce: a path classified as a file was gone when `stat` or `head` reached it; read the batch again. */
+const VANISHED = new Error("vanished");
 
 const SYNC = (v: string) => `sync -- ${v} 2>/dev/null || sync`;
 
@@ -191,8 +193,10 @@ cd -P -- ${q(mapUnder(this.root, logical))} 2>/dev/null || ${ifMissing}
     for (let attempt = 0; ; attempt++) {
       const parsed = await this.readFilesOnce(paths);
       if (parsed) return parsed;
-      // A file changed size between stat and cat: read again rather than split wrongly.
-      if (attempt === 2) throw new HostIoError("read", paths.join(", "), "EAGAIN", "files kept changing while being read");
+      // A file changed size between stat and head, or vanished after the shell saw it (a logind
+      // session scope in /run/systemd/transient does): read again rather than split wrongly or fail.
+      // The next classification reports a vanished file absent, as kernel-io's ENOENT on open does.
+      if (attempt === 4) throw new HostIoError("read", paths.join(", "), "EAGAIN", "files kept changing while being read");
     }
   }
 
@@ -236,7 +240,12 @@ if [ $# -gt 0 ]; then
   done
   shift $n
   [ $# -eq 0 ] || head -q -c ${MAX_CONFIG_FILE_BYTES} -- "$@" | base64 || exit 95
-fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) : null));
+fi`, undefined, (x) => (x.code === EXIT_TOO_BIG ? this.tooBig(paths, x.stderr) : vanished("stat", x.stderr) ? VANISHED : null)).catch((e) => {
+      if (e === VANISHED) return null;
+      throw e;
+    });
+    if (!r) return null;
+    if (vanished("head", r.stderr)) return null;
     const failure = this.headFailure(paths, r.stderr);
     if (failure) throw failure;
     const text = Buffer.from(r.stdout).toString("latin1");
@@ -583,7 +592,8 @@ shift $n
     const links = Math.max(parts.length - 1, 0);
     const r = await this.run("stat", path, `${this.guards(parts, links, links)}
 f=${q(mapUnder(this.root, path))}
-if [ -e "$f" ] || [ -L "$f" ]; then stat -c '${STAT_FORMAT}' -- "$f"; else echo ABSENT; fi`);
+# Gone between the test and stat (a session scope can be): absent, as lstat's ENOENT is on kernel-io.
+if [ -e "$f" ] || [ -L "$f" ]; then stat -c '${STAT_FORMAT}' -- "$f" || { if [ -e "$f" ] || [ -L "$f" ]; then exit 95; fi; echo ABSENT; }; else echo ABSENT; fi`);
     const out = Buffer.from(r.stdout).toString("utf8");
     return out.startsWith("ABSENT") ? null : parseStatLine(path, out);
   }
@@ -751,4 +761,13 @@ echo --
   private need(c: Capability): void {
     if (!this.capabilities.has(c)) throw new CapabilityMissing(c, this.path, this.offline ? "offline image mode" : "not available on this kernel");
   }
+}
+
+/**
+ * True when PROGRAM's stderr says one of its operands did not exist: the
+ * only failure a file that vanished after the shell's own test produces. Any
+ * other error (EACCES, EIO) is not this and stays an error.
+ */
+function vanished(program: string, stderr: string): boolean {
+  return stderr.split("\n").some((l) => l.startsWith(`${program}: `) && l.endsWith("No such file or directory"));
 }

@@ -29,8 +29,7 @@ export function slowShell(root: string, commands: readonly string[]): SlowShell 
   const bin = join(dir, "bin");
   mkdirSync(bin);
   for (const c of commands) {
-    const real = Bun.which(c, { PATH: SYSTEM_PATH });
-    if (!real) throw new Error(`race helper: ${c} not found`);
+    if (!Bun.which(c, { PATH: SYSTEM_PATH })) throw new Error(`race helper: ${c} not found`);
     const ctl = shellQuote(join(dir, c));
     writeFileSync(join(bin, c), `#!/bin/sh
 if /bin/mv ${ctl}.armed ${ctl}.taken 2>/dev/null; then
@@ -38,7 +37,8 @@ if /bin/mv ${ctl}.armed ${ctl}.taken 2>/dev/null; then
   i=0
   while [ ! -e ${shellQuote(join(dir, "go"))} ] && [ $i -lt 6000 ]; do /bin/sleep 0.01; i=$((i+1)); done
 fi
-exec ${shellQuote(real)} "$@"
+# By name, so the program reports itself as the shell path sees it ("head: …", not "/usr/bin/head: …").
+PATH=${shellQuote(SYSTEM_PATH)} exec ${shellQuote(c)} "$@"
 `);
     chmodSync(join(bin, c), 0o755);
   }
