@@ -4,7 +4,7 @@
 # Judged by the process table, sshd -T, sshd's files and a real ssh login over loopback, never by bulwark
 # (except `history`, the operator's view of the outcome).
 # live-id: sshd-reload-booted/AC-02 remediate --confirm-within over ssh, session ended and cleaned up by logind: the watcher survives, rolls back at the deadline, sshd reloaded
-# live-lane: units
+# live-lane: sshd
 # (the "sshd" lane: fragments that act on sshd run one after the other; the base disk has libpam-systemd,
 # so an ssh login is a logind session as on a real server)
 

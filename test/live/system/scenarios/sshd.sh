@@ -1,8 +1,9 @@
 # sshd validation and reload against the real sshd under systemd (specs/live/sshd-reload-booted.spec.yaml),
 # judged by sshd -T, systemctl and a real ssh login over loopback, never by bulwark.
 # live-id: sshd-reload-booted/AC-01 a config sshd -t refuses is rolled back and sshd keeps serving logins; an accepted one is live after reload
-# live-lane: units
-# (the "sshd" lane: fragments that act on sshd run one after the other)
+# live-lane: sshd
+# (the "sshd" lane: fragments that act on sshd run one after the other; their logins add and remove session scopes,
+#  which the units lane's checks read as they come and go: host-conformance/AC-19)
 
 AK=/root/.ssh/authorized_keys
 ISSUE=$(head -n 1 /etc/issue.net)
