@@ -162,6 +162,14 @@ systemctl poweroff -ff
  *                                                  them, unless given) and --format json; sets BW_RC,
  *                                                  BW_OUT, BW_ERR; always returns 0
  *   bw_json_num KEY                                first `"KEY": N` number in $BW_OUT
+ *   live_ssh_setup                                 a fresh key for root's logins over loopback
+ *                                                  (authorized_keys kept in $LIVE_TMP); sets SSH_OPTS, ISSUE
+ *   live_ssh_login                                 a NEW ssh session as root over loopback (stderr, with any
+ *                                                  banner, in $LIVE_TMP/login.err); 0 iff it logged in
+ *   live_ssh_banner_shown                          the last login printed /etc/issue.net's first line
+ *   live_sshd_files                                sha256 of sshd_config and its drop-ins, sorted
+ *   live_sshd_pid                                  ssh.service's main pid
+ *   live_ssh_teardown                              root's authorized_keys as live_ssh_setup found it
  */
 export const systemHelpersSh = `# sourced by ${RUNNER_PATH} before each fragment (POSIX sh)
 : "\${LIVE_MARKS:=/dev/null}" "\${LIVE_PATH:=kernel-io}" "\${BULWARK:=${GUEST_BULWARK}}"
@@ -233,5 +241,27 @@ bw() {
 }
 bw_json_num() {
   sed -n "s/.*\\"$1\\": *\\([0-9][0-9]*\\).*/\\1/p" "$BW_OUT" | head -n 1
+}
+_LIVE_AK=/root/.ssh/authorized_keys
+live_ssh_setup() {
+  ISSUE=$(head -n 1 /etc/issue.net)
+  SSH_OPTS="-i $LIVE_TMP/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=60"
+  mkdir -p /root/.ssh && chmod 700 /root/.ssh
+  [ -e "$_LIVE_AK" ] && cp -p "$_LIVE_AK" "$LIVE_TMP/ak.bak"
+  ssh-keygen -q -t ed25519 -N '' -f "$LIVE_TMP/id"
+  cat "$LIVE_TMP/id.pub" >>"$_LIVE_AK" && chmod 600 "$_LIVE_AK"
+}
+live_ssh_login() {
+  # shellcheck disable=SC2086
+  timeout 90 ssh $SSH_OPTS root@127.0.0.1 echo logged-in >"$LIVE_TMP/login.out" 2>"$LIVE_TMP/login.err"
+  _rc=$?
+  echo "[ssh] rc=$_rc out=$(cat "$LIVE_TMP/login.out") err=$(tr '\n' ' ' <"$LIVE_TMP/login.err")"
+  [ $_rc -eq 0 ] && grep -qx logged-in "$LIVE_TMP/login.out"
+}
+live_ssh_banner_shown() { grep -qF "$ISSUE" "$LIVE_TMP/login.err"; }
+live_sshd_files() { sha256sum /etc/ssh/sshd_config /etc/ssh/sshd_config.d/* 2>/dev/null | sort; }
+live_sshd_pid() { systemctl show -p MainPID --value ssh.service; }
+live_ssh_teardown() {
+  if [ -e "$LIVE_TMP/ak.bak" ]; then cp -p "$LIVE_TMP/ak.bak" "$_LIVE_AK"; else rm -f "$_LIVE_AK"; fi
 }
 `;

@@ -9,16 +9,10 @@
 # so an ssh login is a logind session as on a real server)
 
 DEADLINE=50
-AK=/root/.ssh/authorized_keys
-ISSUE=$(head -n 1 /etc/issue.net)
 DROPIN_DIR=/etc/systemd/logind.conf.d
 DROPIN=$DROPIN_DIR/zz-bulwark-live-kill.conf
 stamp() { echo "[time] $(date -u +%H:%M:%S) $*"; }
-SSH_OPTS="-i $LIVE_TMP/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=60"
-mkdir -p /root/.ssh && chmod 700 /root/.ssh
-[ -e "$AK" ] && cp -p "$AK" "$LIVE_TMP/ak.bak"
-ssh-keygen -q -t ed25519 -N '' -f "$LIVE_TMP/id"
-cat "$LIVE_TMP/id.pub" >>"$AK" && chmod 600 "$AK"
+live_ssh_setup
 
 # The real session cleanup: pam_systemd makes each ssh login a logind session (session-N.scope), and
 # KillUserProcesses=yes stops the whole scope when the session ends, whatever setsid or SIGHUP handling
@@ -32,23 +26,13 @@ printf '[Login]\nKillUserProcesses=yes\nKillExcludeUsers=nobody\n' >"$DROPIN"
 systemctl restart systemd-logind.service
 stamp "set up"
 
-login() { # a NEW ssh session as root over loopback; its stderr (with any banner) in $LIVE_TMP/login.err
-  # shellcheck disable=SC2086
-  timeout 90 ssh $SSH_OPTS root@127.0.0.1 echo logged-in >"$LIVE_TMP/login.out" 2>"$LIVE_TMP/login.err"
-  _rc=$?
-  echo "[ssh] rc=$_rc out=$(cat "$LIVE_TMP/login.out") err=$(tr '\n' ' ' <"$LIVE_TMP/login.err")"
-  [ $_rc -eq 0 ] && grep -qx logged-in "$LIVE_TMP/login.out"
-}
-banner_shown() { grep -qF "$ISSUE" "$LIVE_TMP/login.err"; }
-sshd_files() { sha256sum /etc/ssh/sshd_config /etc/ssh/sshd_config.d/* 2>/dev/null | sort; }
-main_pid() { systemctl show -p MainPID --value ssh.service; }
 alive() { kill -0 "$1" 2>/dev/null; }
 uptime_s() { cut -d. -f1 /proc/uptime; }
 
 live_begin sshd-reload-booted/AC-02
 live_expect "libpam-systemd installed in the base disk (got $(pam_st))" test "$(pam_st)" = "install ok installed"
 live_expect "logind restarted with KillUserProcesses=yes" sh -c 'busctl get-property org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager KillUserProcesses | grep -qx "b true"'
-files0=$(sshd_files); pid0=$(main_pid)
+files0=$(live_sshd_files); pid0=$(live_sshd_pid)
 
 # remediate over ssh; beside it a control that does what setsid alone does (new session, hangups ignored),
 # which logind's cleanup must kill, or the test proves nothing. The command's cgroup and logind session
@@ -88,32 +72,32 @@ live_expect "logind closed session $sid" sh -c "! loginctl show-session '$sid' >
 live_expect "the run is live: sshd -T says banner /etc/issue.net" sh -c '/usr/sbin/sshd -T | grep -qx "banner /etc/issue.net"'
 # a login before the deadline (sshd was reloaded with the banner), when the machine's speed leaves time for one
 if [ $((deadline_s - $(date +%s))) -gt 15 ]; then
-  login; live_expect "before the deadline a new login shows the banner" banner_shown
+  live_ssh_login; live_expect "before the deadline a new login shows the banner" live_ssh_banner_shown
 else
   live_note "(too close to the deadline for a login that shows the banner)"
 fi
 
 # the deadline: the watcher rolls back and reloads sshd; bounded wait, judged by sshd's files
 limit=$((t_end + DEADLINE + 120))
-while [ "$(sshd_files)" != "$files0" ] && [ "$(uptime_s)" -lt "$limit" ]; do sleep 2; done
+while [ "$(live_sshd_files)" != "$files0" ] && [ "$(uptime_s)" -lt "$limit" ]; do sleep 2; done
 stamp "sshd files restored ($(( $(date +%s) - deadline_s )) s after the deadline)"
-live_expect "sshd files byte-identical after the deadline" test "$(sshd_files)" = "$files0"
+live_expect "sshd files byte-identical after the deadline" test "$(live_sshd_files)" = "$files0"
 n=0; while alive "${wpid:-0}" && [ $n -lt 60 ]; do sleep 1; n=$((n + 1)); done
 stamp "watcher exited"
 bw history
 live_expect "history says rolled_back" grep -q '"status": "rolled_back"' "$BW_OUT"
 live_expect "sshd -T no longer says banner /etc/issue.net" sh -c '! /usr/sbin/sshd -T | grep -qx "banner /etc/issue.net"'
-login; live_expect_not "after the deadline a new login shows no banner (sshd reloaded)" banner_shown
-live_expect "ssh.service reloaded, not restarted: main pid $pid0 (got $(main_pid))" test "$(main_pid)" = "$pid0"
+live_ssh_login; live_expect_not "after the deadline a new login shows no banner (sshd reloaded)" live_ssh_banner_shown
+live_expect "ssh.service reloaded, not restarted: main pid $pid0 (got $(live_sshd_pid))" test "$(live_sshd_pid)" = "$pid0"
 live_expect "no bulwark-deadman unit left behind" sh -c '[ -z "$(systemctl list-units --all --no-legend "bulwark-deadman-*")" ]'
 echo "[watcher log]"; cat "$LIVE_STATE"/deadman-run-*.log 2>/dev/null | tail -n 20
 live_end
 stamp "cleanup"
 
 # leave sshd, logind, PAM and the packages as found for whatever runs next
-[ "$(sshd_files)" = "$files0" ] || { rm -f /etc/ssh/sshd_config.d/00-bulwark-banner.conf; systemctl reload ssh.service; }
+[ "$(live_sshd_files)" = "$files0" ] || { rm -f /etc/ssh/sshd_config.d/00-bulwark-banner.conf; systemctl reload ssh.service; }
 rm -f "$DROPIN"
 [ "$dropin_dir_existed" = yes ] || rmdir "$DROPIN_DIR" 2>/dev/null
 systemctl restart systemd-logind.service
 [ "$(sha256sum /etc/pam.d/common-session)" = "$pam0" ] || echo "[cleanup] WARNING: /etc/pam.d/common-session differs from before"
-if [ -e "$LIVE_TMP/ak.bak" ]; then cp -p "$LIVE_TMP/ak.bak" "$AK"; else rm -f "$AK"; fi
+live_ssh_teardown
