@@ -33,6 +33,9 @@ function fsyncPath(p: string, dir = false): void {
   }
 }
 
+/** WAL pages between automatic checkpoints on a read-write connection (see readWrite). */
+export const WAL_CHECKPOINT_PAGES = 16384;
+
 /**
  * Build a fresh database under a temporary name and link it into place, so
  * `state.db` is either absent or a complete, migrated database: a 0-byte or
@@ -56,6 +59,9 @@ function createFresh(dir: string, realDir: string, file: string): void {
     const db = new Database(tmp, SQL.SQLITE_OPEN_READWRITE | SQL.SQLITE_OPEN_NOFOLLOW);
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // No sync per migration step: this file is not state.db until fsyncPath(tmp) below has made
+      // every page durable and link(2) has put it in place; a crash before that leaves only a temp file.
+      db.exec("PRAGMA synchronous = OFF");
       db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
       // WAL from birth: a rollback-journal database would make concurrent openers' reads wait on a writer's lock.
       db.exec("PRAGMA journal_mode = WAL");
@@ -229,6 +235,11 @@ function readWrite(opened: { db: Database; file: string; dir: string }): Store {
     // WAL + FULL: a committed journal survives power loss, not only a process crash.
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
+    // A checkpoint costs two fsyncs (the WAL, then the database). SQLite's default, every 1,000 WAL
+    // pages, came every ~48 remediated rules (~21 pages each) and pushed a rule past its 4 fsyncs;
+    // at 16,384 pages (64 MiB of WAL at most, removed when the last connection closes) it is
+    // every ~780 rules. Durability is unchanged: a commit is durable in the WAL itself.
+    db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, file);
     return new Store(db, dir, file);
