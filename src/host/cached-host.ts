@@ -37,6 +37,9 @@
  *   a footprint file (stamped itself: ctime changes).
  * - Failures are never cached; a Host without `statStamps` gets no caching
  *   across transactions (revalidate drops everything).
+ * - Packages: one query for every name a check run prefetched
+ *   (package-memo.ts), answering only queries that ask for it (`memo: true`,
+ *   check verdicts); dropped by revalidate and by every package change.
  *
  * For memo layers above (checks/fs-gather.ts): a cached listing hands back
  * the very same DirEntry object for a name only while nothing cached under

@@ -6,6 +6,9 @@
  * rpm starts through wrappers in front of PATH.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import "../../src/checks/index.ts";
 import "../../src/handlers/index.ts";
 import { getCheck } from "../../src/checks/registry.ts";
@@ -21,9 +24,7 @@ import { makeSysroot, seed } from "../support/sysroot.ts";
 import { prerequisite } from "../support/prereq.ts";
 import { IMAGE_PACKAGES, debianImage, imageAvailable } from "../support/debian-image.ts";
 import { buildRpm, rpmInstall, rpmRoot, rpmToolsPresent } from "../handlers/package-fixtures.ts";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
 import { cost, counting, wrapPrograms } from "./exec-count.ts";
 
 const { starts } = wrapPrograms(["dpkg-query", "rpm"]);
