@@ -30,4 +30,10 @@ export interface CheckMethod<P = any> {
    * dependency on it is not a precondition.
    */
   presence?(host: Host, params: P): Promise<CheckResult | null>;
+  /**
+   * Optional hint, before the engine runs this method (or its presence) once
+   * for each of PARAMS: ask the Host for what they all need in one go (a
+   * caching Host's prefetch). Never changes a verdict; errors wait for run.
+   */
+  prefetch?(host: Host, params: readonly P[]): Promise<void>;
 }

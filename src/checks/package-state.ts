@@ -37,7 +37,8 @@ async function run(host: Host, p: PackageStateParams): Promise<CheckResult> {
   let known: KnownPackage[];
   let format: string;
   try {
-    const r = await host.queryPackages({ names: [p.name] });
+    // memo: a verdict may be judged from the run's one query of every rule's name (prefetch).
+    const r = await host.queryPackages({ names: [p.name], memo: true });
     known = r.known;
     format = r.format;
   } catch (e) {
@@ -62,6 +63,7 @@ export const packageState: CheckMethod<PackageStateParams> = {
   run,
   // Only "must be present" names a precondition: a dependency on "must be absent" is an ordering hint.
   presence: async (host, p) => (p.state === "present" ? run(host, p) : null),
+  prefetch: async (host, ps) => host.prefetchPackages?.(ps.map((p) => p.name)),
 };
 
 registerCheck(packageState);

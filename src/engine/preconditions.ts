@@ -13,6 +13,7 @@
 import { getCheck } from "../checks/registry.ts";
 import type { CheckResult } from "../checks/check-method.ts";
 import { CachedHost } from "../host/cached-host.ts";
+import { prefetchChecks } from "./check.ts";
 import type { Host } from "../host/host.ts";
 
 /** A rule's dependencies as the rules layer resolved them for this target. */
@@ -41,6 +42,8 @@ async function presenceOf(host: Host, method: string, params: unknown): Promise<
  */
 export async function unmetPreconditions(host: Host, rules: readonly PreconditionInput[]): Promise<Map<string, string>> {
   const cached = new CachedHost(host);
+  // Only methods that state a presence are asked; each prefetches for all its dependencies at once.
+  await prefetchChecks(cached, rules.flatMap((r) => r.deps.flatMap((d) => d.checks)).filter((c) => getCheck(c.method)?.presence));
   const judged = new Map<string, Promise<CheckResult | null>>();
   const out = new Map<string, string>();
   for (const r of rules) {

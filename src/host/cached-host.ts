@@ -37,6 +37,9 @@
  *   a footprint file (stamped itself: ctime changes).
  * - Failures are never cached; a Host without `statStamps` gets no caching
  *   across transactions (revalidate drops everything).
+ * - Packages: one query for every name a check run prefetched
+ *   (package-memo.ts), answering only queries that ask for it (`memo: true`,
+ *   check verdicts); dropped by revalidate and by every package change.
  *
  * For memo layers above (checks/fs-gather.ts): a cached listing hands back
  * the very same DirEntry object for a name only while nothing cached under
@@ -67,6 +70,7 @@ import {
 import { isRacy } from "./cache-stamp.ts";
 import { findEntry, withEntry, withoutEntry } from "./listing-edit.ts";
 import type { PackageChange, PackageOutcome, PackageQuery, PackageReport } from "./packages-types.ts";
+import { PackageMemo } from "./package-memo.ts";
 
 /** A cached file or link; TRACKED: read while its directory's listing was cached (trusted by the directory's stamp). */
 type Entry<T> = { value: T; stamp: string | null; tracked: boolean };
@@ -138,6 +142,8 @@ export class CachedHost implements Host {
   private readonly unbatched = new Set<string>();
   /** Link entries dropped so far (see linkEpoch): a link answer changes only through a drop and a new read. */
   private linkDrops = 0;
+  /** The run's one package query, for check verdicts only (`memo: true`); dropped by forgetAll and revalidate. */
+  private readonly packages = new PackageMemo();
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -208,6 +214,8 @@ export class CachedHost implements Host {
    * in-place rewrite of a tracked file not in EXPLICIT (see the module comment).
    */
   async revalidate(explicit: readonly string[] = []): Promise<void> {
+    // The package database has no stamp here: what a transaction judges is asked again.
+    this.packages.forget();
     if (!this.inner.statStamps) {
       this.linkDrops += this.links.size;
       for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) m.clear();
@@ -537,9 +545,19 @@ export class CachedHost implements Host {
     return this.inner.reloadService(service);
   }
 
-  /** Never cached: the package manager reads its own database, which no cached entry stands for. */
+  /**
+   * Read now, unless QUERY allows the memo (`memo: true`: check verdicts) and
+   * prefetchPackages already asked for all its names this run; a capture,
+   * apply or rollback never sets it, so its pre-state is the database's now.
+   */
   queryPackages(query: PackageQuery): Promise<PackageReport> {
-    return this.inner.queryPackages(query);
+    const hit = query.memo ? this.packages.answer(query) : null;
+    return hit ? Promise.resolve(hit) : this.inner.queryPackages(query);
+  }
+  /** One inner query (one format detection) for all NAMES not prefetched yet; a failure leaves them to their own queries. */
+  prefetchPackages(names: readonly string[]): Promise<void> {
+    if (!this.capabilities.has("packages")) return Promise.resolve();
+    return this.packages.prefetch(this.inner, names);
   }
   /**
    * A package change rewrites files anywhere under the root (conffiles in /etc, units, PAM
@@ -573,6 +591,7 @@ export class CachedHost implements Host {
   }
 
   private forgetAll(): void {
+    this.packages.forget();
     this.linkDrops += this.links.size;
     for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) {
       this.stats.dropped += m === this.children ? 0 : m.size;

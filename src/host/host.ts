@@ -239,6 +239,14 @@ export interface Host {
    * run cache, or a wrapper forwarding to one).
    */
   prefetchLinks?(paths: readonly string[]): Promise<void>;
+  /**
+   * Optional hint: package queries of NAMES (names only, `memo: true`) are
+   * about to be asked one by one; a caching Host may ask the database for
+   * all of them now, in one query, and answer those later queries from it
+   * until a package change or revalidate. Nothing is reported; errors wait
+   * for the query that meets them.
+   */
+  prefetchPackages?(names: readonly string[]): Promise<void>;
   /** Optional: listDir with PATH's statStamps stamp taken before the listing, in one call. */
   listDirStamped?(path: string): Promise<Stamped<DirEntry[] | null>>;
   /** Optional: readLink with PATH's statStamps stamp taken before the link is read, in one call. */

@@ -45,6 +45,13 @@ export interface PackageQuery {
   sourcesOf?: readonly PackageRef[];
   /** The packages the manager would install for these names (a dry run: `apt-get -s`, `dnf --assumeno`). */
   installPlan?: readonly string[];
+  /**
+   * True: a run cache may answer a names-only query from the answer it
+   * prefetched earlier in this run (Host.prefetchPackages). Only check
+   * verdicts ask this way; absent, the database is read now — as every
+   * handler's capture, apply and rollback reads it.
+   */
+  memo?: boolean;
 }
 
 /** A dry run's answer: the exact packages that would be installed, or why none can be. */

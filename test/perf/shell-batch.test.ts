@@ -3,42 +3,19 @@
  * stamp that later tells the cache to read again is taken in the read's own
  * script (issue 14.4). Counted: scripts run and `stat` programs started.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CachedHost } from "../../src/host/cached-host.ts";
-import { persistentShell, type Executor } from "../../src/host/executor.ts";
+import { persistentShell } from "../../src/host/executor.ts";
 import { ShellHost } from "../../src/host/shell-host.ts";
 import { resolveLogical } from "../../src/checks/fs-gather.ts";
 import { makeSysroot, seed } from "../support/sysroot.ts";
+import { counting, wrapPrograms } from "./exec-count.ts";
 
-let wrappers = "";
-let log = "";
-const saved = process.env.BULWARK_TEST_PATH_PREPEND;
-
-beforeAll(() => {
-  // A `stat` wrapper in front of PATH that notes each start, then runs the real one.
-  wrappers = mkdtempSync(join(tmpdir(), "bulwark-stat-count-"));
-  log = join(wrappers, "log");
-  writeFileSync(log, "");
-  const real = ["/usr/bin/stat", "/bin/stat"].find((p) => { try { readFileSync(p, { flag: "r" }); return true; } catch { return false; } })!;
-  writeFileSync(join(wrappers, "stat"), `#!/bin/sh\necho stat >> '${log}'\nexec ${real} "$@"\n`);
-  chmodSync(join(wrappers, "stat"), 0o755);
-  process.env.BULWARK_TEST_PATH_PREPEND = wrappers;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.BULWARK_TEST_PATH_PREPEND;
-  else process.env.BULWARK_TEST_PATH_PREPEND = saved;
-  rmSync(wrappers, { recursive: true, force: true });
-});
-
-const statStarts = () => readFileSync(log, "utf8").split("\n").filter(Boolean).length;
-
-function counting(exec: Executor): { exec: Executor; runs: () => number } {
-  let n = 0;
-  return { exec: { name: exec.name, run: (s, i) => (n++, exec.run(s, i)), holdLock: (fd, w) => exec.holdLock(fd, w) }, runs: () => n };
-}
+// A `stat` wrapper in front of PATH notes each start.
+const { starts: statStarts } = wrapPrograms(["stat"]);
 
 test("performance/AC-11: through the run cache, a shell read of N files, a listing and a readlink are one script each, N files start one `stat`, and the stamps equal statStamps'", async () => {
   const s = makeSysroot("bulwark-shell-batch-");

@@ -4,55 +4,22 @@
  * costs ~0.3-0.5 s, and one service_masked check started ~140 programs).
  * Counted, never timed: wrappers in front of PATH note each start.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CachedHost } from "../../src/host/cached-host.ts";
 import { RecordingHost } from "../../src/host/recording-host.ts";
-import { persistentShell, type Executor } from "../../src/host/executor.ts";
+import { persistentShell } from "../../src/host/executor.ts";
 import { ShellHost } from "../../src/host/shell-host.ts";
 import { createHost } from "../../src/host/index.ts";
 import { gatherUnitTree } from "../../src/checks/unit-gather.ts";
 import type { UnitTree } from "../../src/config/systemd-units.ts";
 import { makeSysroot, seed } from "../support/sysroot.ts";
+import { cost as countCost, counting, wrapPrograms } from "./exec-count.ts";
 
-const PROGRAMS = ["stat", "readlink", "base64", "head", "find", "cat"];
-let wrappers = "";
-let log = "";
-const saved = process.env.BULWARK_TEST_PATH_PREPEND;
-
-beforeAll(() => {
-  // One wrapper per program the shell path's scripts start: it notes its name, then runs the real one.
-  wrappers = mkdtempSync(join(tmpdir(), "bulwark-exec-count-"));
-  log = join(wrappers, "log");
-  writeFileSync(log, "");
-  for (const p of PROGRAMS) {
-    const real = [`/usr/bin/${p}`, `/bin/${p}`].find((x) => { try { readFileSync(x, { flag: "r" }); return true; } catch { return false; } })!;
-    writeFileSync(join(wrappers, p), `#!/bin/sh\necho ${p} >> '${log}'\nexec ${real} "$@"\n`);
-    chmodSync(join(wrappers, p), 0o755);
-  }
-  process.env.BULWARK_TEST_PATH_PREPEND = wrappers;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.BULWARK_TEST_PATH_PREPEND;
-  else process.env.BULWARK_TEST_PATH_PREPEND = saved;
-  rmSync(wrappers, { recursive: true, force: true });
-});
-
-const starts = () => readFileSync(log, "utf8").split("\n").filter(Boolean).length;
-
-function counting(exec: Executor): { exec: Executor; runs: () => number } {
-  let n = 0;
-  return { exec: { name: exec.name, run: (s, i) => (n++, exec.run(s, i)), holdLock: (fd, w) => exec.holdLock(fd, w) }, runs: () => n };
-}
-
+const { starts } = wrapPrograms(["stat", "readlink", "base64", "head", "find", "cat"]);
 /** Programs started and scripts run by F. */
-async function cost(c: { runs: () => number }, f: () => Promise<unknown>): Promise<{ programs: number; scripts: number }> {
-  const p0 = starts(), r0 = c.runs();
-  await f();
-  return { programs: starts() - p0, scripts: c.runs() - r0 };
-}
+const cost = (c: { runs: () => number }, f: () => Promise<unknown>) => countCost(c, starts, f);
 
 test("performance/AC-14: readLinksStamped of N links on the shell path starts the same programs at N=2 and N=40, with readLink's answers and stamps", async () => {
   const s = makeSysroot("bulwark-shell-links-");
