@@ -144,6 +144,8 @@ export class CachedHost implements Host {
   private linkDrops = 0;
   /** The run's one package query, for check verdicts only (`memo: true`); dropped by forgetAll and revalidate. */
   private readonly packages = new PackageMemo();
+  /** Bumped by every change made through this cache and by every revalidate (see `generation`). */
+  private gen = 0;
 
   /** Wrap INNER; nothing is cached yet. */
   constructor(readonly inner: Host) {
@@ -151,6 +153,17 @@ export class CachedHost implements Host {
     this.root = inner.root;
     this.offline = inner.offline;
     this.capabilities = inner.capabilities;
+  }
+
+  /**
+   * Changes on every write, removal, link, unit or package change, remount
+   * and revalidate through this cache; while unchanged, every read through
+   * it answers as it did (what nobody changed through it and no revalidate
+   * looked at again is the same point in time). For snapshots built from
+   * many reads (checks/unit-gather.ts): reuse one while this is unchanged.
+   */
+  get generation(): number {
+    return this.gen;
   }
 
   /** Changes whenever a cached link entry is dropped; while unchanged, readLink answers as it did (host.ts). */
@@ -214,6 +227,7 @@ export class CachedHost implements Host {
    * in-place rewrite of a tracked file not in EXPLICIT (see the module comment).
    */
   async revalidate(explicit: readonly string[] = []): Promise<void> {
+    this.gen++;
     // The package database has no stamp here: what a transaction judges is asked again.
     this.packages.forget();
     if (!this.inner.statStamps) {
@@ -433,6 +447,7 @@ export class CachedHost implements Host {
   }
 
   async writeFile(path: string, bytes: Uint8Array, opts?: WriteOptions): Promise<void> {
+    this.gen++;
     if (await this.writeInOneCall(path, bytes, opts)) return;
     await this.guard("write", path);
     const name = baseOf(path);
@@ -442,11 +457,13 @@ export class CachedHost implements Host {
     );
   }
   async removeFile(path: string): Promise<void> {
+    this.gen++;
     await this.guard("remove", path);
     const name = baseOf(path);
     return this.ownChange(path, () => this.inner.removeFile(path), (l) => withoutEntry(l, name));
   }
   async symlink(path: string, target: string): Promise<void> {
+    this.gen++;
     const name = baseOf(path);
     // Never through guard(): a link replaces no cached bytes (it refuses an existing name).
     return this.ownChange(path, () => this.inner.symlink(path, target), (l) =>
@@ -454,6 +471,7 @@ export class CachedHost implements Host {
     );
   }
   async removeSymlink(path: string): Promise<void> {
+    this.gen++;
     const name = baseOf(path);
     return this.ownChange(path, () => this.inner.removeSymlink(path), (l) => withoutEntry(l, name));
   }
@@ -463,6 +481,7 @@ export class CachedHost implements Host {
    * generators rewrite /run): everything cached is dropped before and after.
    */
   async unitControl(verb: UnitVerb, units: readonly string[]): Promise<ServiceOutcome> {
+    this.gen++;
     this.forgetAll();
     try {
       return await this.inner.unitControl(verb, units);
@@ -476,6 +495,7 @@ export class CachedHost implements Host {
   }
 
   async mkdirp(path: string, mode?: number): Promise<void> {
+    this.gen++;
     // The common case: the directory exists and is listed, and its stamp (lstat: same object,
     // still a directory) is the one it was listed with, so mkdir -p would change nothing: not
     // even asked (one stamp instead of two and a walk; a script on the shell path). Whatever
@@ -491,6 +511,7 @@ export class CachedHost implements Host {
     }
   }
   async removeDir(path: string): Promise<boolean> {
+    this.gen++;
     this.forgetTree(path);
     try {
       return await this.inner.removeDir(path);
@@ -519,6 +540,7 @@ export class CachedHost implements Host {
    * failure: a chown may have landed before the chmod failed.
    */
   async setAttributes(path: string, change: AttributeChange, expect?: { dev: number; ino: number }): Promise<void> {
+    this.gen++;
     // No ESTALE guard: a chmod never overwrites anyone's bytes, and file_permissions insists on dev+inode itself.
     this.forgetAttributes(path);
     try {
@@ -565,6 +587,7 @@ export class CachedHost implements Host {
    * is dropped, before and after (also on failure: a manager that failed half-way changed files).
    */
   async changePackages(change: PackageChange): Promise<PackageOutcome> {
+    this.gen++;
     this.forgetAll();
     try {
       return await this.inner.changePackages(change);
@@ -582,6 +605,7 @@ export class CachedHost implements Host {
    * everything cached is forgotten before and after, failure included.
    */
   async remount(target: string, flags: MountFlags): Promise<void> {
+    this.gen++;
     this.forgetAll();
     try {
       await this.inner.remount(target, flags);
@@ -591,6 +615,7 @@ export class CachedHost implements Host {
   }
 
   private forgetAll(): void {
+    this.gen++;
     this.packages.forget();
     this.linkDrops += this.links.size;
     for (const m of [this.files, this.lists, this.links, this.children] as Map<string, unknown>[]) {
@@ -607,15 +632,18 @@ export class CachedHost implements Host {
     return this.inner.loadedModules();
   }
   unloadModule(name: string): Promise<UnloadOutcome> {
+    this.gen++;
     return this.inner.unloadModule(name);
   }
   loadModule(name: string): Promise<LoadOutcome> {
+    this.gen++;
     return this.inner.loadModule(name);
   }
   readSysctl(key: string): Promise<string> {
     return this.inner.readSysctl(key);
   }
   writeSysctl(key: string, value: string): Promise<void> {
+    this.gen++;
     return this.inner.writeSysctl(key, value);
   }
   holdLock(fd: number, waitMs?: number): Promise<HeldLock | null> {
