@@ -31,6 +31,7 @@ import {
 import type { CheckMethod, CheckResult } from "./check-method.ts";
 import { registerCheck } from "./registry.ts";
 import { latin1, resolveLogical } from "./fs-gather.ts";
+import { perRunSnapshot } from "./run-snapshot.ts";
 
 export const SSHD_COMPARATORS = ["==", "!=", "in", "not in", ">=", "<=", "contains", "none_of", "only_from"] as const;
 const LIST_COMPARATORS = new Set(["in", "not in", "contains", "none_of", "only_from"]);
@@ -66,7 +67,14 @@ const MAX_PATHS = 4096;
  * parent's listing: the listing types every entry, plain files are then read
  * in one batch per round, and only symlinks are resolved component by component.
  */
-export async function gatherSshdConfig(host: Host, main: string = SSHD_CONFIG): Promise<{ cfg: SshdConfig; tree: SshdTree }> {
+export function gatherSshdConfig(host: Host, main: string = SSHD_CONFIG): Promise<{ cfg: SshdConfig; tree: SshdTree }> {
+  return sshdSnapshot(host, main);
+}
+
+/** Through a run cache, one gather and evaluation per generation for every sshd rule of a run (run-snapshot.ts, performance/AC-18). */
+const sshdSnapshot = perRunSnapshot("sshd-config", (host, main) => readSshdConfig(host, main));
+
+async function readSshdConfig(host: Host, main: string): Promise<{ cfg: SshdConfig; tree: SshdTree }> {
   const g = new Gather(host);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cfg = evaluateSshd(g.tree, main);

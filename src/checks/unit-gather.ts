@@ -14,6 +14,7 @@ import {
   type DepLink, type LinkDest, type SearchDir, type UnitEntry, type UnitTree,
 } from "../config/systemd-units.ts";
 import { gatherFile, latin1, resolveLogical } from "./fs-gather.ts";
+import { perRunSnapshot } from "./run-snapshot.ts";
 
 /** systemd 252 counts links in these dependency directories (not .upholds: 252 has no UpheldBy= in [Install]). */
 const DEP_DIR = /\.(wants|requires)$/;
@@ -74,39 +75,15 @@ async function destKind(host: Host, dest: string, known: Map<string, string>): P
   return f.exists && f.bytes.length === 0 ? "null" : "file";
 }
 
-let gathers = 0;
-
-/** How many times this process has read the unit search path (not answered from a run's snapshot): for counting tests and benches. */
-export function unitTreeGathers(): number {
-  return gathers;
-}
-
-/** Per run cache: the last snapshot and the cache generation it was read at (a failed gather is not kept). */
-const snapshots = new WeakMap<CachedHost, { generation: number; tree: Promise<UnitTree> }>();
-
 /**
  * The snapshot of every unit search directory as the Host sees it now. Through
  * a run cache, one snapshot serves every caller until anything changes through
- * that cache or it revalidates (CachedHost.generation): a check of thirty
- * service rules read the whole search path thirty times (performance/AC-18).
- * The snapshot is shared: callers only read it.
+ * that cache or it revalidates (run-snapshot.ts): a check of thirty service
+ * rules read the whole search path thirty times (performance/AC-18).
  */
-export function gatherUnitTree(outer: Host): Promise<UnitTree> {
-  if (!(outer instanceof CachedHost)) return readUnitTree(outer);
-  const hit = snapshots.get(outer);
-  if (hit && hit.generation === outer.generation) return hit.tree;
-  const generation = outer.generation;
-  const tree = readUnitTree(outer);
-  snapshots.set(outer, { generation, tree });
-  // A failure is the caller's to report; the next caller reads again.
-  tree.catch(() => {
-    if (snapshots.get(outer)?.tree === tree) snapshots.delete(outer);
-  });
-  return tree;
-}
+export const gatherUnitTree: (host: Host) => Promise<UnitTree> = perRunSnapshot("unit-tree", (host) => readUnitTree(host));
 
 async function readUnitTree(outer: Host): Promise<UnitTree> {
-  gathers++;
   // Outside a run cache (a rollback's capture and verification take the plain Host) a cache of
   // this gather's own: one point in time, read once, and on the shell path a script per
   // directory instead of one per link.

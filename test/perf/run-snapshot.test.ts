@@ -1,8 +1,8 @@
 /**
- * A check run reads systemd's unit search path into one snapshot, not one per
- * service rule: gathers counted (unitTreeGathers), never timed. Verdicts stay
- * those of a fresh gather, and any change through the run cache (a write, a
- * revalidate) makes the next check gather again.
+ * A check run reads systemd's unit search path and the sshd_config tree into
+ * one snapshot each, not one per rule: reads counted (snapshotReads), never
+ * timed. Verdicts stay those of a fresh read, and any change through the run
+ * cache (a write, a revalidate) makes the next reader read again.
  */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
@@ -12,7 +12,9 @@ import { checkRules } from "../../src/engine/check.ts";
 import type { ResolvedRule } from "../../src/engine/types.ts";
 import { CachedHost } from "../../src/host/cached-host.ts";
 import { createHost, type HostPath } from "../../src/host/index.ts";
-import { gatherUnitTree, unitTreeGathers } from "../../src/checks/unit-gather.ts";
+import { gatherUnitTree } from "../../src/checks/unit-gather.ts";
+import { gatherSshdConfig } from "../../src/checks/sshd-effective-config.ts";
+import { snapshotReads } from "../../src/checks/run-snapshot.ts";
 import { describeUnit } from "../../src/config/systemd-units.ts";
 import { makeSysroot } from "../support/sysroot.ts";
 
@@ -44,9 +46,9 @@ describe.each(["kernel-io", "shell"] as const)("%s host", (path: HostPath) => {
     try {
       const host = createHost({ path, root: s.root });
       const rules = Array.from({ length: n }, (_, i) => rule(i));
-      const before = unitTreeGathers();
+      const before = snapshotReads("unit-tree");
       const results = await checkRules(host, rules);
-      expect(unitTreeGathers() - before).toBe(1);
+      expect(snapshotReads("unit-tree") - before).toBe(1);
       // Each verdict as a fresh gather of its own gives it (a new run cache per rule).
       const fresh = await Promise.all(rules.map(async (r) => (await checkRules(host, [r]))[0]!.status));
       expect(results.map((r) => r.status)).toEqual(fresh);
@@ -74,6 +76,36 @@ describe.each(["kernel-io", "shell"] as const)("%s host", (path: HostPath) => {
       const c = await gatherUnitTree(cache);
       expect(c).not.toBe(b);
       expect(describeUnit(c, "svc0-alias.service").state).not.toBe("not-found");
+    } finally {
+      s.cleanup();
+    }
+  }, 120_000);
+
+  test("performance/AC-18: a check of N sshd rules reads and evaluates sshd_config once, with the verdicts of a read per rule", async () => {
+    const s = makeSysroot("bulwark-perf-sshd-");
+    try {
+      mkdirSync(join(s.root, "etc/ssh/sshd_config.d"), { recursive: true });
+      writeFileSync(join(s.root, "etc/ssh/sshd_config"), "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\nX11Forwarding yes\n");
+      writeFileSync(join(s.root, "etc/ssh/sshd_config.d/10-site.conf"), "MaxAuthTries 4\n");
+      const host = createHost({ path, root: s.root });
+      const wants: [string, string][] = [["PermitRootLogin", "no"], ["X11Forwarding", "no"], ["MaxAuthTries", "4"], ["MaxAuthTries", "3"], ["PermitRootLogin", "yes"], ["X11Forwarding", "yes"]];
+      const rules = wants.map(([key, expected], i): ResolvedRule => ({
+        id: `sshd-${i}`, title: key, severity: "low", check: { method: "sshd_effective_config", params: { key, expected, comparator: "==" } }, steps: [],
+      }));
+      const before = snapshotReads("sshd-config");
+      const results = await checkRules(host, rules);
+      expect(snapshotReads("sshd-config") - before).toBe(1);
+      const fresh = await Promise.all(rules.map(async (r) => (await checkRules(host, [r]))[0]!.status));
+      expect(results.map((r) => r.status)).toEqual(fresh);
+      expect(results.map((r) => r.status)).toEqual(["pass", "fail", "pass", "fail", "fail", "pass"]);
+      // A drop-in written through the cache is seen by the next reader.
+      const cache = new CachedHost(host);
+      const a = await gatherSshdConfig(cache);
+      expect(await gatherSshdConfig(cache)).toBe(a);
+      await cache.writeFile("/etc/ssh/sshd_config.d/00-first.conf", new TextEncoder().encode("MaxAuthTries 2\n"));
+      const b = await gatherSshdConfig(cache);
+      expect(b).not.toBe(a);
+      expect(b.cfg.values.get("maxauthtries")?.value).toBe("2");
     } finally {
       s.cleanup();
     }
