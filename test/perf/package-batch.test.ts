@@ -75,7 +75,7 @@ async function oneByOne(host: Host, rules: readonly ResolvedRule[]) {
 /** Each path's own executor: a sh per script on kernel-io, the persistent shell on the shell path. */
 const executorFor = (p: HostPath) => (p === "kernel-io" ? localExecutor() : persistentShell());
 
-const haveDpkg = Bun.which("dpkg-query", { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }) !== null;
+const haveDpkg = prerequisite("dpkg-query (dpkg)", Bun.which("dpkg-query", { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }) !== null);
 
 describe.skipIf(!haveDpkg).each(allHostPaths)("%s host", (hostPath) => {
   test("performance/AC-17: a check of 2 package_state rules and of 12 runs the same scripts and starts the same dpkg-query programs, with the verdicts of one query per rule", async () => {
@@ -183,7 +183,7 @@ describe.skipIf(!rpmReady)("an RPM root", () => {
   }, 180_000);
 });
 
-const haveImage = imageAvailable();
+const haveImage = prerequisite("the cached Debian 12 test image (mmdebstrap)", imageAvailable());
 
 describe.skipIf(!haveImage)("the Debian 12 image", () => {
   test.each(allHostPaths)("performance/AC-17: %s host: the image's own packages and absent ones, installed-or-not and patterns, checked together on the image (read-only) get the verdicts one query per rule gives", async (hostPath) => {
