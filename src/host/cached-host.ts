@@ -160,7 +160,10 @@ export class CachedHost implements Host {
    * and revalidate through this cache; while unchanged, every read through
    * it answers as it did (what nobody changed through it and no revalidate
    * looked at again is the same point in time). For snapshots built from
-   * many reads (checks/unit-gather.ts): reuse one while this is unchanged.
+   * many reads (checks/run-snapshot.ts): reuse one while this is unchanged.
+   * Bumped when a change starts, not again when it ends: the engine awaits
+   * every change before it reads, so no snapshot is taken mid-change; a
+   * caller reading concurrently with a write would need a second bump.
    */
   get generation(): number {
     return this.gen;
