@@ -3,7 +3,7 @@
  * criterion, and every skip goes through prerequisite(), which fails under CI.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Glob } from "bun";
@@ -39,8 +39,8 @@ const SPEC: Spec = {
   acceptance: ["AC-01", "AC-02", "AC-03", "AC-04", "AC-05", "AC-06"].map((id) => ({ id, text: "t" })),
 };
 
-function gate(args: string[]) {
-  const r = Bun.spawnSync([process.execPath, join(REPO, "scripts/spec-coverage.ts"), ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+function gate(args: string[], cwd = REPO) {
+  const r = Bun.spawnSync([process.execPath, join(REPO, "scripts/spec-coverage.ts"), ...args], { cwd, stdout: "pipe", stderr: "pipe" });
   return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
 }
 
@@ -69,13 +69,32 @@ describe("spec gate", () => {
     expect(pkg.scripts.test).toMatch(
       /bun test (?:--\S+(?: \d+)? )*--path-ignore-patterns='test\/live\/\*\*' --reporter=junit --reporter-outfile=(\S+) && bun test \.\/test\/live (?:--\S+(?: \d+)? )*--reporter=junit --reporter-outfile=(\S+) && bun scripts\/spec-coverage\.ts --junit \1 --junit \2$/,
     );
-    expect(gate([]).code).toBe(1);
     const missing = gate(["--junit", "/nonexistent/junit.xml"]);
     expect(missing.code).toBe(1);
     expect(missing.out).toContain("no test report at /nonexistent/junit.xml");
     const equals = gate(["--junit=/nonexistent/other.xml"]);
     expect(equals.code).toBe(1);
     expect(equals.out).toContain("no test report at /nonexistent/other.xml");
+  });
+
+  test("spec-gate/AC-02: with no --junit the gate reads the two reports npm test leaves in dist/, and refuses, naming the missing one, when there are none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bulwark-gate-cwd-"));
+    try {
+      const none = gate([], dir);
+      expect(none.code).toBe(1);
+      expect(none.out).toContain("no test report at dist/junit.xml");
+      mkdirSync(join(dir, "dist"));
+      writeFileSync(join(dir, "dist/junit.xml"), `<testsuites><testsuite><testcase name="rule-loader/AC-01: x" file="a" assertions="1" /></testsuite></testsuites>`);
+      expect(gate([], dir).out).toContain("no test report at dist/junit-live.xml");
+      writeFileSync(join(dir, "dist/junit-live.xml"), `<testsuites><testsuite><testcase name="live-system/AC-04: y" file="b" assertions="1" /></testsuite></testsuites>`);
+      const both = gate([], dir);
+      expect(both.code).toBe(1);
+      expect(both.out).toMatch(/rule-loader\s+tier 1\s+1\/\d+\s+missing: AC-02/);
+      expect(both.out).toContain("report: 2 tests, 2 passed");
+      expect(both.out).not.toContain("usage:");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("spec-gate/AC-02: against this repository's specs, a report with one passing test fails the gate and names what is missing", () => {
