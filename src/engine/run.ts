@@ -85,7 +85,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
   if (o.dryRun) {
     for (const [i, rule] of o.rules.entries()) {
       o.onRule?.(i, rule.id);
-      await cache.revalidate(ownFiles(rule));
+      await cache.revalidate(ownFiles(rule), { explicitOnly: true });
       transactions.push(await planRule(cache, rule));
     }
     return { runId: null, dryRun: true, transactions };
@@ -102,10 +102,15 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
-        // Before the transaction trusts anything cached, and again right before capture: a file
-        // edited by another process has a new stamp and is read from disk again.
+        // Before the transaction trusts anything cached: a file or directory changed by another
+        // process has a new stamp and is read from disk again. Right before capture, only the
+        // files the transaction writes are stamped again (an in-place edit since the check is
+        // captured, not overwritten); the directories keep this stamp through validation, as
+        // they did between capture and validation: a drop-in another program adds meanwhile is
+        // judged by the next transaction and the next check (issue 14: a second stamp of every
+        // cached directory per rule was a third of a run's system calls).
         await cache.revalidate();
-        const beforeCapture = () => cache.revalidate(ownFiles(rule));
+        const beforeCapture = () => cache.revalidate(ownFiles(rule), { explicitOnly: true });
         transactions.push(await remediateRule({ store: o.store, host: cache, beforeCapture, runId, ...(o.evidence ? { evidence: o.evidence } : {}) }, rule));
       }
     } finally {

@@ -24,9 +24,9 @@ export interface TxnContext {
   host: Host;
   runId: number;
   /**
-   * Called right before the pre-state is captured: the run re-stamps its cache here, so
-   * every cached file the capture reads was re-checked (dev, inode, size, mtime, ctime)
-   * after the check ran, and a file another process changed meanwhile is read from disk.
+   * Called right before the pre-state is captured: the run re-stamps the files the rule
+   * writes here, so each was re-checked (dev, inode, size, mtime, ctime) after the check
+   * ran, and one another process changed meanwhile is read from disk (src/engine/run.ts).
    */
   beforeCapture?: () => Promise<void>;
   /** Signs and stores each committed or rolled-back transaction's evidence (src/engine/evidence-hook.ts). */

@@ -228,8 +228,14 @@ export class CachedHost implements Host {
    * its listing and every file and link read under it. After this, every
    * entry still cached is what a read would return now, except for an
    * in-place rewrite of a tracked file not in EXPLICIT (see the module comment).
+   *
+   * With `{ explicitOnly: true }` only the cached entries of EXPLICIT are
+   * stamped; everything else keeps the stamps of the last full revalidate.
+   * For the second look within one transaction (right before capture, a few
+   * milliseconds after the transaction's full revalidate): the footprint
+   * files the capture records are still stamped themselves.
    */
-  async revalidate(explicit: readonly string[] = []): Promise<void> {
+  async revalidate(explicit: readonly string[] = [], opts: { explicitOnly?: boolean } = {}): Promise<void> {
     this.gen++;
     // The package database has no stamp here: what a transaction judges is asked again.
     this.packages.forget();
@@ -239,10 +245,10 @@ export class CachedHost implements Host {
       this.untracked.clear();
       return;
     }
-    const dirs = [...this.lists.keys()];
+    const dirs = opts.explicitOnly ? [] : [...this.lists.keys()];
     const single = new Set<string>();
     const isUntracked = (p: string) => this.files.get(p)?.tracked === false || this.links.get(p)?.tracked === false;
-    for (const p of this.untracked) {
+    for (const p of opts.explicitOnly ? [] : this.untracked) {
       if (isUntracked(p)) single.add(p);
       else this.untracked.delete(p);
     }

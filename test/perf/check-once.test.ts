@@ -4,27 +4,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkRules } from "../../src/engine/check.ts";
 import { openStore, resolveStateDir, runRemediation } from "../../src/engine/index.ts";
-import { createHost, type Host, type HostPath } from "../../src/host/index.ts";
+import { createHost, type HostPath } from "../../src/host/index.ts";
 import { makeSysroot } from "../support/sysroot.ts";
-import { countingHost, syntheticRules } from "./support.ts";
-
-/** HOST with its statStamps calls counted (paths stamped). */
-function stampCounting(host: Host): { host: Host; stamped: () => number } {
-  let n = 0;
-  const inner = host.statStamps?.bind(host);
-  const proxy = new Proxy(host, {
-    get(target, prop, recv) {
-      if (prop === "statStamps" && inner) return (paths: readonly string[]) => ((n += paths.length), inner(paths));
-      // The shell path's reads that take their paths' stamps in the same script stamp each path they read.
-      const v0 = Reflect.get(target, prop, recv);
-      if ((prop === "readFilesStamped" || prop === "readLinksStamped") && typeof v0 === "function") return (paths: readonly string[]) => ((n += paths.length), v0.call(target, paths));
-      if ((prop === "listDirStamped" || prop === "readLinkStamped") && typeof v0 === "function") return (p: string) => (n++, v0.call(target, p));
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-  return { host: proxy, stamped: () => n };
-}
+import { countingHost, stampCounting, syntheticRules } from "./support.ts";
 
 describe.each(["kernel-io", "shell"] as const)("%s host", (path: HostPath) => {
   test("performance/AC-09: a check of N remediated rules stamps each path once, when it is first read — never again per rule", async () => {

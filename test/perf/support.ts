@@ -32,3 +32,27 @@ export function countingHost(host: Host): { host: Host; count: () => number } {
   });
   return { host: proxy, count: () => n };
 }
+
+/** HOST with its stamps counted: in all (paths stamped) and per path (statStamps only: a revalidate's or a write's look). */
+export function stampCounting(host: Host): { host: Host; stamped: () => number; perPath: Map<string, number> } {
+  let n = 0;
+  const perPath = new Map<string, number>();
+  const inner = host.statStamps?.bind(host);
+  const proxy = new Proxy(host, {
+    get(target, prop, recv) {
+      if (prop === "statStamps" && inner) {
+        return (paths: readonly string[]) => {
+          n += paths.length;
+          for (const p of paths) perPath.set(p, (perPath.get(p) ?? 0) + 1);
+          return inner(paths);
+        };
+      }
+      // The shell path's reads that take their paths' stamps in the same script stamp each path they read.
+      const v0 = Reflect.get(target, prop, recv);
+      if ((prop === "readFilesStamped" || prop === "readLinksStamped") && typeof v0 === "function") return (paths: readonly string[]) => ((n += paths.length), v0.call(target, paths));
+      if ((prop === "listDirStamped" || prop === "readLinkStamped") && typeof v0 === "function") return (p: string) => (n++, v0.call(target, p));
+      return typeof v0 === "function" ? v0.bind(target) : v0;
+    },
+  });
+  return { host: proxy, stamped: () => n, perPath };
+}
