@@ -103,9 +103,27 @@ export function afterReader(host: Host): (path: string) => Promise<AfterRead> {
 }
 
 /**
+ * The state database a check will record into, opened once at its start when one exists and the check
+ * is recorded (not --no-record): the check then reads its pending recovery from the same connection
+ * instead of a read-only copy of the whole file (state-facts: a read, a copy and an integrity check that
+ * grew with history, performance/AC-20). Null when there is none, or it cannot be opened read-write
+ * now: the check then looks read-only and recordCheck opens (and warns) as it always did.
+ */
+export function openCheckRecordStore(host: Host, flags: TargetFlags & { record?: boolean }): Store | null {
+  if (flags.record === false) return null;
+  try {
+    const loc = stateLocationFor(host, flags);
+    return stateDatabasePresent(loc) ? openStoreExisting(loc) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Record a check run when asked or when a state database already exists (never creating state in an
  * image otherwise). Returns the run id, or null with the reason when it was not recorded; a failure to
- * record is a warning (QUIET: not printed), never an error.
+ * record is a warning (QUIET: not printed), never an error. OPENED: the store openCheckRecordStore gave
+ * (left open: its caller closes it).
  */
 export function recordCheck(
   host: Host,
@@ -113,20 +131,21 @@ export function recordCheck(
   run: { startedAt: string; finishedAt: string; meta: RunMeta },
   results: readonly CheckResultRecord[],
   quiet: boolean,
+  opened: Store | null = null,
 ): { runId: number | null; why?: string } {
   if (flags.record === false) return { runId: null, why: "--no-record" };
   const loc = stateLocationFor(host, flags);
   try {
-    if (flags.record !== true && !stateDatabasePresent(loc)) {
+    if (!opened && flags.record !== true && !stateDatabasePresent(loc)) {
       return { runId: null, why: `no state database in ${loc.dir} (bulwark remediate, or check --record, creates one)` };
     }
-    const store = flags.record === true ? openStore(loc) : openStoreExisting(loc);
+    const store = opened ?? (flags.record === true ? openStore(loc) : openStoreExisting(loc));
     if (!store) return { runId: null, why: `no state database in ${loc.dir}` };
     try {
       const runId = recordCheckRun(store, { ...run, hostPath: host.path, root: host.root, meta: run.meta as unknown as Json }, results);
       return { runId };
     } finally {
-      store.close();
+      if (!opened) store.close();
     }
   } catch (e) {
     const why = oneLine((e as Error).message);
@@ -149,12 +168,13 @@ export function recordAndReport(
   references: ReadonlyMap<string, unknown>,
   report: ReportTarget | null,
   quiet: boolean,
+  opened: Store | null = null,
 ): { meta: RunMeta; runId: number | null } {
   const profile = typeof flags.profile === "string" ? flags.profile : null;
   const meta = runMeta(identity, target, profile, startedAt, new Date().toISOString());
   const checked = rows.map((r) => ({ ...r, references: references.get(r.rule) ?? null }));
   const results = checked.map((r) => ({ ruleId: r.rule, title: r.title, severity: r.severity, status: r.status, evidence: r.detail, refs: (r.references ?? null) as Json | null, waiver: r.waiver ? { justification: r.waiver.justification, owner: r.waiver.owner, expires: r.waiver.expires } : null }));
-  const { runId } = recordCheck(host, flags, { startedAt, finishedAt: meta.finished_at, meta }, results, quiet);
+  const { runId } = recordCheck(host, flags, { startedAt, finishedAt: meta.finished_at, meta }, results, quiet, opened);
   if (report) writeReport(report, checkReport(runId, meta, checked));
   return { meta, runId };
 }

@@ -96,6 +96,12 @@ function checkComplete(tmp: string, file: string): void {
   }
 }
 
+/**
+ * How many whole-file snapshots (read-only opens) and integrity checks this process made: each costs
+ * time and memory in proportion to the database's size. For tests and benchmarks; never reset here.
+ */
+export const openCounts = { snapshots: 0, integrityChecks: 0 };
+
 function queryAll<T>(db: Database, sql: string): T[] {
   return db.query(sql).all() as T[];
 }
@@ -106,6 +112,7 @@ function queryAll<T>(db: Database, sql: string): T[] {
  * the one that was lstat'ed.
  */
 function judge(db: Database, file: string): void {
+  openCounts.integrityChecks++;
   const check = queryAll<{ quick_check: string }>(db, "PRAGMA quick_check").map((r) => r.quick_check).join("; ");
   if (check !== "ok") throw new StoreCorrupt(file, `integrity check failed: ${check}`);
   const appId = (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
@@ -142,6 +149,7 @@ function openCheckedRaw(loc: StateLocation, readonly: boolean, create: boolean):
     // No writer has it open and nothing waits in a WAL: read a snapshot, leaving no -wal/-shm behind.
     const db = readSnapshot(file, realDir, checked);
     if (db) {
+      openCounts.snapshots++;
       try {
         judge(db, file);
         return { db, file, dir };

@@ -16,7 +16,8 @@ import { makeOut, plural } from "../render/output.ts";
 import { gatherStateFacts } from "../state-facts.ts";
 import { log, Progress } from "../ui.ts";
 import { readTargetIdentity } from "../../reports/index.ts";
-import { recordAndReport, recordArgs, recordChoice, reportArgs, reportTarget, withMeta } from "../report-flag.ts";
+import { openCheckRecordStore, recordAndReport, recordArgs, recordChoice, reportArgs, reportTarget, withMeta } from "../report-flag.ts";
+import type { Store } from "../../store/index.ts";
 
 export const checkCommand = defineCommand({
   meta: {
@@ -47,31 +48,47 @@ export const checkCommand = defineCommand({
     // Waivers: read once the rules are known to be valid (selectForRun validated the file against them).
     const waivers = new Map((tsrc ? parseTailoring(tsrc.text, tsrc.file).waivers : []).map((w) => [w.rule, w]));
     const now = deadmanClock().now();
-    // Read-only: an interrupted run may have left a half-applied rule that checks as PASS.
-    const pending = gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
-    const references = new Map(planned.map((p) => [p.rule.id, p.rule.references]));
-    const progress = new Progress(planned.length, out.quiet, "checking");
-    const applicable = planned.filter((p) => !p.skip);
-    const results = await checkRules(host, applicable.map((p) => p.resolved!), (i, id) => progress.tick(i + 1, id));
-    const verdicts = new Map(applicable.map((p, i) => [p, results[i]!]));
-    const rows: CheckRow[] = planned.map((p) => {
-      const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
-      if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
-      const r = verdicts.get(p)!;
-      const { status, detail, waiver } = applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now);
-      return { ...base, status, detail, ...(waiver ? { waiver: { justification: waiver.justification, owner: waiver.owner, expires: waiver.expires } } : {}) };
-    });
-    progress.done();
-    const recover = commandHint("recover", args);
-    if (pending.length) {
-      log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
+    // An interrupted run may have left a half-applied rule that checks as PASS. Asked of the database this
+    // check records into when there is one (opened once), else read-only.
+    const recordInto = openCheckRecordStore(host, { ...args, record });
+    try {
+      const pending = recordInto ? pendingOf(recordInto, () => gatherStateFacts(stateDirFor(host, args))) : gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
+      const references = new Map(planned.map((p) => [p.rule.id, p.rule.references]));
+      const progress = new Progress(planned.length, out.quiet, "checking");
+      const applicable = planned.filter((p) => !p.skip);
+      const results = await checkRules(host, applicable.map((p) => p.resolved!), (i, id) => progress.tick(i + 1, id));
+      const verdicts = new Map(applicable.map((p, i) => [p, results[i]!]));
+      const rows: CheckRow[] = planned.map((p) => {
+        const base = { rule: p.rule.id, title: p.rule.title, severity: p.rule.severity };
+        if (p.skip) return { ...base, status: "skip", detail: `not applicable: ${p.skip}` };
+        const r = verdicts.get(p)!;
+        const { status, detail, waiver } = applyWaiver({ status: r.status, detail: r.detail }, waivers.get(p.rule.id), now);
+        return { ...base, status, detail, ...(waiver ? { waiver: { justification: waiver.justification, owner: waiver.owner, expires: waiver.expires } } : {}) };
+      });
+      progress.done();
+      const recover = commandHint("recover", args);
+      if (pending.length) {
+        log.warn(`recovery pending: ${plural(pending.length, "transaction")} (${pending.join(", ")}) of an interrupted run ${pending.length === 1 ? "is" : "are"} not undone, so a half-applied rule may show as PASS; run "${recover}"`);
+      }
+      const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
+      const target = { path: host.path, root: host.root, os: osInfo.label };
+      const { meta, runId } = recordAndReport(host, { ...args, record, profile: chosen.profile ?? null }, identity, target, startedAt, rows, references, report, out.quiet, recordInto);
+      recordInto?.close(); // before judgeRegression opens the database again
+      renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
+      if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
+      if (failOn === "regression") return pending.length || judgeRegression(host, args, rows, runId) ? EXIT.failed : EXIT.ok;
+      return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
+    } finally {
+      recordInto?.close();
     }
-    const score = computeScore(rows, chosen.rules ?? [], { name: chosen.profile ?? null, key: referenceKey(osInfo.os) ?? null });
-    const target = { path: host.path, root: host.root, os: osInfo.label };
-    const { meta, runId } = recordAndReport(host, { ...args, record, profile: chosen.profile ?? null }, identity, target, startedAt, rows, references, report, out.quiet);
-    renderCheck(withMeta(out, meta, runId), rows, target, { pending, recover }, score);
-    if (out.format === "text" && !out.quiet && runId !== null) out.line(`recorded as run ${runId} (${commandHint("report", args, "--run", String(runId), "--report", "report.html")})`);
-    if (failOn === "regression") return pending.length || judgeRegression(host, args, rows, runId) ? EXIT.failed : EXIT.ok;
-    return pending.length || rows.some((r) => r.status === "fail" || r.status === "error") ? EXIT.failed : EXIT.ok;
   },
 });
+
+/** The transactions an interrupted run left, asked of STORE; when that fails, of what FALLBACK finds read-only. */
+function pendingOf(store: Store, fallback: () => { pendingRecovery?: number[] }): number[] {
+  try {
+    return store.openJournalTxnIds();
+  } catch {
+    return fallback().pendingRecovery ?? [];
+  }
+}
