@@ -39,6 +39,13 @@ async function build(outfile: string, target?: string): Promise<void> {
     "--minify-syntax",
     // Measured: `bulwark version` median 20.6 ms → 9.7 ms with bytecode (40 runs each, same run, full CLI).
     "--bytecode",
+    // JavaScriptCore's tier-up thresholds ×100: a run is over in tens of milliseconds, and at the normal
+    // policy `check` of the kernel rules JIT-compiled ~125 functions (13 of them with the DFG) it ran a few
+    // dozen times each, which the compile cost more than it saved. Measured, same run, 11 interleaved:
+    // that check 150 → 111 ms wall, 158 → 102 ms CPU (--version 68 → 61); a 4 MB dpkg status check
+    // 382 → 339 ms; N=1000 remediate no slower. Really hot loops still reach the JIT, just later
+    // (performance/AC-21). Only thresholds change: bun:ffi, which needs the JIT, keeps it.
+    "--compile-jit-policy=100",
     // A standalone executable would otherwise read bunfig.toml (whose preload runs code) and .env files
     // (BULWARK_LIBC is dlopen'ed) from the directory it is started in: often an untrusted image (hostile-image/AC-19).
     "--no-compile-autoload-bunfig",

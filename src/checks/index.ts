@@ -1,4 +1,8 @@
-/** Importing this module registers every check method in the one table. */
+/**
+ * Importing this module registers every check method in the one table (the
+ * build-time loader, tests). A command need not import it: the registry evaluates a
+ * method's module when its name is first looked up (registry.ts).
+ */
 import "./kernel-module-state.ts";
 import "./sysctl-value.ts";
 import "./config-value.ts";

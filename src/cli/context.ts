@@ -9,10 +9,11 @@ import { loadShippedRules } from "../rules/shipped.ts";
 import { loadRulesFromPath, RuleLoadError, RuleLoadFailure, type LoadResult } from "../rules/load.ts";
 import type { Rule } from "../rules/schema.ts";
 import { fileFacts, parseOsRelease, ruleApplies, selectRules, severitiesAtLeast, type OsRelease, type SkipKind } from "../rules/select.ts";
-import { openStore, unmetPreconditions } from "../engine/index.ts";
+// From their modules, not engine/index.ts: that one evaluates the remediation engine (run, rollback, recover, deadman) too.
+import { unmetPreconditions } from "../engine/preconditions.ts";
 import { dependenciesOf } from "../rules/depends.ts";
-import type { ResolvedRule, RuleLookup } from "../engine/index.ts";
-import { checkLockFile, locateState, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
+import type { ResolvedRule, RuleLookup } from "../engine/types.ts";
+import { checkLockFile, locateState, openStore, openStoreExisting, stateDatabasePresent, type StateLocation, type Store } from "../store/index.ts";
 import { UsageError } from "./errors.ts";
 import { listFlag, severityFlag, type FlagValues, type PathChoice } from "./options.ts";
 import { platformText } from "./render/rule-text.ts";
@@ -22,10 +23,6 @@ import { waiverState, type Tailoring } from "../rules/tailoring.ts";
 import { deadmanClock } from "../engine/deadman-clock.ts";
 import type { Variables } from "../rules/variables.ts";
 import { log, oneLine } from "./ui.ts";
-// Registers every check method and remediation mechanism before any rule is loaded
-// (rule parameters are validated against the registered schemas).
-import "../checks/index.ts";
-import "../handlers/index.ts";
 
 export interface TargetFlags {
   root?: string;

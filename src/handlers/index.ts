@@ -1,4 +1,8 @@
-/** Importing this module registers every remediation mechanism in the one table. */
+/**
+ * Importing this module registers every remediation mechanism in the one table
+ * (the build-time loader, tests). A command need not import it: the registry evaluates a
+ * mechanism's module when its name is first looked up (registry.ts).
+ */
 import "./kernel-module-disable.ts";
 import "./sysctl-set.ts";
 import "./config-set-dropin.ts";

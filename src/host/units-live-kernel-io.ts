@@ -9,7 +9,7 @@
  * daemon-reload. A unit-file verb is followed by a daemon-reload, as
  * `systemctl` does, so the running manager sees the links it just wrote.
  */
-import { DBusRemoteError, SystemdManager } from "./dbus-client.ts";
+import type { SystemdManager } from "./dbus-client.ts";
 import type { Executor } from "./executor.ts";
 import type { ServiceOutcome, UnitStatus, UnitVerb } from "./host.ts";
 import { HostIoError } from "./host.ts";
@@ -24,8 +24,11 @@ function checkUnits(units: readonly string[]): void {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** The D-Bus client, evaluated when a unit is first asked about: a start that asks none (a `check --root`) skips it. */
+const dbus = () => require("./dbus-client.ts") as typeof import("./dbus-client.ts");
+
 async function withManager<T>(fn: (m: SystemdManager) => Promise<T>): Promise<T> {
-  const m = await SystemdManager.connectSystem();
+  const m = await dbus().SystemdManager.connectSystem();
   try {
     return await fn(m);
   } finally {
@@ -101,7 +104,7 @@ export async function kernelIoUnitStatus(_exec: Executor, units: readonly string
         try {
           fileState = await m.getUnitFileState(unit);
         } catch (e) {
-          if (!(e instanceof DBusRemoteError)) throw e;
+          if (!(e instanceof dbus().DBusRemoteError)) throw e;
           fileState = "not-found";
         }
         out.push({ unit, fileState, activeState: await m.getActiveState(unit) });

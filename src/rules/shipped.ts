@@ -6,8 +6,6 @@
  * so a start parses one JSON string instead of 177 YAML files through
  * valibot. Any other variable value goes through the loader, as before.
  */
-import "../checks/index.ts";
-import "../handlers/index.ts";
 import { prebuiltEmbeddedRulesJson } from "./embedded-prebuilt.ts" with { type: "macro" };
 import type { LoadOptions, LoadResult } from "./load.ts";
 import type { Rule } from "./schema.ts";
