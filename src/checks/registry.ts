@@ -1,13 +1,11 @@
 /** The one table of check methods, keyed by the name rules use. */
+import { LazyRegistry } from "../lazy-registry.ts";
 import type { CheckMethod } from "./check-method.ts";
-
-const methods = new Map<string, CheckMethod>();
 
 /**
  * The module that registers each shipped method, evaluated the first time its name is asked for: a start
  * evaluates only the checks its rules use (a kernel-rule `check` needs 2 of 12; evaluating all of them, the
- * sshd and systemd tables with them, was ~6 % of its start-up profile). require(), not import(): a lookup is
- * synchronous, and a module already imported is not evaluated again, so it registers once.
+ * sshd and systemd tables with them, was ~6 % of its start-up profile; lazy-registry.ts).
  */
 const MODULES: Readonly<Record<string, () => unknown>> = {
   kernel_module_state: () => require("./kernel-module-state.ts"),
@@ -24,22 +22,19 @@ const MODULES: Readonly<Record<string, () => unknown>> = {
   mount_option: () => require("./mount-option.ts"),
 };
 
-function load(name: string): void {
-  if (!methods.has(name) && Object.hasOwn(MODULES, name)) MODULES[name]!();
-}
+const registry = new LazyRegistry<CheckMethod>("check method", MODULES);
 
+/** Add M to the table; a name registered twice throws. */
 export function registerCheck(m: CheckMethod): void {
-  if (methods.has(m.name)) throw new Error(`check method ${m.name} registered twice`);
-  methods.set(m.name, m);
+  registry.register(m);
 }
 
+/** The check method called NAME (its module evaluated on first lookup), or undefined. */
 export function getCheck(name: string): CheckMethod | undefined {
-  load(name);
-  return methods.get(name);
+  return registry.get(name);
 }
 
-/** Every method's name, the shipped ones all loaded. */
+/** Every check method's name, the shipped ones all loaded. */
 export function checkNames(): string[] {
-  for (const name of Object.keys(MODULES)) load(name);
-  return [...methods.keys()].sort();
+  return registry.names();
 }

@@ -1,12 +1,11 @@
 /** The one table of remediation mechanisms, keyed by the name rules use. */
+import { LazyRegistry } from "../lazy-registry.ts";
 import type { Mechanism } from "./mechanism.ts";
-
-const mechanisms = new Map<string, Mechanism>();
 
 /**
  * The module that registers each shipped mechanism, evaluated the first time its name is asked for: a
- * `check` never evaluates a handler, a remediation only those its rules use (checks/registry.ts says why
- * require()). package-absent.ts and package-present.ts register their apt_ aliases too.
+ * `check` never evaluates a handler, a remediation only those its rules use (lazy-registry.ts).
+ * package-absent.ts and package-present.ts register their apt_ aliases too.
  */
 const MODULES: Readonly<Record<string, () => unknown>> = {
   kernel_module_disable: () => require("./kernel-module-disable.ts"),
@@ -30,22 +29,19 @@ const MODULES: Readonly<Record<string, () => unknown>> = {
   mount_option_set: () => require("./mount-option-set.ts"),
 };
 
-function load(name: string): void {
-  if (!mechanisms.has(name) && Object.hasOwn(MODULES, name)) MODULES[name]!();
-}
+const registry = new LazyRegistry<Mechanism>("mechanism", MODULES);
 
+/** Add M to the table; a name registered twice throws. */
 export function registerMechanism(m: Mechanism): void {
-  if (mechanisms.has(m.name)) throw new Error(`mechanism ${m.name} registered twice`);
-  mechanisms.set(m.name, m);
+  registry.register(m);
 }
 
+/** The mechanism called NAME (its module evaluated on first lookup), or undefined. */
 export function getMechanism(name: string): Mechanism | undefined {
-  load(name);
-  return mechanisms.get(name);
+  return registry.get(name);
 }
 
 /** Every mechanism's name, the shipped ones all loaded. */
 export function mechanismNames(): string[] {
-  for (const name of Object.keys(MODULES)) load(name);
-  return [...mechanisms.keys()].sort();
+  return registry.names();
 }
