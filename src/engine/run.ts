@@ -77,6 +77,19 @@ export function ownFiles(rule: ResolvedRule): string[] {
   });
 }
 
+/**
+ * Transactions between two full garbage collections of a remediation run (the first one before
+ * the first transaction: the garbage of loading and selecting the rules). Left to itself, JSC
+ * collects the old generation only once it doubled since the last full collection, so what each
+ * transaction left behind piled up to about as much again as the live heap, and the allocator kept
+ * those pages: peak RSS of 5,000 synthetic rules, compiled binary, four runs each side by side on a
+ * loaded machine, 160/141/137/153 MiB without, 141/133/128/127 MiB collecting every 250 (issue 14).
+ * One collection took 51 ms after 3,000 rules on that loaded machine: ~1 s for the 21 of a 5,000-rule
+ * run, ~4 % of its CPU (24 s there). Only ever between two transactions, never between a journal and
+ * its commit; a run of fewer rules than this collects nothing.
+ */
+const COLLECT_EVERY = 250;
+
 /** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
@@ -95,10 +108,13 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     const pending = o.store.openJournalTxnIds();
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
+    // A short run never piles up enough garbage to matter: no collection at all.
+    const long = o.rules.length >= COLLECT_EVERY;
     try {
       o.onRunStarted?.(runId);
       for (const [i, rule] of o.rules.entries()) {
         await letSignalsIn();
+        if (long && i % COLLECT_EVERY === 0) Bun.gc(true);
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
@@ -116,6 +132,8 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     } finally {
       o.store.finishRun(runId);
     }
+    // And once after the last: the caller builds its report of all N transactions on top of it.
+    if (long) Bun.gc(true);
     assertLockHeld(lock);
     const interrupted = transactions.length < o.rules.length;
     return { runId, dryRun: false, transactions, ...(interrupted ? { interrupted: true } : {}) };

@@ -15,7 +15,7 @@
  */
 import type { Host } from "../host/host.ts";
 import { footprintAllows } from "../host/recording-host.ts";
-import { resolveLogical } from "../checks/fs-gather.ts";
+import { latin1, resolveLogical } from "../checks/fs-gather.ts";
 
 /** The prefix that comments out a neutralised line. Greppable: `grep -r '^# bulwark: ' /etc`. */
 export const NEUTRALISE_MARKER = "# bulwark: ";
@@ -48,10 +48,14 @@ export type LineEdit = {
   lines: NeutralisedLine[];
 };
 
-export const toLatin1 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+/**
+ * Read straight from the typed array: never through `bytes.buffer`, which turns a small
+ * array held in the GC heap (a file the run cache keeps) into one with a native buffer of
+ * its own for the rest of its life (see latin1 in checks/fs-gather.ts).
+ */
+export const toLatin1 = (bytes: Uint8Array): string => latin1(bytes);
 export const fromLatin1 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "latin1"));
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+const b64 = (bytes: Uint8Array): string => (bytes as Uint8Array & { toBase64(): string }).toBase64();
 export const priorBytes = (pre: FilePre): Uint8Array => new Uint8Array(Buffer.from(pre.b64 ?? "", "base64"));
 
 export async function captureFile(host: Host, path: string): Promise<FilePre> {
@@ -66,7 +70,7 @@ export async function captureFile(host: Host, path: string): Promise<FilePre> {
 const parentOf = (path: string): string => path.slice(0, path.lastIndexOf("/")) || "/";
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return Buffer.compare(a, b) === 0;
 }
 
 /** "PATH holds N bytes (the captured ones | not the captured ones), mode 0644, owner 0:0", or "PATH is absent". */
