@@ -90,6 +90,9 @@ export function ownFiles(rule: ResolvedRule): string[] {
  */
 const COLLECT_EVERY = 250;
 
+/** From this many rules a run is long enough to earn back the JIT's compiles: the normal JIT policy. */
+const JIT_NORMAL_FROM = 100;
+
 /** Remediate each rule as a transaction under the run lock; stops between rules on `signal`, fails on a lost lock. */
 export async function runRemediation(o: RunOptions): Promise<RunReport> {
   const transactions: TxnReport[] = [];
@@ -110,6 +113,10 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
     // A short run never piles up enough garbage to matter: no collection at all.
     const long = o.rules.length >= COLLECT_EVERY;
+    // The binary starts with JIT thresholds ×100 (scripts/build-binary.ts): right for a command over in
+    // milliseconds, but a long run then interprets its per-rule code for thousands of rules. Measured at
+    // 5,000 rules: 23.1 s CPU at the start-up policy against 17.4 s before it existed.
+    if (o.rules.length >= JIT_NORMAL_FROM) Bun.unsafe.setJITPolicy(1);
     try {
       o.onRunStarted?.(runId);
       for (const [i, rule] of o.rules.entries()) {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bulwark, buildBinary, KERNEL_RULES, ubuntuRoot } from "../cli/helpers.ts";
+import { ubuntuImage, writeSyntheticRules } from "../../bench/scale.ts";
 
 const REPORT = { BUN_JSC_reportBaselineCompileTimes: "1", BUN_JSC_reportDFGCompileTimes: "1" };
 const compiles = (stderr: string) => stderr.split("\n").filter((l) => /^Optimized .* using (Baseline|DFG)/.test(l)).length;
@@ -35,5 +36,19 @@ describe("performance/AC-21", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain("55 rules:");
     expect(compiles(r.stderr)).toBeLessThanOrEqual(10);
+  }, 120_000);
+
+  test("performance/AC-21: a remediation of 100 rules or more goes back to the normal JIT policy (hundreds of compiles, not the start-up handful)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bulwark-jit-run-"));
+    try {
+      writeSyntheticRules(join(dir, "rules"), 120);
+      ubuntuImage(join(dir, "img"));
+      const r = bulwark(["remediate", "--root", join(dir, "img"), "--rules-dir", join(dir, "rules"), "--path", "kernel-io", "--quiet"], REPORT);
+      expect(r.code).toBe(0);
+      // Measured: 16 compiles at the start-up policy, 661 at the normal one (120 rules).
+      expect(compiles(r.stderr)).toBeGreaterThan(100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
