@@ -52,7 +52,7 @@ export const checkCommand = defineCommand({
     // check records into when there is one (opened once), else read-only.
     const recordInto = openCheckRecordStore(host, { ...args, record });
     try {
-      const pending = recordInto ? pendingOf(recordInto, () => gatherStateFacts(stateDirFor(host, args))) : gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
+      const pending = (recordInto && pendingOf(recordInto)) ?? gatherStateFacts(stateDirFor(host, args)).pendingRecovery ?? [];
       const references = new Map(planned.map((p) => [p.rule.id, p.rule.references]));
       const progress = new Progress(planned.length, out.quiet, "checking");
       const applicable = planned.filter((p) => !p.skip);
@@ -84,11 +84,11 @@ export const checkCommand = defineCommand({
   },
 });
 
-/** The transactions an interrupted run left, asked of STORE; when that fails, of what FALLBACK finds read-only. */
-function pendingOf(store: Store, fallback: () => { pendingRecovery?: number[] }): number[] {
+/** The transactions an interrupted run left, asked of STORE; null when it cannot say (the caller then looks read-only). */
+function pendingOf(store: Store): number[] | null {
   try {
     return store.openJournalTxnIds();
   } catch {
-    return fallback().pendingRecovery ?? [];
+    return null;
   }
 }
