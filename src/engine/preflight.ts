@@ -7,6 +7,7 @@ import * as v from "valibot";
 import type { Host } from "../host/host.ts";
 import { describeIssue } from "../handlers/pre-state-schema.ts";
 import type { Json, Mechanism } from "../handlers/mechanism.ts";
+import { isPlainJson } from "../params/json.ts";
 import { getMechanism, mechanismNames } from "../handlers/registry.ts";
 import type { ResolvedRule } from "./types.ts";
 
@@ -52,7 +53,7 @@ export async function preflight(host: Host, rule: ResolvedRule): Promise<Preflig
     }
     // A pre-state that does not survive JSON (a Uint8Array, undefined, a Map) would be
     // silently lost in the journal and rollback would restore the wrong thing.
-    if (!Bun.deepEquals(JSON.parse(JSON.stringify(pre ?? null)), pre, true)) {
+    if (!isPlainJson(pre)) {
       return { ok: false, detail: `${label}: pre-state is not plain JSON, it cannot be journaled; nothing changed` };
     }
     // The schema a later rollback or recover will judge the journal record by: a capture that
