@@ -115,8 +115,21 @@ export function visible(s: string): string {
  * this nonce into SGR codes. A rule title cannot forge one: the nonce is
  * chosen after the rule files were written.
  */
-const NONCE = [...crypto.getRandomValues(new Uint8Array(6))].map((b) => b.toString(16).padStart(2, "0")).join("");
-const MARK = new RegExp(`\uFDD0${NONCE}(\\d+)\uFDD1`, "g");
+let NONCE: string | undefined;
+let MARK: RegExp | undefined;
+/**
+ * The nonce, chosen when the first colour marker is made: a run without colour
+ * (a pipe, a file, NO_COLOR) never asks for random bytes (~0.7 ms at start-up).
+ * Until then no genuine marker exists, so {@link terminalText} has none to turn
+ * into colour, exactly as a forged marker never matches a random nonce.
+ */
+function nonce(): string {
+  if (NONCE === undefined) {
+    NONCE = [...crypto.getRandomValues(new Uint8Array(6))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    MARK = new RegExp(`\uFDD0${NONCE}(\\d+)\uFDD1`, "g");
+  }
+  return NONCE;
+}
 
 /**
  * A finished line for the terminal: {@link visible}, then Bulwark's own colour
@@ -124,7 +137,8 @@ const MARK = new RegExp(`\uFDD0${NONCE}(\\d+)\uFDD1`, "g");
  * on stdout ends here.
  */
 export function terminalText(s: string): string {
-  return visible(s).replace(MARK, "\x1b[$1m");
+  const v = visible(s);
+  return MARK === undefined ? v : v.replace(MARK, "\x1b[$1m");
 }
 
 /** Colour wrappers; identity when colour is off. */
@@ -138,7 +152,7 @@ export interface Paint {
 
 /** Colour functions for a stream: colour markers that {@link terminalText} turns into SGR codes when ON, the text unchanged otherwise. */
 export function paint(on: boolean): Paint {
-  const mark = (code: number) => `\uFDD0${NONCE}${code}\uFDD1`;
+  const mark = (code: number) => `\uFDD0${nonce()}${code}\uFDD1`;
   const c = (open: number, close: number) => (s: string) => (on ? `${mark(open)}${s}${mark(close)}` : s);
   return { red: c(31, 39), green: c(32, 39), yellow: c(33, 39), gray: c(90, 39), bold: c(1, 22) };
 }
