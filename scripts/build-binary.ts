@@ -37,6 +37,8 @@ async function build(outfile: string, target?: string): Promise<void> {
     "--define", `BULWARK_VERSION=${JSON.stringify(pkg.version)}`,
     "--define", `BULWARK_COMMIT=${JSON.stringify(gitCommit())}`,
     "--minify-syntax",
+    "--splitting",
+    "--format=esm",
     // Measured: `bulwark version` median 20.6 ms → 9.7 ms with bytecode (40 runs each, same run, full CLI).
     "--bytecode",
     // JavaScriptCore's tier-up thresholds ×100: a run is over in tens of milliseconds, and at the normal

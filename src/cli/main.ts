@@ -16,7 +16,7 @@ import { BulwarkError } from "../errors.ts";
 import { RuleLoadFailure } from "../rules/load-errors.ts";
 import { recoveryPendingMessage, type WhereFlags } from "./hints.ts";
 import { renderHelp } from "./render/usage.ts";
-import { colourEnabled, log, visible } from "./ui.ts";
+import { colourEnabled, log, stdoutIsTTY, visible, writeErr, writeOut } from "./ui.ts";
 import { DEADMAN_WATCH } from "./deadman-watch-name.ts";
 
 export const main = defineCommand({
@@ -67,7 +67,9 @@ export function errorLine(e: unknown, where?: WhereFlags): string {
 }
 
 async function printHelp(cmd: Parameters<typeof renderHelp>[0], path: string[]): Promise<void> {
-  process.stdout.write(await renderHelp(cmd, path, `v${VERSION}`, colourEnabled(process.stdout), process.stdout.columns ?? 80));
+  // The terminal's width only on a terminal (process.stdout is made only then); 80 otherwise, as columns is unset.
+  const tty = stdoutIsTTY();
+  writeOut(await renderHelp(cmd, path, `v${VERSION}`, colourEnabled({ isTTY: tty }), (tty ? process.stdout.columns : undefined) ?? 80));
 }
 
 /** Run the CLI on ARGV (without the program name); resolves to the exit code. */
@@ -101,18 +103,14 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof result === "number" ? result : EXIT.ok;
   } catch (e) {
     log.error(errorLine(e, where));
-    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) process.stderr.write(visible(e.stack) + "\n");
+    if (process.env.BULWARK_DEBUG && e instanceof Error && e.stack) writeErr(visible(e.stack) + "\n");
     return EXIT.error;
   }
 }
 
 if (import.meta.main) {
-  // `bulwark history | head`: a closed pipe ends output quietly, not with a stack trace.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT.ok);
-    throw e;
-  });
-  // exitCode, not exit(): let stdout drain when it is a pipe.
+  // Output goes through ui.ts writeOut/writeErr (synchronous, no process.stdout stream); a closed
+  // stdout (`bulwark history | head`) ends the program quietly there, not with a stack trace.
   void runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

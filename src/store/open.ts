@@ -8,7 +8,7 @@
  * set before any query, SQLite judges integrity (quick_check, reading through
  * the WAL), and verify-open.ts proves the opened file is the one checked.
  */
-import { Database, constants as SQL } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { closeSync, constants, existsSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { StoreCorrupt, StoreUnavailable, StatePathRefused } from "./errors.ts";
@@ -22,6 +22,7 @@ import { fdPath, openFds, verifyOpened } from "./verify-open.ts";
 import { checkWalNotLost } from "./wal-index.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { StoreTooNew } from "./errors.ts";
+import { sqlite } from "./sqlite-module.ts";
 
 /** fsync a directory or file without following a link at its last component. */
 function fsyncPath(p: string, dir = false): void {
@@ -56,6 +57,7 @@ function createFresh(dir: string, realDir: string, file: string): void {
     closeSync(fd);
   }
   try {
+    const { Database, constants: SQL } = sqlite();
     const db = new Database(tmp, SQL.SQLITE_OPEN_READWRITE | SQL.SQLITE_OPEN_NOFOLLOW);
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -174,6 +176,7 @@ function openCheckedRaw(loc: StateLocation, readonly: boolean, create: boolean):
 
 /** Open and set the busy timeout before anything reads the file (a concurrent writer then means a wait, not an error). */
 function openSqlite(file: string, readonly: boolean): Database {
+  const { Database, constants: SQL } = sqlite();
   const db = new Database(file, (readonly ? SQL.SQLITE_OPEN_READONLY : SQL.SQLITE_OPEN_READWRITE) | SQL.SQLITE_OPEN_NOFOLLOW);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

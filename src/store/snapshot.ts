@@ -6,11 +6,12 @@
  * on a read-only medium. With no `-wal` on disk every committed transaction
  * is in state.db itself, so a consistent copy of it is the whole database.
  */
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { StatePathRefused } from "./errors.ts";
 import { fdPath } from "./verify-open.ts";
+import { sqlite } from "./sqlite-module.ts";
 
 /** Above this a snapshot would cost too much memory: the caller opens the file through SQLite instead. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024;
@@ -42,7 +43,7 @@ export function readSnapshot(file: string, realDir: string, checked: Stats): Dat
       if (off !== buf.length || !same(st, fstatSync(fd))) continue; // changed under us: read again
       // Header bytes 18-19 say "WAL"; the in-memory copy has no WAL, so it is read as a rollback-journal database.
       if (buf.length >= 20) buf[18] = buf[19] = 1;
-      return Database.deserialize(buf, true);
+      return sqlite().Database.deserialize(buf, true);
     } finally {
       closeSync(fd);
     }

@@ -6,7 +6,7 @@ import { gatherFacts, persistentSysctl } from "../doctor-facts.ts";
 import { EXIT } from "../errors.ts";
 import { rootArgs, stateArgs } from "../options.ts";
 import { gatherStateFacts, type StateFacts } from "../state-facts.ts";
-import { terminalText } from "../ui.ts";
+import { terminalText, writeOut } from "../ui.ts";
 import { commandHint } from "../hints.ts";
 import { plural } from "../render/output.ts";
 
@@ -56,7 +56,7 @@ export const doctorCommand = defineCommand({
       stateDb: state,
     };
     if (args.format === "json") {
-      process.stdout.write(JSON.stringify(facts, null, 2) + "\n");
+      writeOut(JSON.stringify(facts, null, 2) + "\n");
       return EXIT.ok;
     }
     const lines = [
@@ -79,7 +79,7 @@ export const doctorCommand = defineCommand({
       );
     }
     if (state.lockProblem) lines.push(`run lock:                REFUSED: ${state.lockProblem}`);
-    process.stdout.write(terminalText(lines.join("\n")) + "\n");
+    writeOut(terminalText(lines.join("\n")) + "\n");
     return EXIT.ok;
   },
 });

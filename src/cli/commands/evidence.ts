@@ -4,7 +4,7 @@ import { evidenceOfRun, evidenceOfTxn, locateState, openStoreReadOnly } from "..
 import { checkedRoot } from "../context.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { idFlag, rootArgs, stateArgs } from "../options.ts";
-import { log } from "../ui.ts";
+import { log, writeOut } from "../ui.ts";
 
 /** `bulwark evidence`: the stored records of a transaction or run as JSONL, byte for byte as signed (read-only). */
 export const evidenceCommand = defineCommand({
@@ -40,7 +40,7 @@ export const evidenceCommand = defineCommand({
     }
     const text = rows.map((r) => `${r.record}\n`).join("");
     if (args.out) writeFileSync(String(args.out), text);
-    else process.stdout.write(text);
+    else writeOut(text);
     if (rows.length === 0) {
       log.warn(`no evidence records for ${what} in ${loc.dir} (only committed or rolled-back transactions have one; see bulwark history)`);
       return EXIT.failed;

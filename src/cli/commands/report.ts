@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { lastRun, locateState, openStoreReadOnly } from "../../store/index.ts";
 import { loadRun, loadTxn, renderReport, type ReportRun } from "../../reports/index.ts";
 import { buildHost, checkedRoot } from "../context.ts";
+import { writeOut } from "../ui.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { commandHint } from "../hints.ts";
 import { idFlag, stateArgs, targetArgs } from "../options.ts";
@@ -53,7 +54,7 @@ export const reportCommand = defineCommand({
       store.close();
     }
     if (target) writeReport(target, doc);
-    else process.stdout.write(renderReport(doc, format as never));
+    else writeOut(renderReport(doc, format as never));
     return EXIT.ok;
   },
 });

@@ -9,6 +9,7 @@ import { checkedRoot } from "../context.ts";
 import { CliError, EXIT, UsageError } from "../errors.ts";
 import { defineArgs, formatFlag, outputArgs, stateArgs, type PathChoice } from "../options.ts";
 import { makeOut } from "../render/output.ts";
+import { writeOut } from "../ui.ts";
 
 const verifyArgs = defineArgs({
   file: { type: "positional", required: false, valueHint: "FILE", description: "A record, a JSONL file of records (bulwark evidence), or a report embedding them as evidence: [...]. Example: run-7.evidence.jsonl" },
@@ -37,7 +38,7 @@ export const verifyCommand = defineCommand({
       const loc = locateState({ root: checkedRoot(args.root), stateDir: args["state-dir"] });
       const pub = await statePublicKey(loc);
       if (!pub) throw new CliError(`verify --print-public-key: no signing key in ${loc.dir}/keys yet (one is created by the first bulwark remediate that commits or rolls back a change)`);
-      process.stdout.write(pub.pem);
+      writeOut(pub.pem);
       return EXIT.ok;
     }
     if (!args.file) throw new UsageError("verify: name the FILE to verify (or use --print-public-key)");

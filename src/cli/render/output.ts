@@ -1,6 +1,6 @@
 /** Where results go (stdout) and in which shape: text lines, one JSON document, or JSON lines. */
 import type { Format } from "../options.ts";
-import { colourEnabled, paint, terminalText, type Paint } from "../ui.ts";
+import { colourEnabled, paint, terminalText, writeOut, type Paint } from "../ui.ts";
 
 export interface Out {
   format: Format;
@@ -16,11 +16,11 @@ export interface Out {
 
 /** The output for one command: FORMAT on stdout, colour only on a TTY without NO_COLOR. */
 export function makeOut(format: Format, quiet: boolean): Out {
-  const write = (s: string) => process.stdout.write(s);
+  const write = writeOut;
   return {
     format,
     quiet,
-    p: paint(colourEnabled(process.stdout)),
+    p: paint(colourEnabled()),
     line: (s = "") => write(terminalText(s) + "\n"),
     json: (doc) => write(JSON.stringify(doc, null, 2) + "\n"),
     jsonl: (items, summary) => write([...items, summary].map((x) => JSON.stringify(x)).join("\n") + "\n"),
