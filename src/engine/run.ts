@@ -5,6 +5,7 @@ import { acquireRunLock, LockLost, type RunLock } from "../store/run-lock.ts";
 import type { Store } from "../store/store.ts";
 import { getMechanism } from "../handlers/registry.ts";
 import { RecoveryPending } from "./errors.ts";
+import { GrowthCollector } from "./heap-growth.ts";
 import { planRule, remediateRule } from "./transaction.ts";
 import type { EvidenceSink, ResolvedRule, RunReport, TxnReport } from "./types.ts";
 
@@ -78,17 +79,11 @@ export function ownFiles(rule: ResolvedRule): string[] {
 }
 
 /**
- * Transactions between two full garbage collections of a remediation run (the first one before
- * the first transaction: the garbage of loading and selecting the rules). Left to itself, JSC
- * collects the old generation only once it doubled since the last full collection, so what each
- * transaction left behind piled up to about as much again as the live heap, and the allocator kept
- * those pages: peak RSS of 5,000 synthetic rules, compiled binary, four runs each side by side on a
- * loaded machine, 160/141/137/153 MiB without, 141/133/128/127 MiB collecting every 250 (issue 14).
- * One collection took 51 ms after 3,000 rules on that loaded machine: ~1 s for the 21 of a 5,000-rule
- * run, ~4 % of its CPU (24 s there). Only ever between two transactions, never between a journal and
- * its commit; a run of fewer rules than this collects nothing.
+ * From this many rules a run collects its garbage as its memory grows (heap-growth.ts); a shorter
+ * one never piles up enough to matter and collects nothing. Only ever between two transactions,
+ * never between a journal and its commit.
  */
-const COLLECT_EVERY = 250;
+const COLLECT_FROM = 250;
 
 /** From this many rules a run is long enough to earn back the JIT's compiles: the normal JIT policy. */
 const JIT_NORMAL_FROM = 100;
@@ -111,8 +106,8 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
     const pending = o.store.openJournalTxnIds();
     if (pending.length) throw new RecoveryPending(pending);
     const runId = o.store.beginRun({ hostPath: o.host.path, root: o.host.root, dryRun: false });
-    // A short run never piles up enough garbage to matter: no collection at all.
-    const long = o.rules.length >= COLLECT_EVERY;
+    const long = o.rules.length >= COLLECT_FROM;
+    const collector = new GrowthCollector();
     // The binary starts with JIT thresholds ×100 (scripts/build-binary.ts): right for a command over in
     // milliseconds, but a long run then interprets its per-rule code for thousands of rules. Measured at
     // 5,000 rules: 23.1 s CPU at the start-up policy against 17.4 s before it existed.
@@ -121,7 +116,7 @@ export async function runRemediation(o: RunOptions): Promise<RunReport> {
       o.onRunStarted?.(runId);
       for (const [i, rule] of o.rules.entries()) {
         await letSignalsIn();
-        if (long && i % COLLECT_EVERY === 0) Bun.gc(true);
+        if (long) collector.between();
         if (o.signal?.aborted) break;
         assertLockHeld(lock);
         o.onRule?.(i, rule.id);
