@@ -17,6 +17,11 @@ const payload = Buffer.from("blacklist benchmod\ninstall benchmod /bin/false\n")
 
 /** Milliseconds for N durable replaces of N distinct files in one directory (journaled: plus two SQLite commits each). */
 export function floorMs(n: number, journaled: boolean): number {
+  return floorCost(n, journaled).wallMs;
+}
+
+/** The same loop's wall and CPU milliseconds (user + system of this process, the loop alone). */
+export function floorCost(n: number, journaled: boolean): { wallMs: number; cpuMs: number } {
   const libc = loadLibc();
   if ("error" in libc) throw new Error(libc.error);
   const dir = mkdtempSync(join(tmpdir(), "bulwark-bench-floor-"));
@@ -26,6 +31,7 @@ export function floorMs(n: number, journaled: boolean): number {
     const ins = db?.query("INSERT INTO t (pre, status) VALUES (?, 'journaled')");
     const upd = db?.query("UPDATE t SET status = 'committed' WHERE id = ?");
     const dfd = libc.fn.openat(-100, cstr(dir), libc.arch.O_DIRECTORY | O_CLOEXEC, 0);
+    const c0 = process.cpuUsage();
     const t0 = Bun.nanoseconds();
     for (let i = 0; i < n; i++) {
       const id = ins ? Number(ins.run("{}").lastInsertRowid) : 0;
@@ -38,9 +44,10 @@ export function floorMs(n: number, journaled: boolean): number {
       libc.fn.fsync(dfd);
       upd?.run(id);
     }
-    const ms = (Bun.nanoseconds() - t0) / 1e6;
+    const wallMs = (Bun.nanoseconds() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
     libc.fn.close(dfd);
-    return ms;
+    return { wallMs, cpuMs: (c.user + c.system) / 1000 };
   } finally {
     db?.close();
     rmSync(dir, { recursive: true, force: true });

@@ -4,12 +4,16 @@
  * through the compiled binary, then `check` the remediated image. Per N and
  * path: wall ms, ms per rule, CPU ms, peak RSS (wait4 rusage), and fsyncs per
  * rule counted by `strace -c -f` in a separate run (strace slows the run, so
- * its time is not reported). BENCH_SCALE="10,100,1000" picks the sizes;
+ * its time is not reported). Each kernel-io size also runs the journaled
+ * floor (bench/floor.ts) at the same N, in this process, and prints
+ * remediate's wall and CPU as multiples of it: issue 14's ratio columns at
+ * scale. BENCH_SCALE="10,100,1000" picks the sizes;
  * BENCH_SCALE_MAX_S stops a series once one size took longer than that.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { floorCost } from "./floor.ts";
 
 const REPO = join(import.meta.dir, "..");
 /** BENCH_BIN: measure another build (e.g. a copy of the binary before a change). */
@@ -125,11 +129,17 @@ function once(path: string, n: number, withStrace: boolean): string {
     if (chk.code !== 0) throw new Error(`check ${path} N=${n}: exit ${chk.code}: ${chk.stderr.slice(0, 500)}`);
     const counts = withStrace ? countRun(args(mk("img-strace"))) : null;
     const per = (x: number | undefined) => (x === undefined ? "  n/a" : (x / n).toFixed(2).padStart(5));
+    let vsFloor = "";
+    if (path === "kernel-io") {
+      const jf = floorCost(n, true);
+      vsFloor = `  | journaled floor ${jf.wallMs.toFixed(0).padStart(6)} ms, cpu ${jf.cpuMs.toFixed(0).padStart(6)} ms: ` +
+        `remediate ${(rem.wallMs / jf.wallMs).toFixed(1)}× wall, ${(rem.cpuMs / jf.cpuMs).toFixed(1)}× cpu`;
+    }
     return (
       `  ${path.padEnd(9)} N=${String(n).padStart(5)}  remediate ${rem.wallMs.toFixed(0).padStart(8)} ms  ` +
       `${(rem.wallMs / n).toFixed(2).padStart(7)} ms/rule  cpu ${rem.cpuMs.toFixed(0).padStart(7)} ms  ` +
       `rss ${rem.maxRssMiB.toFixed(0).padStart(4)} MiB  fsync/rule ${per(counts?.fsyncs)}  programs/rule ${per(counts?.programs)}  forks/rule ${per(counts?.forks)}  ` +
-      `| check after ${chk.wallMs.toFixed(0).padStart(6)} ms`
+      `| check after ${chk.wallMs.toFixed(0).padStart(6)} ms${vsFloor}`
     );
   } finally {
     rmSync(base, { recursive: true, force: true });
